@@ -1,0 +1,187 @@
+// The benchmark API: what a benchmark body sees, modelled on Go's testing.B.
+//
+// A benchmark is a name plus a `prepare` closure. For every run (each
+// calibration step and each repetition) the runner calls `prepare` once,
+// untimed, with a `RunContext`; prepare does the setup, may register a
+// teardown, and returns the body. The runner then starts `threads` worker
+// threads, releases them together from a barrier, and each calls the body
+// with its `Worker`, whose `n` is that worker's share of the run's
+// iterations (b.N). Only the bodies are timed.
+//
+//     Benchmark("mutex/contended/threads=2", threads: 2) { run in
+//         let m = Mutex()                         // setup, untimed
+//         run.teardown { run.report(..., unit: "spins/op") }
+//         return { worker in                      // timed, on each thread
+//             for _ in 0..<worker.n { m.lock(); m.unlock() }
+//         }
+//     }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which direction of a metric is an improvement.
+public enum Better: String, Sendable, Codable {
+    case lower
+    case higher
+    /// A condition of the run, not a goal (achieved parallelism, steal
+    /// time): reported and compared, never judged a regression.
+    case neither = "none"
+}
+
+/// One measured value of one repetition, in Go's benchmark-line sense: a
+/// value and a unit (`ns/op`, `spins/op`, `B/op`).
+public struct Metric: Sendable, Equatable, Codable {
+    /// The identity of the metric, and its unit in Go text: "ns/op".
+    public var unit: String
+    public var value: Double
+    public var better: Better
+    /// True for counts that do not vary run to run (callgrind instruction
+    /// counts): compare treats any change beyond the threshold as real.
+    public var exact: Bool
+
+    public init(_ value: Double, unit: String, better: Better = .lower, exact: Bool = false) {
+        self.unit = unit
+        self.value = value
+        self.better = better
+        self.exact = exact
+    }
+
+    /// A short name for tables and CSV: the unit without a trailing "/op".
+    public var name: String {
+        unit.hasSuffix("/op") ? String(unit.dropLast(3)) : unit
+    }
+}
+
+/// A registered benchmark.
+public struct Benchmark: Sendable {
+    /// Hierarchical, Go-style name: `chan/buffered/cap=64`.
+    public let name: String
+    /// Worker threads that run the body concurrently.
+    public let threads: Int
+    /// Free-form description for `gobench list`.
+    public let summary: String
+    /// Setup for one run; returns the timed body.
+    public let prepare: @Sendable (RunContext) -> @Sendable (Worker) -> Void
+
+    public init(
+        _ name: String,
+        threads: Int = 1,
+        summary: String = "",
+        prepare: @escaping @Sendable (RunContext) -> @Sendable (Worker) -> Void
+    ) {
+        precondition(threads >= 1, "a benchmark needs at least one thread")
+        self.name = name
+        self.threads = threads
+        self.summary = summary
+        self.prepare = prepare
+    }
+
+    /// A benchmark with no setup: `body` runs `worker.n` iterations itself.
+    public static func simple(
+        _ name: String, threads: Int = 1, summary: String = "",
+        body: @escaping @Sendable (Worker) -> Void
+    ) -> Benchmark {
+        Benchmark(name, threads: threads, summary: summary) { _ in body }
+    }
+}
+
+/// One run of one benchmark (a calibration step or a repetition): the
+/// setup's view of it. Not shared with workers except through the body's
+/// captures; `report` and `teardown` are for the setup and teardown code.
+public final class RunContext: @unchecked Sendable {
+    /// Total iterations of this run, summed over the workers (b.N).
+    public let n: Int
+    /// Worker threads of this run.
+    public let threads: Int
+    /// True for calibration runs, whose results are thrown away.
+    public let isCalibration: Bool
+
+    var teardowns: [() -> Void] = []
+    var reported: [Metric] = []
+    /// Wall time of the timed region, known when teardowns run.
+    public internal(set) var elapsedNanoseconds: Int64 = 0
+
+    init(n: Int, threads: Int, isCalibration: Bool) {
+        self.n = n
+        self.threads = threads
+        self.isCalibration = isCalibration
+    }
+
+    /// Code to run after the timed region (untimed), in reverse order of
+    /// registration, like Go's b.Cleanup.
+    public func teardown(_ body: @escaping () -> Void) {
+        teardowns.append(body)
+    }
+
+    /// Go's `b.ReportMetric(value, unit)`: a custom per-run metric, already
+    /// normalised by the caller (divide totals by `n` for a "/op" unit).
+    /// Reporting a unit twice keeps the last value.
+    public func report(_ value: Double, unit: String, better: Better = .lower) {
+        reported.removeAll { $0.unit == unit }
+        reported.append(Metric(value, unit: unit, better: better))
+    }
+}
+
+/// What one worker thread sees inside the timed region.
+public final class Worker: @unchecked Sendable {
+    /// This worker's share of the run's iterations.
+    public let n: Int
+    /// 0 ..< threads.
+    public let index: Int
+    /// Worker threads in this run.
+    public let threads: Int
+
+    var pausedNs: Int64 = 0
+    var pauseStart: Int64 = -1
+
+    init(n: Int, index: Int, threads: Int) {
+        self.n = n
+        self.index = index
+        self.threads = threads
+    }
+
+    /// Go's b.StopTimer: time from here to `startTimer()` is not counted.
+    /// Single-threaded benchmarks only (with several workers, one worker's
+    /// pause says nothing about the others' wall time).
+    public func stopTimer() {
+        precondition(threads == 1, "stopTimer() is for single-threaded benchmarks")
+        if pauseStart < 0 { pauseStart = monotonicNanos() }
+    }
+
+    /// Go's b.StartTimer: resume timing after `stopTimer()`.
+    public func startTimer() {
+        if pauseStart >= 0 {
+            pausedNs += monotonicNanos() - pauseStart
+            pauseStart = -1
+        }
+    }
+}
+
+/// Keeps `value` alive as far as the optimizer can tell, so a loop that only
+/// computes it is not deleted. Costs one non-inlined call.
+@inline(never)
+public func blackHole<T>(_ value: T) {
+    withExtendedLifetime(value) {}
+}
+
+/// Like `blackHole`, but also makes the optimizer forget what it knew about
+/// `value`: the result is opaque. Use it to feed loop inputs.
+@inline(never)
+public func opaque<T>(_ value: T) -> T { value }
+
+/// The monotonic clock in nanoseconds.
+@inline(__always)
+public func monotonicNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+/// The calling thread's CPU time in nanoseconds.
+@inline(__always)
+public func threadCPUNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}

@@ -1,0 +1,62 @@
+// The harness's own yardsticks: what an empty loop costs, Go's spin-wait
+// primitive, and compare-and-swap with and without a second thread.
+
+import GoBenchKit
+import GoRuntime
+import Synchronization
+
+/// Shared state for the CAS benchmarks: one word, padded so nothing else
+/// shares its cache line.
+final class CASCell: @unchecked Sendable {
+    let value = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    private let _pad: (Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0)
+}
+
+/// Increments `cell` with a load + compareExchange loop; returns failed CAS
+/// attempts (retries).
+@inline(__always)
+func casIncrement(_ cell: CASCell, times n: Int) -> Int {
+    var failures = 0
+    for _ in 0..<n {
+        var old = cell.value.load(ordering: .relaxed)
+        while true {
+            let (done, seen) = cell.value.compareExchange(expected: old, desired: old &+ 1, ordering: .acquiringAndReleasing)
+            if done { break }
+            failures += 1
+            old = seen
+        }
+    }
+    return failures
+}
+
+func harnessBenchmarks() -> [Benchmark] {
+    [
+        Benchmark.simple("harness/empty",
+                  summary: "empty body: the harness's own cost per iteration (fixed cost / n)") { worker in
+            for _ in 0..<worker.n {}
+        },
+        Benchmark.simple("spin/procyield/n=30",
+                  summary: "procyield(30): 30 PAUSE instructions, the spin of Go's mutex and runtime locks") { worker in
+            for _ in 0..<worker.n { Machine.procyield(30) }
+        },
+        Benchmark("atomic/cas/uncontended",
+                  summary: "load + compareExchange increment of a word no other thread touches") { run in
+            let cell = CASCell()
+            run.teardown { precondition(cell.value.load(ordering: .relaxed) == run.n, "lost an increment") }
+            return { worker in _ = casIncrement(cell, times: worker.n) }
+        },
+        Benchmark("atomic/cas/contended/threads=2", threads: 2,
+                  summary: "two threads increment one word with CAS loops; retries/op counts failed CAS") { run in
+            let cell = CASCell()
+            run.teardown {
+                precondition(cell.value.load(ordering: .relaxed) == run.n, "lost an increment")
+                run.report(Double(cell.failures.load(ordering: .relaxed)) / Double(max(run.n, 1)), unit: "retries/op")
+            }
+            return { worker in
+                let f = casIncrement(cell, times: worker.n)
+                cell.failures.add(f, ordering: .relaxed)
+            }
+        },
+    ]
+}
