@@ -1,6 +1,6 @@
 // gzip for pprof profiles (profile.proto is stored gzipped). zlib is linked
 // only into CGoBench.
-#include "CGoBench.h"
+#include "CGoBenchGzip.h"
 
 #include <stdlib.h>
 #include <string.h>

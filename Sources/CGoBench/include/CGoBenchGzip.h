@@ -1,7 +1,7 @@
 // CGoBench: C shims for the harness only (perf_event_open, the SIGPROF
 // handler, libunwind, libpfm4, zlib). Symbols are prefixed `cgb_`.
-#ifndef CGOBENCH_H
-#define CGOBENCH_H
+#ifndef CGOBENCH_GZIP_H
+#define CGOBENCH_GZIP_H
 
 #include <stdint.h>
 #include <stddef.h>

@@ -2,8 +2,8 @@
 // cannot express: the PAUSE instruction, the time-stamp counter and the
 // futex system call. Everything is prefixed `cgort_`; Linux bodies sit under
 // `#ifdef __linux__`. Only GoRuntime/Internal/*.swift imports this module.
-#ifndef CGORUNTIME_H
-#define CGORUNTIME_H
+#ifndef CGORUNTIME_CORE_H
+#define CGORUNTIME_CORE_H
 
 #include <stdint.h>
 

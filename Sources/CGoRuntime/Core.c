@@ -1,6 +1,6 @@
 // Linux bodies of the CGoRuntime shim; see include/CGoRuntime.h.
 #define _GNU_SOURCE
-#include "CGoRuntime.h"
+#include "CGoRuntimeCore.h"
 
 #include <errno.h>
 #include <sched.h>

@@ -1,0 +1,3 @@
+module gobench/suites/go
+
+go 1.19
