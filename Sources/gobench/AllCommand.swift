@@ -33,7 +33,7 @@ struct AllCommand: ParsableCommand {
                     plans.append(p)
                 }
             }
-            _ = try Session.run(plans, options: try flags.sessionOptions(),
+            _ = try Session.run(plans, instruments: try flags.instruments(), options: try flags.sessionOptions(),
                                 extraContext: [("suites", manifests.map(\.name).joined(separator: ","))])
         }
     }

@@ -19,6 +19,15 @@ struct RunFlags: ParsableArguments {
     @Flag(name: .long, help: "Write no result files, only stdout.")
     var noSave = false
 
+    @OptionGroup var counterFlags: CounterFlags
+    @OptionGroup var profileFlags: ProfileFlags
+
+    /// Counters first: they are opened before the sampler is armed and
+    /// closed after it is disarmed (probes stop in reverse order).
+    func instruments() throws -> [Instrument] {
+        try counterFlags.instruments() + profileFlags.instruments()
+    }
+
     func sessionOptions() throws -> SessionOptions {
         var o = SessionOptions()
         guard let f = OutputFormat(rawValue: format) else {
