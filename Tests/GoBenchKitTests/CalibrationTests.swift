@@ -54,7 +54,7 @@ import Synchronization
         let teardowns = Atomic<Int>(0)
     }
 
-    @Test func calibratesRunsRepetitionsAndTearsDown() {
+    @Test func calibratesRunsRepetitionsAndTearsDown() throws {
         let c = Counter()
         let b = Benchmark("test/count", threads: 2) { run in
             c.runs.add(1, ordering: .relaxed)
@@ -71,7 +71,7 @@ import Synchronization
             }
         }
         let runner = Runner()
-        let results = runner.run([BenchmarkPlan(b, benchTime: .iterations(1000), count: 3)])
+        let results = try runner.run([BenchmarkPlan(b, benchTime: .iterations(1000), count: 3)])
         #expect(results.count == 3)
         #expect(results.map(\.repetition) == [0, 1, 2])
         #expect(results.allSatisfy { $0.n == 1000 && $0.threads == 2 })
@@ -86,7 +86,7 @@ import Synchronization
         #expect(r.metric("answers/op")?.better == .higher)
     }
 
-    @Test func interleavesRepetitionsRoundByRound() {
+    @Test func interleavesRepetitionsRoundByRound() throws {
         let order = PthreadLock()
         nonisolated(unsafe) var seen: [String] = []
         func bench(_ name: String) -> Benchmark {
@@ -96,7 +96,7 @@ import Synchronization
             }
         }
         let runner = Runner()
-        _ = runner.run([BenchmarkPlan(bench("a"), benchTime: .iterations(1), count: 2),
+        _ = try runner.run([BenchmarkPlan(bench("a"), benchTime: .iterations(1), count: 2),
                         BenchmarkPlan(bench("b"), benchTime: .iterations(1), count: 3)])
         #expect(seen == ["a", "b", "a", "b", "b"])
     }

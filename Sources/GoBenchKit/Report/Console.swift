@@ -41,10 +41,11 @@ public enum Console {
     /// its confidence interval, the number of repetitions and which
     /// direction is better.
     public static func summaryTable(_ results: [RepetitionResult]) -> String {
+        let mixed = Set(results.map(\.impl)).count > 1
         var rows: [[String]] = [["benchmark", "metric", "median", "±", "reps", "better"]]
         for group in Grouping.byBenchmarkAndMetric(results) {
             let s = Statistics.summarize(group.values)
-            rows.append([group.name, group.unit, GoText.formatValue(s.median),
+            rows.append([mixed ? "\(group.name) [\(group.impl)]" : group.name, group.unit, GoText.formatValue(s.median),
                          String(format: "%.1f%%", s.spreadPercent) + (s.intervalIsValid ? "" : "?"),
                          String(s.count), group.better.rawValue])
         }
