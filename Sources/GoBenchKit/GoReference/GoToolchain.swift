@@ -10,7 +10,7 @@
 // Selection: our regex is matched against our names after the run. Go's
 // -bench flag matches each '/'-separated level separately, so only a
 // pattern anchored at a top-level name (`^mutex/...`) is passed through
-// (with the first letter capitalised) to save time; anything else runs
+// (as ^Benchmark plus the name with its first letter capitalised) to save time; anything else runs
 // every Go benchmark and filters afterwards.
 
 import Foundation
@@ -58,10 +58,11 @@ public struct GoReference: Sendable {
     /// Go's -bench pattern for our regex: the regex itself when it is
     /// anchored at a lower-case top-level name, else "." (all).
     public static func goBenchPattern(for pattern: String) -> String {
-        var chars = Array(pattern)
+        // Go matches the top level against the function name, with its
+        // "Benchmark" prefix.
+        let chars = Array(pattern)
         guard chars.count >= 2, chars[0] == "^", chars[1].isLowercase, chars[1].isLetter else { return "." }
-        chars[1] = Character(chars[1].uppercased())
-        return String(chars)
+        return "^Benchmark" + chars[1].uppercased() + String(chars[2...])
     }
 
     /// One round: every selected Go benchmark once, at `benchTime`.

@@ -53,6 +53,21 @@ public enum Console {
     }
 }
 
+extension Console {
+    /// Lines naming the repetitions whose run conditions stood out, or "".
+    public static func flagReport(_ results: [RepetitionResult]) -> String {
+        let flags = DriftFlags.flagged(results)
+        guard !flags.isEmpty else { return "" }
+        var out = "\nrepetitions run under markedly different conditions:\n"
+        for r in results {
+            if let why = flags[DriftFlags.key(r)] {
+                out += "  \(r.name)\(r.impl == "swift" ? "" : " [\(r.impl)]") #\(r.repetition): \(why)\n"
+            }
+        }
+        return out
+    }
+}
+
 /// Groups repetitions into per (benchmark, metric) samples, in first-seen
 /// order.
 public enum Grouping {

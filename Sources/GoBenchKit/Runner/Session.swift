@@ -59,6 +59,9 @@ public enum Session {
                            extraContext: [(key: String, value: String)] = [],
                            reference: Reference? = nil) throws -> SessionResult {
         let started = Date()
+        // Drift first: its /proc reads then fall outside the counters'
+        // window (probes start in order and stop in reverse).
+        let instruments: [Instrument] = [DriftInstrument()] + instruments
         var env = RunEnvironment.capture(date: started)
         for i in instruments { for (k, v) in i.contextLines { env[k] = v } }
         for (k, v) in extraContext { env[k] = v }
@@ -127,7 +130,7 @@ public enum Session {
             for (k, v) in env.entries where !["goos", "goarch", "pkg", "cpu", "cores", "kernel", "git", "date", "host", "swift", "elapsed"].contains(k) {
                 header += "\(k): \(v)\n"
             }
-            report = header + "\n" + Console.summaryTable(results)
+            report = header + "\n" + Console.summaryTable(results) + Console.flagReport(results)
                 + (sideBySide.map { "\nours beside Go (ratio below 1: the port is faster)\n" + $0.table() } ?? "")
                 + (runDir.map { "\nresults: \($0)/\n" } ?? "")
         }
