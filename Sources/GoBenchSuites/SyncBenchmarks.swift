@@ -11,9 +11,10 @@
 //                       protected word, unlock
 //   read-mostly         every thread: 99 read sections (read the word) per
 //                       write section (increment it)
-//   starvation          a hog re-locks at once after holding 20 us; a
-//                       victim thinks 20 us between attempts; the victim's
-//                       acquisition waits go into an HdrHistogram
+//   starvation          a hog re-locks at once after holding 20 us (for at
+//                       most 250 ms); a victim sleeps 20 us between
+//                       attempts; op = one victim acquisition, whose waits
+//                       go into an HdrHistogram
 //
 // Our locks also report the slow-path event counters per op (SyncEvents).
 
@@ -128,9 +129,14 @@ func busyFor(_ ns: Int64) {
     while Machine.nanotime() < end {}
 }
 
-/// Hold time of the starvation hog, and think time of its victim.
+/// Starvation experiment: how long the hog holds the lock each time, how
+/// long the victim sleeps between acquisitions (nanosleep; 70-150 us in
+/// practice with the kernel's timer slack), and how long the hog keeps
+/// going at most: a safety bound on a run whose victim starves (a normal
+/// run is ~100 victim ops, 20-50 ms).
 let starvationHoldNs: Int64 = 20_000
 let starvationThinkNs: Int64 = 20_000
+let starvationHogCapNs: Int64 = 250_000_000
 
 /// Reports the sync event counters accumulated since `before`, per op.
 func reportSyncEvents(_ run: RunContext, since before: SyncEvents) {
@@ -200,43 +206,47 @@ func readMostly<L: RWGuardedWord>(_ name: String, _: L.Type, threads: Int,
     }
 }
 
-/// The starvation experiment: worker 0 is the hog, worker 1 the victim.
-/// Only the victim's waits are recorded (into a buffer preallocated in
-/// setup; the histogram is built in teardown, untimed).
+/// The starvation experiment (after Go's TestMutexFairness). One op is one
+/// acquisition by the victim (worker 1), which sleeps `starvationThinkNs`
+/// between attempts and does `run.n` of them. The hog (worker 0) holds the
+/// lock `starvationHoldNs` at a time and re-locks at once, so the lock is
+/// free only for a few nanoseconds at a time; it runs until the victim is
+/// done or `starvationHogCapNs` has passed (the bound on a starved run).
+/// The victim's acquisition waits go to a buffer preallocated in setup; the
+/// HdrHistogram is built in teardown, untimed.
 func starvation<L: GuardedWord>(_ name: String, makeLock: @escaping @Sendable () -> L,
                                 events: Bool, summary: String) -> Benchmark {
     Benchmark(name, threads: 2, summary: summary) { run in
         let l = makeLock()
-        let waits = UnsafeMutableBufferPointer<Int64>.allocate(capacity: run.n + 1)
-        let recorded = Atomic<Int>(0)
+        let waits = UnsafeMutableBufferPointer<Int64>.allocate(capacity: run.n)
+        let victimDone = Atomic<Bool>(false)
         nonisolated(unsafe) let w = waits
         let before = SyncEvents.snapshot()
         run.teardown {
-            let count = recorded.load(ordering: .acquiring)
             var h = Histogram<UInt64>(highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: .three)
-            for i in 0..<count { _ = h.record(UInt64(max(w[i], 0))) }
+            for i in 0..<run.n { _ = h.record(UInt64(max(w[i], 0))) }
             w.deallocate()
-            if count > 0 {
-                run.report(Double(h.valueAtPercentile(50)), unit: "p50-wait-ns")
-                run.report(Double(h.valueAtPercentile(99)), unit: "p99-wait-ns")
-                run.report(Double(h.valueAtPercentile(99.9)), unit: "p999-wait-ns")
-                run.report(Double(h.max), unit: "max-wait-ns")
-            }
+            run.report(Double(h.valueAtPercentile(50)), unit: "p50-wait-ns")
+            run.report(Double(h.valueAtPercentile(99)), unit: "p99-wait-ns")
+            run.report(Double(h.valueAtPercentile(99.9)), unit: "p999-wait-ns")
+            run.report(Double(h.max), unit: "max-wait-ns")
             if events { reportSyncEvents(run, since: before) }
         }
         return { worker in
             if worker.index == 0 {
-                for _ in 0..<worker.n { l.locked { _ in busyFor(starvationHoldNs) } }
+                let stop = Machine.nanotime() + starvationHogCapNs
+                while !victimDone.load(ordering: .relaxed) && Machine.nanotime() < stop {
+                    l.locked { _ in busyFor(starvationHoldNs) }
+                }
             } else {
-                var k = 0
-                for _ in 0..<worker.n {
-                    busyFor(starvationThinkNs)
+                var ts = timespec(tv_sec: 0, tv_nsec: Int(starvationThinkNs))
+                for i in 0..<run.n {
+                    nanosleep(&ts, nil)
                     let t0 = Machine.nanotime()
                     l.locked { $0 &+= 1 }
-                    w[k] = Machine.nanotime() - t0
-                    k += 1
+                    w[i] = Machine.nanotime() - t0
                 }
-                recorded.store(k, ordering: .releasing)
+                victimDone.store(true, ordering: .relaxed)
             }
         }
     }
@@ -256,7 +266,7 @@ func syncBenchmarks() -> [Benchmark] {
         contended("mutex/contended-work/threads=2", GoMutexWord.self, threads: 2, work: true, events: true,
                   summary: "sync.Mutex port: 2 threads, ~100 ns of xorshift inside the lock"),
         starvation("mutex/starvation/mode=on", makeLock: { GoMutexWord(starvationMode: true) }, events: true,
-                   summary: "sync.Mutex port: hog holds 20 us and re-locks; victim wait percentiles (Go's starvation mode)"),
+                   summary: "sync.Mutex port: hog holds 20 us and re-locks; op = victim acquisition; wait percentiles (Go's starvation mode)"),
         starvation("mutex/starvation/mode=off", makeLock: { GoMutexWord(starvationMode: false) }, events: true,
                    summary: "sync.Mutex port with starvation mode switched off (experiment): victim wait percentiles"),
         readMostly("rwmutex/read-mostly/threads=2", GoRWMutexWord.self, threads: 2, events: true,

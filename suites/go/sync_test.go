@@ -10,6 +10,7 @@ package gobench
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -67,6 +68,7 @@ func busyFor(d time.Duration) {
 const (
 	starvationHold  = 20 * time.Microsecond
 	starvationThink = 20 * time.Microsecond
+	starvationHogCap = 250 * time.Millisecond
 )
 
 // percentile returns the nearest-rank p-th percentile of sorted values.
@@ -122,27 +124,38 @@ func BenchmarkMutex(b *testing.B) {
 		})
 	})
 	// Go cannot switch starvation mode off: only mode=on has a reference.
+	// One op is one acquisition by the victim, which sleeps between
+	// attempts; the hog holds 20 us and re-locks at once, until the victim
+	// is done or 250 ms have passed (as in gobench's version).
 	b.Run("starvation/mode=on", func(b *testing.B) {
 		g := &guarded{word: 1}
 		waits := make([]int64, 0, b.N)
-		runWorkers(b, 2, func(index, n int) {
-			if index == 0 {
-				for i := 0; i < n; i++ {
-					g.mu.Lock()
-					busyFor(starvationHold)
-					g.mu.Unlock()
-				}
-				return
+		var victimDone atomic.Bool
+		var wg sync.WaitGroup
+		wg.Add(2)
+		b.ResetTimer()
+		go func() {
+			defer wg.Done()
+			stop := time.Now().Add(starvationHogCap)
+			for !victimDone.Load() && time.Now().Before(stop) {
+				g.mu.Lock()
+				busyFor(starvationHold)
+				g.mu.Unlock()
 			}
-			for i := 0; i < n; i++ {
-				busyFor(starvationThink)
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < b.N; i++ {
+				time.Sleep(starvationThink)
 				t0 := time.Now()
 				g.mu.Lock()
 				g.word++
 				g.mu.Unlock()
 				waits = append(waits, int64(time.Since(t0)))
 			}
-		})
+			victimDone.Store(true)
+		}()
+		wg.Wait()
 		b.StopTimer()
 		sort.Slice(waits, func(i, j int) bool { return waits[i] < waits[j] })
 		b.ReportMetric(percentile(waits, 50), "p50-wait-ns")
