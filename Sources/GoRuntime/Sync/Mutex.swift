@@ -27,15 +27,19 @@
 
 import Synchronization
 
+// The state bits are computed, inlinable constants rather than global
+// `let`s: a fast path inlined into another module would otherwise call a
+// global's lazy-initialization accessor on every lock.
+
 /// `mutexLocked`: the mutex is held.
-@usableFromInline let mutexLocked: Int32 = 1 << 0
+@inlinable var mutexLocked: Int32 { 1 << 0 }
 /// `mutexWoken`: a woken waiter or a spinner is about to compete; unlock
 /// must not wake another.
-@usableFromInline let mutexWoken: Int32 = 1 << 1
+@inlinable var mutexWoken: Int32 { 1 << 1 }
 /// `mutexStarving`: starvation mode; ownership passes by hand-off.
-@usableFromInline let mutexStarving: Int32 = 1 << 2
+@inlinable var mutexStarving: Int32 { 1 << 2 }
 /// `mutexWaiterShift`: the waiter count starts at this bit.
-@usableFromInline let mutexWaiterShift: Int32 = 3
+@inlinable var mutexWaiterShift: Int32 { 3 }
 
 /// `starvationThresholdNs` (1 ms), and Go's essay on mutex fairness:
 ///
@@ -62,7 +66,7 @@ import Synchronization
 /// a mutex several times in a row even if there are blocked waiters.
 /// Starvation mode is important to prevent pathological cases of tail
 /// latency.
-@usableFromInline let starvationThresholdNs: Int64 = 1_000_000
+@inlinable var starvationThresholdNs: Int64 { 1_000_000 }
 
 /// A mutual exclusion lock: Go's `sync.Mutex`.
 ///

@@ -25,8 +25,9 @@
 import Synchronization
 
 /// `rwmutexMaxReaders`: the most readers at once; also the bias a writer
-/// subtracts from readerCount.
-@usableFromInline let rwmutexMaxReaders: Int32 = 1 << 30
+/// subtracts from readerCount. (Computed so inlined fast paths in other
+/// modules see a constant, not a global's accessor.)
+@inlinable var rwmutexMaxReaders: Int32 { 1 << 30 }
 
 /// A reader/writer mutual exclusion lock: Go's `sync.RWMutex`.
 ///
