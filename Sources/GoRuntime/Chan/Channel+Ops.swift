@@ -10,7 +10,7 @@ extension Channel {
     /// chan.go send(): complete the parked receiver `sg` with a copy of
     /// `*src`, written straight into its slot. Returns the thread to ready
     /// once the lock is released.
-    @inline(__always)
+    @inlinable @inline(__always)
     func sendToParked(_ sg: UnsafeMutablePointer<Sudog>, _ src: UnsafePointer<Element>)
         -> UnsafeMutablePointer<cgort_chan_m>
     {
@@ -28,7 +28,7 @@ extension Channel {
     /// its value into `dst`. Buffered (then the buffer is full): move the
     /// head of the buffer into `dst` and copy the sender's value into the
     /// freed slot, which is also the tail.
-    @inline(__always)
+    @inlinable @inline(__always)
     func recvFromParked(_ sg: UnsafeMutablePointer<Sudog>, _ dst: UnsafeMutablePointer<Element>)
         -> UnsafeMutablePointer<cgort_chan_m>
     {
@@ -53,7 +53,7 @@ extension Channel {
     }
 
     /// Append a copy of `*src` at sendx. Requires qcount < dataqsiz.
-    @inline(__always)
+    @inlinable @inline(__always)
     func bufSend(_ src: UnsafePointer<Element>) {
         let sx = h.pointee.sendx
         (buf + sx).initialize(to: src.pointee)
@@ -62,7 +62,7 @@ extension Channel {
     }
 
     /// Move the element at recvx into `dst`. Requires qcount > 0.
-    @inline(__always)
+    @inlinable @inline(__always)
     func bufRecv(_ dst: UnsafeMutablePointer<Element>) {
         let rx = h.pointee.recvx
         dst.moveInitialize(from: buf + rx, count: 1)
@@ -74,7 +74,7 @@ extension Channel {
 
     /// chan.go chansend: send a copy of `*ep`. With `block == false`,
     /// returns false instead of waiting. Throws on a closed channel.
-    @inline(__always)
+    @inlinable @inline(__always)
     func chansend(_ ep: UnsafePointer<Element>, block: Bool) throws(ChannelError) -> Bool {
         let h = self.h
         // Fast path: a failed non-blocking send, decided without the lock.
@@ -127,7 +127,7 @@ extension Channel {
     /// chansend's blocking tail: park on sendq with `ep` as our value until
     /// a receiver takes it or the channel is closed. Channel locked on
     /// entry; unlocks it.
-    @inline(never)
+    @inlinable @inline(never)
     func chansendPark(_ ep: UnsafePointer<Element>) throws(ChannelError) -> Bool {
         let m = currentM()
         let mysg = acquireSudog(m)
@@ -160,7 +160,7 @@ extension Channel {
     /// receive that would block; (true, false) on a closed, drained
     /// channel (`ep` left uninitialized); (true, true) with `ep`
     /// initialized.
-    @inline(__always)
+    @inlinable @inline(__always)
     func chanrecv(_ ep: UnsafeMutablePointer<Element>, block: Bool) -> (selected: Bool, received: Bool) {
         let h = self.h
         // Fast path: a failed non-blocking receive, without the lock.
@@ -223,7 +223,7 @@ extension Channel {
     /// chanrecv's blocking tail: park on recvq with `ep` as our slot until
     /// a sender fills it or the channel is closed. Channel locked on entry;
     /// unlocks it.
-    @inline(never)
+    @inlinable @inline(never)
     func chanrecvPark(_ ep: UnsafeMutablePointer<Element>) -> (selected: Bool, received: Bool) {
         let m = currentM()
         let mysg = acquireSudog(m)
@@ -247,6 +247,7 @@ extension Channel {
     // MARK: closechan
 
     /// chan.go closechan.
+    @inlinable
     func closechan() throws(ChannelError) {
         h.lock.lock()
         if h.pointee.closed != 0 {

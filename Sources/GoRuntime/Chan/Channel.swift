@@ -72,38 +72,39 @@ extension TryReceiveResult: Equatable where Element: Equatable {}
 /// Lives in manually allocated memory so that its address is stable (select
 /// orders locks by it; the lock word is a futex) and so that accesses are
 /// plain loads and stores, not exclusivity-checked class property accesses.
+@usableFromInline
 struct HChan {
     /// RuntimeLock word (lock_futex.go); protects every other field and the
     /// fields of the sudogs queued here. Must stay the first field.
-    var lockKey: UInt32 = mutexUnlocked
+    @usableFromInline var lockKey: UInt32 = mutexUnlocked
     /// 1 once closed. Written under the lock (atomic store), read lock-free.
-    var closed: UInt32 = 0
+    @usableFromInline var closed: UInt32 = 0
     /// Elements in the buffer. Written under the lock (atomic store), read
     /// lock-free by the fast paths and `count`.
-    var qcount: Int = 0
+    @usableFromInline var qcount: Int = 0
     /// Buffer capacity (0: unbuffered). Immutable.
-    let dataqsiz: Int
+    @usableFromInline let dataqsiz: Int
     /// Next slot to send into.
-    var sendx: Int = 0
+    @usableFromInline var sendx: Int = 0
     /// Next slot to receive from.
-    var recvx: Int = 0
+    @usableFromInline var recvx: Int = 0
     /// Parked receivers.
-    var recvq = WaitQ()
+    @usableFromInline var recvq = WaitQ()
     /// Parked senders.
-    var sendq = WaitQ()
+    @usableFromInline var sendq = WaitQ()
 
-    init(dataqsiz: Int) { self.dataqsiz = dataqsiz }
+    @usableFromInline init(dataqsiz: Int) { self.dataqsiz = dataqsiz }
 }
 
 extension UnsafeMutablePointer where Pointee == HChan {
-    @inline(__always) var lock: RuntimeLock {
+    @inlinable @inline(__always) var lock: RuntimeLock {
         RuntimeLock(UnsafeMutableRawPointer(self).assumingMemoryBound(to: UInt32.self))
     }
-    @inline(__always) var recvq: UnsafeMutablePointer<WaitQ> {
+    @inlinable @inline(__always) var recvq: UnsafeMutablePointer<WaitQ> {
         (UnsafeMutableRawPointer(self) + MemoryLayout<HChan>.offset(of: \HChan.recvq)!)
             .assumingMemoryBound(to: WaitQ.self)
     }
-    @inline(__always) var sendq: UnsafeMutablePointer<WaitQ> {
+    @inlinable @inline(__always) var sendq: UnsafeMutablePointer<WaitQ> {
         (UnsafeMutableRawPointer(self) + MemoryLayout<HChan>.offset(of: \HChan.sendq)!)
             .assumingMemoryBound(to: WaitQ.self)
     }
@@ -112,18 +113,18 @@ extension UnsafeMutablePointer where Pointee == HChan {
     /// Unbuffered: no receiver is parked (first is read atomically; Go reads
     /// the pointer as one word, which is what matters). Buffered: the
     /// buffer is full (qcount read atomically; dataqsiz is immutable).
-    @inline(__always) var full: Bool {
+    @inlinable @inline(__always) var full: Bool {
         if pointee.dataqsiz == 0 { return recvq.firstAtomic == nil }
         return atomicLoadInt(&pointee.qcount) == pointee.dataqsiz
     }
 
     /// chan.go empty(): would a receive block (ignoring close)? Lock-free.
-    @inline(__always) var empty: Bool {
+    @inlinable @inline(__always) var empty: Bool {
         if pointee.dataqsiz == 0 { return sendq.firstAtomic == nil }
         return atomicLoadInt(&pointee.qcount) == 0
     }
 
-    @inline(__always) var isClosedAtomic: Bool { atomicLoadU32(&pointee.closed) != 0 }
+    @inlinable @inline(__always) var isClosedAtomic: Bool { atomicLoadU32(&pointee.closed) != 0 }
 }
 
 /// A Go channel (runtime/chan.go) between OS threads.
@@ -134,9 +135,9 @@ extension UnsafeMutablePointer where Pointee == HChan {
 /// over several channels are built with `select { ... }`.
 public final class Channel<Element> {
     /// The hchan; allocated in init, freed in deinit.
-    let h: UnsafeMutablePointer<HChan>
+    @usableFromInline let h: UnsafeMutablePointer<HChan>
     /// The ring buffer: `max(capacity, 1)` slots, `qcount` initialized.
-    let buf: UnsafeMutablePointer<Element>
+    @usableFromInline let buf: UnsafeMutablePointer<Element>
 
     /// makechan: a channel with room for `capacity` buffered elements
     /// (0: unbuffered, every send waits for its receiver).
@@ -163,17 +164,21 @@ public final class Channel<Element> {
 
     /// len(c): elements buffered now (a snapshot; read without the lock,
     /// as Go's len does).
+    @inlinable
     public var count: Int { atomicLoadInt(&h.pointee.qcount) }
 
     /// cap(c).
+    @inlinable
     public var capacity: Int { h.pointee.dataqsiz }
 
     /// Whether the channel has been closed (a snapshot).
+    @inlinable
     public var isClosed: Bool { h.isClosedAtomic }
 
     /// `c <- value`: blocks until the value is handed to a receiver or
     /// buffered. Throws `.sendOnClosedChannel` if the channel is closed
     /// before or while waiting.
+    @inlinable
     public func send(_ value: Element) throws(ChannelError) {
         _ = try withUnsafePointer(to: value) { (p) throws(ChannelError) -> Bool in
             try chansend(p, block: true)
@@ -182,6 +187,7 @@ public final class Channel<Element> {
 
     /// `select { case c <- value: return true; default: return false }`.
     /// Throws `.sendOnClosedChannel` on a closed channel, as Go panics.
+    @inlinable
     public func trySend(_ value: Element) throws(ChannelError) -> Bool {
         try withUnsafePointer(to: value) { (p) throws(ChannelError) -> Bool in
             try chansend(p, block: false)
@@ -190,6 +196,7 @@ public final class Channel<Element> {
 
     /// `v, ok := <-c`: blocks until a value arrives; nil once the channel
     /// is closed and every buffered value has been received.
+    @inlinable
     public func receive() -> Element? {
         withUnsafeTemporaryAllocation(of: Element.self, capacity: 1) { slot in
             let p = slot.baseAddress!
@@ -198,6 +205,7 @@ public final class Channel<Element> {
     }
 
     /// `select { case v, ok := <-c: ...; default: ... }`.
+    @inlinable
     public func tryReceive() -> TryReceiveResult<Element> {
         withUnsafeTemporaryAllocation(of: Element.self, capacity: 1) { slot in
             let p = slot.baseAddress!
@@ -210,6 +218,7 @@ public final class Channel<Element> {
     /// close(c): parked receivers get nil, parked senders fail with
     /// `.sendOnClosedChannel`. Throws `.closeOfClosedChannel` the second
     /// time.
+    @inlinable
     public func close() throws(ChannelError) {
         try closechan()
     }

@@ -48,6 +48,7 @@ let selectInlineBytes = 512
 /// What select needs from a channel whose element type it does not know:
 /// its hchan, and the element moves of chan.go's send/recv done with that
 /// type. Every call is made with the channel lock held, except `selTry`.
+@usableFromInline
 protocol SelectableChannel: AnyObject {
     var hchan: UnsafeMutablePointer<HChan> { get }
     /// A one-case select: chansend/chanrecv with `block`.
@@ -61,64 +62,75 @@ protocol SelectableChannel: AnyObject {
 }
 
 extension Channel: SelectableChannel {
-    var hchan: UnsafeMutablePointer<HChan> { h }
+    @usableFromInline var hchan: UnsafeMutablePointer<HChan> { h }
 
-    func selTry(send: Bool, elem: UnsafeMutableRawPointer, block: Bool) throws(ChannelError) -> (selected: Bool, received: Bool) {
+    @usableFromInline func selTry(send: Bool, elem: UnsafeMutableRawPointer, block: Bool) throws(ChannelError) -> (selected: Bool, received: Bool) {
         if send {
             let ok = try chansend(UnsafePointer(elem.assumingMemoryBound(to: Element.self)), block: block)
             return (ok, false)
         }
         return chanrecv(elem.assumingMemoryBound(to: Element.self), block: block)
     }
-    func selSendToParked(_ sg: UnsafeMutablePointer<Sudog>, from: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
+    @usableFromInline func selSendToParked(_ sg: UnsafeMutablePointer<Sudog>, from: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
         sendToParked(sg, UnsafePointer(from.assumingMemoryBound(to: Element.self)))
     }
-    func selRecvFromParked(_ sg: UnsafeMutablePointer<Sudog>, into: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
+    @usableFromInline func selRecvFromParked(_ sg: UnsafeMutablePointer<Sudog>, into: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
         recvFromParked(sg, into.assumingMemoryBound(to: Element.self))
     }
-    func selBufSend(from: UnsafeMutableRawPointer) {
+    @usableFromInline func selBufSend(from: UnsafeMutableRawPointer) {
         bufSend(UnsafePointer(from.assumingMemoryBound(to: Element.self)))
     }
-    func selBufRecv(into: UnsafeMutableRawPointer) {
+    @usableFromInline func selBufRecv(into: UnsafeMutableRawPointer) {
         bufRecv(into.assumingMemoryBound(to: Element.self))
     }
-    func selDestroy(_ elem: UnsafeMutableRawPointer) {
+    @usableFromInline func selDestroy(_ elem: UnsafeMutableRawPointer) {
         elem.assumingMemoryBound(to: Element.self).deinitialize(count: 1)
     }
 }
 
 /// select.go `scase`, plus what the builder needs.
+@usableFromInline
 struct SelectCase {
     /// Keeps the channel alive while the select may be parked on it.
-    let chan: any SelectableChannel
-    let h: UnsafeMutablePointer<HChan>
-    let isSend: Bool
+    @usableFromInline let chan: any SelectableChannel
+    @usableFromInline let h: UnsafeMutablePointer<HChan>
+    @usableFromInline let isSend: Bool
     /// Send: the value (initialized). Receive: the slot (uninitialized
     /// until a value is received).
-    let elem: UnsafeMutableRawPointer
+    @usableFromInline let elem: UnsafeMutableRawPointer
     /// `elem` was heap-allocated (did not fit the stack arena).
-    let ownsElem: Bool
+    @usableFromInline let ownsElem: Bool
+
+    @inlinable
+    init(chan: any SelectableChannel, h: UnsafeMutablePointer<HChan>, isSend: Bool,
+         elem: UnsafeMutableRawPointer, ownsElem: Bool) {
+        self.chan = chan
+        self.h = h
+        self.isSend = isSend
+        self.elem = elem
+        self.ownsElem = ownsElem
+    }
 }
 
 /// The builder a `select` body receives. Declare cases with `receive`,
 /// `send` and `default`; see `select(_:)`.
 public struct Select: ~Copyable {
-    enum Phase { case collect, dispatch }
-    var phase: Phase = .collect
-    let cases: UnsafeMutablePointer<SelectCase>
-    let capacity: Int
-    var count = 0
+    @usableFromInline enum Phase { case collect, dispatch }
+    @usableFromInline var phase: Phase = .collect
+    @usableFromInline let cases: UnsafeMutablePointer<SelectCase>
+    @usableFromInline let capacity: Int
+    @usableFromInline var count = 0
     /// More cases were declared than `capacity`: collect again on the heap.
-    var overflowed = false
-    let arena: UnsafeMutableRawPointer
-    let arenaSize: Int
-    var arenaUsed = 0
-    var hasDefault = false
+    @usableFromInline var overflowed = false
+    @usableFromInline let arena: UnsafeMutableRawPointer
+    @usableFromInline let arenaSize: Int
+    @usableFromInline var arenaUsed = 0
+    @usableFromInline var hasDefault = false
     /// Dispatch: the case selectgo chose (-1: default) and whether a
     /// receive got a value; `index` counts declarations as they rerun.
-    var chosen = -1
-    var recvOK = false
-    var index = 0
+    @usableFromInline var chosen = -1
+    @usableFromInline var recvOK = false
+    @usableFromInline var index = 0
 
     init(cases: UnsafeMutablePointer<SelectCase>, capacity: Int, arena: UnsafeMutableRawPointer, arenaSize: Int) {
         self.cases = cases
@@ -127,6 +139,7 @@ public struct Select: ~Copyable {
         self.arenaSize = arenaSize
     }
 
+    @inlinable
     mutating func slot<E>(for _: E.Type) -> (UnsafeMutableRawPointer, owned: Bool) {
         let align = MemoryLayout<E>.alignment
         let start = (arenaUsed + align - 1) & ~(align - 1)
@@ -140,6 +153,7 @@ public struct Select: ~Copyable {
 
     /// `case v, ok := <-c:` — the handler gets the value, or nil if `c` is
     /// closed and drained.
+    @inlinable
     public mutating func receive<E>(_ c: Channel<E>, _ handler: (E?) -> Void) {
         switch phase {
         case .collect:
@@ -159,6 +173,7 @@ public struct Select: ~Copyable {
     /// `case c <- value:` — `value` is evaluated once, when the cases are
     /// collected. Choosing this case on a closed channel makes `select`
     /// throw `.sendOnClosedChannel`.
+    @inlinable
     public mutating func send<E>(_ c: Channel<E>, _ value: @autoclosure () -> E, _ handler: () -> Void = {}) {
         switch phase {
         case .collect:
@@ -174,6 +189,7 @@ public struct Select: ~Copyable {
     }
 
     /// `default:` — run when no case can proceed at once. At most one.
+    @inlinable
     public mutating func `default`(_ handler: () -> Void) {
         switch phase {
         case .collect:

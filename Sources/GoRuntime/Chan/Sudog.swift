@@ -19,18 +19,30 @@
 //
 // so a waker pays for a system call only when the waiter really sleeps.
 //
-// The spin policy (measured on this 2-vCPU VM; see ChanSpin below): a futex
-// round trip between threads on different vCPUs costs 44-63 us here because
-// the idle vCPU halts and must be woken through the host, while a partner
-// that is running answers in a few hundred ns. So a waiter spins first, in
-// rounds of `chanSpinPauses` PAUSEs, up to its thread's adaptive
-// `spin_limit` rounds, yielding the CPU every `chanSpinYieldEvery` rounds
-// (when both threads share one vCPU, the partner can only run if we yield).
-// A park that was satisfied while spinning doubles the limit (up to
-// `chanSpinMaxRounds`); one that had to sleep halves it (down to
-// `chanSpinMinRounds`). When the vCPUs are taking turns, spins fail, the
-// limit decays within a few parks, and the waiter goes to sleep quickly
-// instead of burning the quantum its partner needs.
+// The spin policy. A futex round trip between threads on different vCPUs
+// costs 44-63 us on this VM (the idle vCPU halts and is woken through the
+// host), one on a single vCPU 2-4 us, and a partner that is running on the
+// other vCPU answers in a few hundred ns. The two vCPUs are often not
+// running at the same time, and then spinning only burns the quantum the
+// partner needs. So `park` waits in three phases:
+//
+//   1. active spin: up to the thread's adaptive `spin_limit` rounds of
+//      `ChanSpin.pauses` PAUSEs, checking the park word between rounds.
+//      Success doubles the limit (to `maxRounds`); reaching phase 2 halves
+//      it (to `minRounds`), so the spin backs off within a few parks once
+//      the partner stops running alongside us, and grows back when it does;
+//   2. passive spin: up to `ChanSpin.yields` sched_yield calls, checking
+//      after each: a partner sharing our vCPU runs and answers;
+//   3. sleep: CAS 0 -> 2 and futex_wait until readied.
+//
+// Measured here (gobench chan/pingpong and chan/buffered/cap=1, 200 ms x 3,
+// machine shared with other builds, threads mostly taking turns on the
+// vCPUs, parallelism 0.7-1.0): pure spin-then-sleep (no yields) 12.2 us
+// per round trip with 2 sleeps/op; spin 8 rounds then yield 3.4-4.2 us
+// with ~0 sleeps/op; the plain futex ping-pong yardstick 5.6-5.9 us in the
+// same session. Yielding, not spinning, is what wins while the vCPUs take
+// turns; the adaptive limit keeps the spin short then and lets it grow when
+// both run.
 //
 // Invariants:
 //   - a sudog is on at most one wait queue, and only while its thread is
@@ -47,37 +59,39 @@ import CGoRuntime
 import Synchronization
 
 /// runtime2.go `sudog`: one blocked channel operation of one thread.
+@usableFromInline
 struct Sudog {
     /// The parked thread's record (Go's `g`).
-    var m: UnsafeMutablePointer<cgort_chan_m>
+    @usableFromInline var m: UnsafeMutablePointer<cgort_chan_m>
     /// Wait-queue links (chan.go waitq).
-    var next: UnsafeMutablePointer<Sudog>?
-    var prev: UnsafeMutablePointer<Sudog>?
+    @usableFromInline var next: UnsafeMutablePointer<Sudog>?
+    @usableFromInline var prev: UnsafeMutablePointer<Sudog>?
     /// Data element: a sender's value (initialized, owned by the sender) or
     /// a receiver's empty slot (the waker initializes it on success).
-    var elem: UnsafeMutableRawPointer?
+    @usableFromInline var elem: UnsafeMutableRawPointer?
     /// The channel this sudog waits on (Go's `c`), for select bookkeeping.
-    var c: UnsafeMutablePointer<HChan>?
+    @usableFromInline var c: UnsafeMutablePointer<HChan>?
     /// Select's list of its sudogs, in lock order (Go's `waitlink`).
-    var waitlink: UnsafeMutablePointer<Sudog>?
+    @usableFromInline var waitlink: UnsafeMutablePointer<Sudog>?
     /// closechan's list of threads to ready after unlocking (Go's
     /// g.schedlink); read by the closer before it readies the thread.
-    var schedlink: UnsafeMutablePointer<Sudog>?
+    @usableFromInline var schedlink: UnsafeMutablePointer<Sudog>?
     /// Set by a select; makes dequeue race for `select_done` first.
-    var isSelect: Bool
+    @usableFromInline var isSelect: Bool
     /// True if the operation completed because of a send or receive, false
     /// if because the channel was closed (Go's `success`).
-    var success: Bool
+    @usableFromInline var success: Bool
 }
 
 // MARK: - Sudog cache (proc.go acquireSudog / releaseSudog)
 
 /// The calling thread's record.
-@inline(__always)
+@inlinable @inline(__always)
 func currentM() -> UnsafeMutablePointer<cgort_chan_m> { cgort_chan_self() }
 
 /// proc.go acquireSudog: take a sudog from the thread's cache or allocate.
 /// The result has every field reset, `m` set to the caller.
+@usableFromInline
 func acquireSudog(_ m: UnsafeMutablePointer<cgort_chan_m>) -> UnsafeMutablePointer<Sudog> {
     let s: UnsafeMutablePointer<Sudog>
     if let cached = m.pointee.sudog_cache {
@@ -92,6 +106,7 @@ func acquireSudog(_ m: UnsafeMutablePointer<cgort_chan_m>) -> UnsafeMutablePoint
 }
 
 /// proc.go releaseSudog: return a sudog that is on no queue to the cache.
+@usableFromInline
 func releaseSudog(_ m: UnsafeMutablePointer<cgort_chan_m>, _ s: UnsafeMutablePointer<Sudog>) {
     if s.pointee.elem != nil { goFatal("runtime: sudog with non-nil elem") }
     if s.pointee.next != nil || s.pointee.prev != nil { goFatal("runtime: sudog with non-nil next/prev") }
@@ -105,24 +120,26 @@ func releaseSudog(_ m: UnsafeMutablePointer<cgort_chan_m>, _ s: UnsafeMutablePoi
 /// without the channel lock by the non-blocking fast paths (empty/full of
 /// an unbuffered channel), so every write of it is an atomic store; reads
 /// under the lock may be plain.
+@usableFromInline
 struct WaitQ {
-    var first: UnsafeMutablePointer<Sudog>?
-    var last: UnsafeMutablePointer<Sudog>?
+    @usableFromInline var first: UnsafeMutablePointer<Sudog>?
+    @usableFromInline var last: UnsafeMutablePointer<Sudog>?
 }
 
 extension UnsafeMutablePointer where Pointee == WaitQ {
     /// Lock-free read of `first` (fast paths only).
-    @inline(__always)
+    @inlinable @inline(__always)
     var firstAtomic: UnsafeMutablePointer<Sudog>? {
         atomicLoadPointer(&pointee.first)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func setFirst(_ s: UnsafeMutablePointer<Sudog>?) {
         atomicStorePointer(&pointee.first, s)
     }
 
     /// waitq.enqueue. Channel lock held.
+    @inlinable
     func enqueue(_ sgp: UnsafeMutablePointer<Sudog>) {
         sgp.pointee.next = nil
         guard let x = pointee.last else {
@@ -140,7 +157,7 @@ extension UnsafeMutablePointer where Pointee == WaitQ {
     /// A select sudog whose thread was already claimed by another case
     /// (select_done CAS lost) is dropped and skipped; its select will find
     /// it unlinked in pass 3. Channel lock held.
-    @inline(__always)
+    @inlinable @inline(__always)
     func dequeue() -> UnsafeMutablePointer<Sudog>? {
         while true {
             guard let sgp = pointee.first else { return nil }
@@ -162,6 +179,7 @@ extension UnsafeMutablePointer where Pointee == WaitQ {
 
     /// select.go dequeueSudoG: unlink `sgp` if it is still queued. Channel
     /// lock held.
+    @inlinable
     func dequeueSudoG(_ sgp: UnsafeMutablePointer<Sudog>) {
         let x = sgp.pointee.prev
         let y = sgp.pointee.next
@@ -209,24 +227,26 @@ extension UnsafeMutablePointer where Pointee == WaitQ {
 /// at the top of this file for the reasoning and ChanBenchmarks for the
 /// measurements.
 enum ChanSpin {
-    /// PAUSEs per spin round (~12-15 ns each here: a round is ~150-200 ns,
-    /// about one cross-core cache-line round trip plus the partner's work).
+    /// PAUSEs per active spin round (~12-15 ns each here, so a round is
+    /// ~150 ns: about one cross-core cache-line round trip).
     static let pauses: UInt32 = 10
-    /// Rounds a thread starts with, and the floor it decays to. Even after
-    /// many failed spins a waiter spins ~1 us before sleeping: cheaper than
-    /// the 44-63 us a cross-vCPU futex wake costs when it would have won.
-    static let minRounds: Int32 = 6
-    /// Ceiling of the adaptive limit (~25-30 us of spinning at most: about
-    /// half a cross-vCPU futex round trip, so a failed spin costs less than
-    /// the sleep it tries to avoid).
-    static let maxRounds: Int32 = 160
-    static let initialRounds: Int32 = 40
-    /// Yield the CPU every this many rounds, so that a partner sharing our
-    /// vCPU gets to run (and answer) while we wait.
-    static let yieldEvery: Int32 = 8
+    /// Active rounds a thread starts with (~1.2 us).
+    static let initialRounds: Int32 = 8
+    /// Floor of the adaptive limit (~300 ns): even after failed spins, a
+    /// waiter checks briefly for a partner running on the other vCPU, and
+    /// a success there lets the limit grow again.
+    static let minRounds: Int32 = 2
+    /// Ceiling of the adaptive limit (~10 us of spinning): far below the
+    /// 44-63 us a cross-vCPU futex wake costs, so a spin that fails costs
+    /// less than the sleep it tried to avoid.
+    static let maxRounds: Int32 = 64
+    /// sched_yield calls before sleeping (phase 2). Each lets a partner
+    /// that shares our vCPU run; on an idle vCPU it returns in ~0.5 us.
+    static let yields = 4
 }
 
 /// Events counted per thread; `ChannelEvents` reads them.
+@usableFromInline
 enum ChanEvent: Int32 {
     /// Operations that blocked (enqueued a sudog and parked).
     case parks = 0
@@ -245,14 +265,14 @@ enum ChanEvent: Int32 {
     case yields = 6
 }
 
-@inline(__always)
+@inlinable @inline(__always)
 func countEvent(_ m: UnsafeMutablePointer<cgort_chan_m>, _ e: ChanEvent, _ d: UInt64 = 1) {
     cgort_chan_count(m, e.rawValue, d)
 }
 
 /// Prepare the caller's park word before it enqueues any sudog (owner
 /// only, before the channel lock is released).
-@inline(__always)
+@inlinable @inline(__always)
 func prepareToPark(_ m: UnsafeMutablePointer<cgort_chan_m>) {
     cgort_chan_key_store(m, 0)
     m.pointee.param = nil
@@ -260,48 +280,48 @@ func prepareToPark(_ m: UnsafeMutablePointer<cgort_chan_m>) {
 
 /// gopark: wait until a waker has readied this thread. Called with no
 /// channel lock held, after the thread's sudog(s) were enqueued.
-@inline(never)
+@usableFromInline @inline(never)
 func park(_ m: UnsafeMutablePointer<cgort_chan_m>) {
     countEvent(m, .parks)
     var limit = m.pointee.spin_limit
     if limit == 0 { limit = ChanSpin.initialRounds }
-    // Spin: most hand-offs between running threads finish here.
+    // Phase 1, active spin: wins when the partner runs on the other vCPU.
     var rounds: Int32 = 0
-    var yields: UInt64 = 0
     while rounds < limit {
         if cgort_chan_key_load(m) == 1 {
             countEvent(m, .spinRounds, UInt64(rounds))
-            if yields > 0 { countEvent(m, .yields, yields) }
             m.pointee.spin_limit = min(ChanSpin.maxRounds, limit &* 2)
             return
         }
+        Machine.procyield(ChanSpin.pauses)
         rounds &+= 1
-        if rounds % ChanSpin.yieldEvery == 0 {
-            Machine.osyield()
-            yields &+= 1
-        } else {
-            Machine.procyield(ChanSpin.pauses)
-        }
     }
     countEvent(m, .spinRounds, UInt64(rounds))
-    if yields > 0 { countEvent(m, .yields, yields) }
-    // Sleep: announce it with 0 -> 2; if that fails the waker already
-    // stored 1 and we are done.
+    // Phase 2, passive spin: wins when the partner shares our vCPU.
+    // Spinning did not pay this time: spin less next time.
+    m.pointee.spin_limit = max(ChanSpin.minRounds, limit / 2)
+    for y in 0..<ChanSpin.yields {
+        Machine.osyield()
+        if cgort_chan_key_load(m) == 1 {
+            countEvent(m, .yields, UInt64(y + 1))
+            return
+        }
+    }
+    countEvent(m, .yields, UInt64(ChanSpin.yields))
+    // Phase 3, sleep: announce it with 0 -> 2; if that fails the waker
+    // already stored 1 and we are done.
     if cgort_chan_key_cas(m, 0, 2) {
         countEvent(m, .sleeps)
         repeat {
             _ = cgort_futex_wait(&m.pointee.key, 2, -1)
         } while cgort_chan_key_load(m) != 1
-        m.pointee.spin_limit = max(ChanSpin.minRounds, limit / 2)
-    } else {
-        m.pointee.spin_limit = min(ChanSpin.maxRounds, limit &* 2)
     }
 }
 
 /// goready: let the thread that owns `sg` continue. Call with no channel
 /// lock held is not required (Go readies after unlocking; so do we, to
 /// keep the critical section short). `waker` is the caller's record.
-@inline(__always)
+@inlinable @inline(__always)
 func goready(_ target: UnsafeMutablePointer<cgort_chan_m>, waker: UnsafeMutablePointer<cgort_chan_m>) {
     countEvent(waker, .wakeups)
     if cgort_chan_key_xchg(target, 1) == 2 {
@@ -317,28 +337,28 @@ func goready(_ target: UnsafeMutablePointer<cgort_chan_m>, waker: UnsafeMutableP
 // these helpers give them atomic loads and stores through their address,
 // as Go's atomic.Load/Loadp do on ordinary fields.
 
-@inline(__always)
+@inlinable @inline(__always)
 func atomicLoadInt(_ p: UnsafeMutablePointer<Int>) -> Int {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<Int>.self).pointee.load(ordering: .acquiring)
 }
-@inline(__always)
+@inlinable @inline(__always)
 func atomicStoreInt(_ p: UnsafeMutablePointer<Int>, _ v: Int) {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<Int>.self).pointee.store(v, ordering: .releasing)
 }
-@inline(__always)
+@inlinable @inline(__always)
 func atomicLoadU32(_ p: UnsafeMutablePointer<UInt32>) -> UInt32 {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt32>.self).pointee.load(ordering: .acquiring)
 }
-@inline(__always)
+@inlinable @inline(__always)
 func atomicStoreU32(_ p: UnsafeMutablePointer<UInt32>, _ v: UInt32) {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt32>.self).pointee.store(v, ordering: .releasing)
 }
-@inline(__always)
+@inlinable @inline(__always)
 func atomicLoadPointer(_ p: UnsafeMutablePointer<UnsafeMutablePointer<Sudog>?>) -> UnsafeMutablePointer<Sudog>? {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UnsafeMutablePointer<Sudog>?>.self)
         .pointee.load(ordering: .acquiring)
 }
-@inline(__always)
+@inlinable @inline(__always)
 func atomicStorePointer(_ p: UnsafeMutablePointer<UnsafeMutablePointer<Sudog>?>, _ v: UnsafeMutablePointer<Sudog>?) {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UnsafeMutablePointer<Sudog>?>.self)
         .pointee.store(v, ordering: .releasing)

@@ -31,11 +31,11 @@
 import CGoRuntime
 
 /// lock_futex.go: the word is free.
-let mutexUnlocked: UInt32 = 0
+@usableFromInline let mutexUnlocked: UInt32 = 0
 /// lock_futex.go: held; nobody is known to sleep on the word.
-let mutexLocked: UInt32 = 1
+@usableFromInline let mutexLocked: UInt32 = 1
 /// lock_futex.go: held; at least one thread may be asleep in futex_wait.
-let mutexSleeping: UInt32 = 2
+@usableFromInline let mutexSleeping: UInt32 = 2
 /// lock_futex.go `active_spin`: spin bursts before yielding (multi-CPU only).
 let lockActiveSpin = 4
 /// lock_futex.go `active_spin_cnt`: PAUSEs per spin burst (procyield(30)).
@@ -46,14 +46,15 @@ let lockPassiveSpin = 1
 /// Go's runtime `mutex` (lock_futex.go): lock2/unlock2 over a 32-bit word
 /// the caller keeps at a stable address (hchan embeds it). The struct is a
 /// view of that word; copying the view does not copy the lock.
+@usableFromInline
 struct RuntimeLock {
-    let key: UnsafeMutablePointer<UInt32>
+    @usableFromInline let key: UnsafeMutablePointer<UInt32>
 
-    @inline(__always)
+    @inlinable @inline(__always)
     init(_ key: UnsafeMutablePointer<UInt32>) { self.key = key }
 
     /// lock2: one exchange when the lock is free; otherwise `lockSlow`.
-    @inline(__always)
+    @inlinable @inline(__always)
     func lock() {
         let v = UnsafeAtomic32(key).exchange(mutexLocked)
         if v == mutexUnlocked { return }
@@ -61,7 +62,7 @@ struct RuntimeLock {
     }
 
     /// lock2 after a failed speculative grab; `v` is the value swapped out.
-    @inline(never)
+    @usableFromInline @inline(never)
     func lockSlow(_ v0: UInt32) {
         let word = UnsafeAtomic32(key)
         // `wait` is the value any acquisition must leave behind: mutexLocked
@@ -97,14 +98,14 @@ struct RuntimeLock {
 
     /// unlock2: swap in mutexUnlocked; wake one sleeper if the word said
     /// there might be one.
-    @inline(__always)
+    @inlinable @inline(__always)
     func unlock() {
         let v = UnsafeAtomic32(key).exchange(mutexUnlocked)
         if v == mutexLocked { return }
         unlockSlow(v)
     }
 
-    @inline(never)
+    @usableFromInline @inline(never)
     func unlockSlow(_ v: UInt32) {
         if v == mutexUnlocked { goFatal("unlock of unlocked lock") }
         // v == mutexSleeping
