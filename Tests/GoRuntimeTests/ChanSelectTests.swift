@@ -70,6 +70,27 @@ import Testing
         a.checkInvariants(); b.checkInvariants(); c.checkInvariants()
     }
 
+    /// Go's one exception to "one of sendq/recvq is empty": a select parked
+    /// as both sender and receiver on one unbuffered channel.
+    @Test func selectParkedOnBothQueuesOfOneChannel() throws {
+        let c = Channel<Int>()
+        let got = Collected<Int?>()
+        let join = spawnThreads(1) { _ in
+            _ = waitUntil { c.waitingForTesting == (1, 1) }
+            c.checkInvariants()
+            got.append(c.receive())
+        }
+        var sent = false
+        let i = try select {
+            $0.send(c, 5) { sent = true }
+            $0.receive(c) { _ in Issue.record("received from itself") }
+        }
+        join()
+        #expect(i == 0 && sent && got.all == [5])
+        #expect(c.waitingForTesting == (0, 0))
+        c.checkInvariants()
+    }
+
     @Test func sendCaseHandsToParkedReceiver() throws {
         let a = Channel<Int>()
         let got = Collected<Int?>()

@@ -91,8 +91,11 @@ extension Channel: SelectableChannel {
 /// select.go `scase`, plus what the builder needs.
 @usableFromInline
 struct SelectCase {
-    /// Keeps the channel alive while the select may be parked on it.
-    @usableFromInline let chan: any SelectableChannel
+    /// The channel. Not counted here: the builder retains it once when the
+    /// case is declared and `releaseCases` releases it, so that copying
+    /// cases around inside selectgo costs no reference counting. The
+    /// retain keeps the channel alive while the select may be parked on it.
+    @usableFromInline unowned(unsafe) let chan: any SelectableChannel
     @usableFromInline let h: UnsafeMutablePointer<HChan>
     @usableFromInline let isSend: Bool
     /// Send: the value (initialized). Receive: the slot (uninitialized
@@ -159,10 +162,12 @@ public struct Select: ~Copyable {
         case .collect:
             if count >= capacity { overflowed = true; count += 1; return }
             let (p, owned) = slot(for: E.self)
+            _ = Unmanaged.passRetained(c)
             (cases + count).initialize(to: SelectCase(chan: c, h: c.h, isSend: false, elem: p, ownsElem: owned))
             count += 1
         case .dispatch:
             if index == chosen {
+                checkSameCase(index, c.h, isSend: false)
                 let p = cases[index].elem.assumingMemoryBound(to: E.self)
                 handler(recvOK ? p.move() : nil)
             }
@@ -180,11 +185,24 @@ public struct Select: ~Copyable {
             if count >= capacity { overflowed = true; count += 1; return }
             let (p, owned) = slot(for: E.self)
             p.assumingMemoryBound(to: E.self).initialize(to: value())
+            _ = Unmanaged.passRetained(c)
             (cases + count).initialize(to: SelectCase(chan: c, h: c.h, isSend: true, elem: p, ownsElem: owned))
             count += 1
         case .dispatch:
-            if index == chosen { handler() }
+            if index == chosen {
+                checkSameCase(index, c.h, isSend: true)
+                handler()
+            }
             index += 1
+        }
+    }
+
+    /// The dispatch run must declare the same cases as the collect run:
+    /// the chosen slot is read back with the declared element type.
+    @usableFromInline
+    func checkSameCase(_ i: Int, _ h: UnsafeMutablePointer<HChan>, isSend: Bool) {
+        if i >= count || cases[i].h != h || cases[i].isSend != isSend {
+            goFatal("select: the body declared different cases on its second run")
         }
     }
 
@@ -207,6 +225,7 @@ public struct Select: ~Copyable {
             let k = cases[i]
             if k.isSend { k.chan.selDestroy(k.elem) }
             if k.ownsElem { k.elem.deallocate() }
+            Unmanaged<AnyObject>.passUnretained(k.chan).release()
         }
         cases.deinitialize(count: n)
         count = 0
