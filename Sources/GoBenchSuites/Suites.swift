@@ -10,6 +10,7 @@ public enum Suites {
         for group in [
             harnessBenchmarks(),
             syncBenchmarks(),
+            chanBenchmarks(),
         ] {
             for b in group { r.register(b) }
         }

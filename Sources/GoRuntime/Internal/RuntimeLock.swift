@@ -1,0 +1,114 @@
+// The Go runtime's internal mutex on Linux: runtime/lock_futex.go lock2 and
+// unlock2. hchan's `lock` field is one of these.
+//
+// Design. The lock is one 32-bit futex word with three states:
+//
+//   mutexUnlocked  nobody holds it
+//   mutexLocked    held, and no thread is (presumably) asleep on the word
+//   mutexSleeping  held, and at least one thread may be asleep on the word
+//
+// lock2 first swaps in mutexLocked. If the word was unlocked it is ours; if
+// not, the old value says whether sleepers may exist ("wait"), and from then
+// on every successful acquisition must write back at least that value, so a
+// sleeper's pending wake-up is never lost. The slow path spins (only with
+// more than one CPU) activeSpin times, each a burst of activeSpinCount
+// PAUSEs, then passiveSpin times yields the CPU, then swaps in
+// mutexSleeping and sleeps on the futex; it loops until a swap or CAS
+// finds the word unlocked. unlock2 swaps in mutexUnlocked and, if the old
+// value was mutexSleeping, wakes one sleeper.
+//
+// Invariants:
+//   - the word only ever holds one of the three constants;
+//   - a thread that has slept (or saw mutexSleeping) acquires the lock by
+//     writing mutexSleeping, never mutexLocked, so the wake-up obligation
+//     survives until an unlock2 that sees it;
+//   - unlock of an unlocked lock is fatal ("unlock of unlocked lock").
+//
+// Differences from Go: Go also counts m.locks (held runtime locks, which
+// disable preemption); threads here are not preempted by a Go scheduler, so
+// there is nothing to count.
+
+import CGoRuntime
+
+/// lock_futex.go: the word is free.
+@usableFromInline let mutexUnlocked: UInt32 = 0
+/// lock_futex.go: held; nobody is known to sleep on the word.
+@usableFromInline let mutexLocked: UInt32 = 1
+/// lock_futex.go: held; at least one thread may be asleep in futex_wait.
+@usableFromInline let mutexSleeping: UInt32 = 2
+/// lock_futex.go `active_spin`: spin bursts before yielding (multi-CPU only).
+let lockActiveSpin = 4
+/// lock_futex.go `active_spin_cnt`: PAUSEs per spin burst (procyield(30)).
+let lockActiveSpinCount: UInt32 = 30
+/// lock_futex.go `passive_spin`: sched_yield rounds before sleeping.
+let lockPassiveSpin = 1
+
+/// Go's runtime `mutex` (lock_futex.go): lock2/unlock2 over a 32-bit word
+/// the caller keeps at a stable address (hchan embeds it). The struct is a
+/// view of that word; copying the view does not copy the lock.
+@usableFromInline
+struct RuntimeLock {
+    @usableFromInline let key: UnsafeMutablePointer<UInt32>
+
+    @inlinable @inline(__always)
+    init(_ key: UnsafeMutablePointer<UInt32>) { self.key = key }
+
+    /// lock2: one exchange when the lock is free; otherwise `lockSlow`.
+    @inlinable @inline(__always)
+    func lock() {
+        let v = UnsafeAtomic32(key).exchange(mutexLocked)
+        if v == mutexUnlocked { return }
+        lockSlow(v)
+    }
+
+    /// lock2 after a failed speculative grab; `v` is the value swapped out.
+    @usableFromInline @inline(never)
+    func lockSlow(_ v0: UInt32) {
+        let word = UnsafeAtomic32(key)
+        // `wait` is the value any acquisition must leave behind: mutexLocked
+        // until we have seen or caused mutexSleeping.
+        var wait = v0
+        // On uniprocessors, no point spinning.
+        let spin = Machine.ncpu > 1 ? lockActiveSpin : 0
+        while true {
+            // Try for the lock, spinning. The plain-looking loads are atomic
+            // loads: they only decide whether a CAS is worth trying.
+            for _ in 0..<spin {
+                while word.load() == mutexUnlocked {
+                    if word.compareExchange(expected: mutexUnlocked, desired: wait) { return }
+                }
+                Machine.procyield(lockActiveSpinCount)
+            }
+            // Try for the lock, rescheduling.
+            for _ in 0..<lockPassiveSpin {
+                while word.load() == mutexUnlocked {
+                    if word.compareExchange(expected: mutexUnlocked, desired: wait) { return }
+                }
+                Machine.osyield()
+            }
+            // Sleep. Swapping in mutexSleeping both announces us and, if the
+            // lock was released meanwhile, acquires it (leaving "sleeping",
+            // which is conservative: one unlock may wake nobody).
+            let v = word.exchange(mutexSleeping)
+            if v == mutexUnlocked { return }
+            wait = mutexSleeping
+            _ = cgort_futex_wait(key, mutexSleeping, -1)
+        }
+    }
+
+    /// unlock2: swap in mutexUnlocked; wake one sleeper if the word said
+    /// there might be one.
+    @inlinable @inline(__always)
+    func unlock() {
+        let v = UnsafeAtomic32(key).exchange(mutexUnlocked)
+        if v == mutexLocked { return }
+        unlockSlow(v)
+    }
+
+    @usableFromInline @inline(never)
+    func unlockSlow(_ v: UInt32) {
+        if v == mutexUnlocked { goFatal("unlock of unlocked lock") }
+        // v == mutexSleeping
+        _ = cgort_futex_wake(key, 1)
+    }
+}

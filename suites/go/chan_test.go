@@ -1,0 +1,119 @@
+// Go 1.19 reference for gobench's chan/* benchmarks (Sources/GoBenchSuites/
+// ChanBenchmarks.swift): same shapes, same names (chan/pingpong is
+// BenchmarkChan/pingpong). Run:
+//
+//	cd suites/go && go test -run '^$' -bench '^BenchmarkChan' -benchmem -count 5
+package gobench
+
+import (
+	"sync"
+	"testing"
+)
+
+var chanSink int
+
+func BenchmarkChan(b *testing.B) {
+	b.Run("pingpong", func(b *testing.B) {
+		c1, c2 := make(chan int), make(chan int)
+		done := make(chan struct{})
+		go func() {
+			for i := 0; i < b.N; i++ {
+				v := <-c1
+				c2 <- v
+			}
+			close(done)
+		}()
+		for i := 0; i < b.N; i++ {
+			c1 <- i
+			chanSink = <-c2
+		}
+		<-done
+	})
+	for _, cap := range []int{1, 64, 1024} {
+		cap := cap
+		b.Run("buffered/cap="+itoa(cap), func(b *testing.B) {
+			c := make(chan int, cap)
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < b.N; i++ {
+					c <- i
+				}
+			}()
+			s := 0
+			for i := 0; i < b.N; i++ {
+				s += <-c
+			}
+			wg.Wait()
+			chanSink = s
+		})
+	}
+	b.Run("same-thread/cap=1", func(b *testing.B) {
+		c := make(chan int, 1)
+		s := 0
+		for i := 0; i < b.N; i++ {
+			c <- i
+			s += <-c
+		}
+		chanSink = s
+	})
+	b.Run("select/two-ready", func(b *testing.B) {
+		a, c := make(chan int, 1), make(chan int, 1)
+		a <- 0
+		c <- 1
+		for i := 0; i < b.N; i++ {
+			select {
+			case v := <-a:
+				a <- v
+			case v := <-c:
+				c <- v
+			}
+		}
+	})
+	b.Run("select/nonblocking-empty", func(b *testing.B) {
+		c := make(chan int)
+		d := 0
+		for i := 0; i < b.N; i++ {
+			select {
+			case v := <-c:
+				chanSink = v
+			default:
+				d++
+			}
+		}
+		chanSink = d
+	})
+	b.Run("recv-closed", func(b *testing.B) {
+		c := make(chan int)
+		close(c)
+		s := 0
+		for i := 0; i < b.N; i++ {
+			s += <-c
+		}
+		chanSink = s
+	})
+	b.Run("make-close-recv", func(b *testing.B) {
+		s := 0
+		for i := 0; i < b.N; i++ {
+			c := make(chan int)
+			close(c)
+			s += <-c
+		}
+		chanSink = s
+	})
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var buf [20]byte
+	i := len(buf)
+	for n > 0 {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(buf[i:])
+}
