@@ -11,6 +11,7 @@ public enum Suites {
             harnessBenchmarks(),
             syncBenchmarks(),
             chanBenchmarks(),
+            mapBenchmarks(),
         ] {
             for b in group { r.register(b) }
         }

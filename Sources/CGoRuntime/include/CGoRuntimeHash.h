@@ -1,0 +1,47 @@
+// CGoRuntimeHash: the Go runtime's map hash functions (runtime/asm_amd64.s
+// aeshashbody, memhash64; runtime/hash64.go memhashFallback,
+// memhash64Fallback) and its per-thread random source (runtime/stubs.go
+// fastrand, wyrand).
+//
+// Why C: the AES-NI hash needs AESENC/PSHUFB/PINSRQ, which Swift cannot
+// emit. The AES functions carry __attribute__((target("aes,sse4.1,ssse3")))
+// so the rest of the package is compiled for the baseline ISA; CPUID decides
+// at run time (cgort_hash_init), as Go's alginit does, whether they are used.
+// Only GoRuntime/Map/Hash.swift imports these declarations.
+#ifndef CGORUNTIME_HASH_H
+#define CGORUNTIME_HASH_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/// Go's alginit: installs the per-process key material. `keysched` is 128
+/// bytes for the AES key schedule (aeskeysched), `hashkey` four words for the
+/// fallback hash (forced odd, as Go does). `allow_aes` = 0 forces the
+/// fallback even where the CPU has AES. Returns 1 when the AES hash is in use.
+/// Call once, before any hash; not thread-safe against concurrent hashing.
+int cgort_hash_init(const uint8_t *keysched, const uint64_t *hashkey, int allow_aes);
+
+/// 1 when the CPU has AES-NI, SSSE3 and SSE4.1 (Go's condition in alginit).
+int cgort_cpu_has_aes(void);
+
+/// Go's memhash64 (hash of an 8-byte key): AES when in use, else the
+/// fallback. Dispatches on the choice made by cgort_hash_init.
+uint64_t cgort_memhash64(uint64_t key, uint64_t seed);
+
+/// Go's memhash / strhash over `len` bytes at `p`.
+uint64_t cgort_memhash(const void *p, uint64_t len, uint64_t seed);
+
+/// The two implementations, callable directly for tests.
+uint64_t cgort_aeshash64(uint64_t key, uint64_t seed);
+uint64_t cgort_aeshash(const void *p, uint64_t len, uint64_t seed);
+uint64_t cgort_memhash64_fallback(uint64_t key, uint64_t seed);
+uint64_t cgort_memhash_fallback(const void *p, uint64_t len, uint64_t seed);
+
+/// Go's fastrand64 (wyrand on a per-thread state). Each thread's state is
+/// derived from the base set by cgort_fastrand_seed and the order in which
+/// threads first call it, so a fixed base gives a repeatable sequence in a
+/// single-threaded program.
+uint64_t cgort_fastrand64(void);
+void cgort_fastrand_seed(uint64_t base);
+
+#endif

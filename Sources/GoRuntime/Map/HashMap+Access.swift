@@ -1,0 +1,269 @@
+// Lookup, insert/update and delete: runtime/map.go mapaccess1/mapaccessK,
+// mapassign, mapdelete, with the word-key variants of runtime/map_fast64.go
+// (mapaccess1_fast64, mapassign_fast64, mapdelete_fast64) selected by
+// `Key.mapKeyKind` (a constant once specialized).
+//
+// Fast paths are @inlinable so that a client's HashMap<Int64, Int64> is
+// specialized in the client: the hash is one call into the AES shim and the
+// rest is inline loads and compares. Growth work and overflow allocation
+// are outlined (HashMap+Grow.swift).
+//
+// Locking contract: none; a write must not run concurrently with anything
+// else on the same map (checked through hashWriting, see HashMap.swift).
+
+extension HashMap {
+    // MARK: Public API
+
+    /// The value for `key`, or nil. Setting nil deletes the key.
+    @inlinable
+    public subscript(key: Key) -> Value? {
+        get {
+            guard let (b, i) = _lookup(key) else { return nil }
+            return Self.valueAt(b, i).pointee
+        }
+        set {
+            if let v = newValue { _assign(key, v) } else { _delete(key) }
+        }
+    }
+
+    /// Removes `key`; returns the value it had.
+    @inlinable @discardableResult
+    public func removeValue(forKey key: Key) -> Value? { _delete(key) }
+
+    /// Whether `key` is present (Go's `_, ok := m[k]`).
+    @inlinable
+    public func contains(_ key: Key) -> Bool { _lookup(key) != nil }
+
+    // MARK: mapaccess
+
+    /// mapaccess1 / mapaccess1_fast64 / mapaccessK: the bucket and slot
+    /// holding `key`, in the old array if its bucket is not evacuated yet.
+    @inlinable @inline(__always)
+    func _lookup(_ key: Key) -> (UnsafeMutableRawPointer, Int)? {
+        let h = self.h
+        if h.pointee.count == 0 { return nil }
+        if flags & MapConst.hashWriting != 0 { mapFatalReadWrite() }
+        var b: UnsafeMutableRawPointer
+        if Key.mapKeyKind == .word64 && h.pointee.B == 0 {
+            // One-bucket table: no need to hash (mapaccess1_fast64).
+            b = h.pointee.buckets.unsafelyUnwrapped
+        } else {
+            let hash = Key.mapHash(key, seed: UInt64(h.pointee.hash0))
+            let m = MapConst.bucketMask(h.pointee.B)
+            b = h.pointee.buckets.unsafelyUnwrapped + Int(hash & m) &* Self.bucketSize
+            if let old = h.pointee.oldbuckets {
+                b = _oldBucketIfUnevacuated(old, hash: hash, current: b)
+            }
+            if Key.mapKeyKind != .word64 {
+                return Self._searchChain(b, key: key, top: MapConst.tophash(hash))
+            }
+        }
+        // mapaccess1_fast64: compare the key words directly; the tophash
+        // only tells live slots from empty ones.
+        let kb = Self.keyBits(key)
+        while true {
+            for i in 0..<MapConst.bucketCnt {
+                if Self.keyBitsAt(b, i) == kb && !MapConst.isEmpty(Self.tophash(b, i)) {
+                    return (b, i)
+                }
+            }
+            guard let o = Self.overflow(b) else { return nil }
+            b = o
+        }
+    }
+
+    /// During growth: the old bucket for `hash` if it still holds its
+    /// entries, else `current`.
+    @inlinable @inline(__always)
+    func _oldBucketIfUnevacuated(_ old: UnsafeMutableRawPointer, hash: UInt64,
+                                 current: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        var m = MapConst.bucketMask(h.pointee.B)
+        if flags & MapConst.sameSizeGrow == 0 { m >>= 1 }  // there used to be half as many buckets
+        let ob = old + Int(hash & m) &* Self.bucketSize
+        return Self.evacuated(ob) ? current : ob
+    }
+
+    /// mapaccess1's generic loop: tophash first, then key equality; stops
+    /// at emptyRest.
+    @inlinable @inline(__always)
+    static func _searchChain(_ start: UnsafeMutableRawPointer, key: Key, top: UInt8)
+        -> (UnsafeMutableRawPointer, Int)?
+    {
+        var b = start
+        while true {
+            for i in 0..<MapConst.bucketCnt {
+                let t = tophash(b, i)
+                if t != top {
+                    if t == MapConst.emptyRest { return nil }
+                    continue
+                }
+                if Key.mapKeysEqual(keyAt(b, i).pointee, key) { return (b, i) }
+            }
+            guard let o = overflow(b) else { return nil }
+            b = o
+        }
+    }
+
+    // MARK: mapassign
+
+    /// mapassign / mapassign_fast64: store `value` under `key`.
+    @inlinable
+    func _assign(_ key: Key, _ value: Value) {
+        let h = self.h
+        if flags & MapConst.hashWriting != 0 { mapFatalConcurrentWrites() }
+        let hash = Key.mapHash(key, seed: UInt64(h.pointee.hash0))
+        // Set hashWriting after hashing, as Go does (hashing may fail there).
+        flags ^= MapConst.hashWriting
+        if h.pointee.buckets == nil { _allocateFirstBucket() }
+        let top = MapConst.tophash(hash)
+        let kb = Key.mapKeyKind == .word64 ? Self.keyBits(key) : 0
+
+        while true {  // again:
+            let bucket = Int(hash & MapConst.bucketMask(h.pointee.B))
+            if h.pointee.oldbuckets != nil { _growWork(bucket) }
+            var b = h.pointee.buckets.unsafelyUnwrapped + bucket &* Self.bucketSize
+            var insertb: UnsafeMutableRawPointer? = nil
+            var inserti = 0
+
+            bucketloop: while true {
+                for i in 0..<MapConst.bucketCnt {
+                    let t = Self.tophash(b, i)
+                    if Key.mapKeyKind == .word64 {
+                        if MapConst.isEmpty(t) {
+                            if insertb == nil { insertb = b; inserti = i }
+                            if t == MapConst.emptyRest { break bucketloop }
+                            continue
+                        }
+                        if Self.keyBitsAt(b, i) != kb { continue }
+                    } else {
+                        if t != top {
+                            if MapConst.isEmpty(t) && insertb == nil { insertb = b; inserti = i }
+                            if t == MapConst.emptyRest { break bucketloop }
+                            continue
+                        }
+                        if !Key.mapKeysEqual(Self.keyAt(b, i).pointee, key) { continue }
+                        // Go's needkeyupdate (strings): keep the new key.
+                        if Key.mapKeyKind == .string { Self.keyAt(b, i).pointee = key }
+                    }
+                    // Already have a mapping for key: update it.
+                    Self.valueAt(b, i).pointee = value
+                    _endWrite()
+                    return
+                }
+                guard let o = Self.overflow(b) else { break }
+                b = o
+            }
+
+            // Not found. If we hit the load factor or have too many overflow
+            // buckets, and are not already growing, start growing and retry
+            // (growing invalidates everything).
+            if h.pointee.oldbuckets == nil
+                && (MapConst.overLoadFactor(h.pointee.count + 1, h.pointee.B)
+                    || MapConst.tooManyOverflowBuckets(h.pointee.noverflow, h.pointee.B))
+            {
+                _hashGrow()
+                continue
+            }
+            if insertb == nil {
+                // The bucket and its chain are full: chain a new one.
+                insertb = _newOverflow(b)
+                inserti = 0
+            }
+            let ib = insertb.unsafelyUnwrapped
+            Self.setTophash(ib, inserti, top)
+            Self.keyAt(ib, inserti).initialize(to: key)
+            Self.valueAt(ib, inserti).initialize(to: value)
+            h.pointee.count += 1
+            _endWrite()
+            return
+        }
+    }
+
+    /// The end of every write: the flag must still be ours.
+    @inlinable @inline(__always)
+    func _endWrite() {
+        let f = flags
+        if f & MapConst.hashWriting == 0 { mapFatalConcurrentWrites() }
+        flags = f & ~MapConst.hashWriting
+    }
+
+    // MARK: mapdelete
+
+    /// mapdelete / mapdelete_fast64: remove `key`, returning its value.
+    @inlinable @discardableResult
+    func _delete(_ key: Key) -> Value? {
+        let h = self.h
+        if h.pointee.count == 0 { return nil }
+        if flags & MapConst.hashWriting != 0 { mapFatalConcurrentWrites() }
+        let hash = Key.mapHash(key, seed: UInt64(h.pointee.hash0))
+        flags ^= MapConst.hashWriting
+
+        let bucket = Int(hash & MapConst.bucketMask(h.pointee.B))
+        if h.pointee.oldbuckets != nil { _growWork(bucket) }
+        let bOrig = h.pointee.buckets.unsafelyUnwrapped + bucket &* Self.bucketSize
+        var b = bOrig
+        let top = MapConst.tophash(hash)
+        let kb = Key.mapKeyKind == .word64 ? Self.keyBits(key) : 0
+        var result: Value? = nil
+
+        search: while true {
+            for i in 0..<MapConst.bucketCnt {
+                let t = Self.tophash(b, i)
+                if Key.mapKeyKind == .word64 {
+                    // mapdelete_fast64 compares every live slot's key.
+                    if Self.keyBitsAt(b, i) != kb || MapConst.isEmpty(t) { continue }
+                } else {
+                    if t != top {
+                        if t == MapConst.emptyRest { break search }
+                        continue
+                    }
+                    if !Key.mapKeysEqual(Self.keyAt(b, i).pointee, key) { continue }
+                }
+                Self.keyAt(b, i).deinitialize(count: 1)
+                result = Self.valueAt(b, i).move()
+                Self.setTophash(b, i, MapConst.emptyOne)
+                Self._collapseEmptyRest(bOrig, b, i)
+                h.pointee.count -= 1
+                if h.pointee.count == 0 {
+                    // Reset the seed so collisions are harder to engineer
+                    // (Go issue 25237).
+                    h.pointee.hash0 = UInt32(truncatingIfNeeded: MapHash.fastrand64())
+                }
+                break search
+            }
+            guard let o = Self.overflow(b) else { break }
+            b = o
+        }
+        _endWrite()
+        return result
+    }
+
+    /// After slot i of b became emptyOne: if nothing live follows it in the
+    /// chain, turn it and the run of emptyOne slots before it into
+    /// emptyRest, walking back across buckets of the chain from bOrig.
+    @inlinable @inline(__always)
+    static func _collapseEmptyRest(_ bOrig: UnsafeMutableRawPointer,
+                                   _ bIn: UnsafeMutableRawPointer, _ iIn: Int) {
+        var b = bIn
+        var i = iIn
+        if i == MapConst.bucketCnt - 1 {
+            if let o = overflow(b), tophash(o, 0) != MapConst.emptyRest { return }
+        } else if tophash(b, i + 1) != MapConst.emptyRest {
+            return
+        }
+        while true {
+            setTophash(b, i, MapConst.emptyRest)
+            if i == 0 {
+                if b == bOrig { break }  // beginning of the chain
+                // Find the previous bucket; continue at its last slot.
+                let c = b
+                b = bOrig
+                while overflow(b) != c { b = overflow(b).unsafelyUnwrapped }
+                i = MapConst.bucketCnt - 1
+            } else {
+                i -= 1
+            }
+            if tophash(b, i) != MapConst.emptyOne { break }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+// Iteration: runtime/map.go mapiterinit and mapiternext.
+//
+// The iterator snapshots B and the bucket array at its start, picks a random
+// start bucket and a random slot offset (applied in every bucket), and
+// visits each bucket of its snapshot once, wrapping around. What it
+// guarantees, as Go does: an entry present for the whole iteration is
+// returned exactly once; an entry deleted before the iterator reaches it is
+// not returned; entries inserted meanwhile may or may not be.
+//
+// Growth while iterating:
+//   - if the iterator started during a grow that is still going on (same B),
+//     each bucket whose old bucket is not evacuated yet is read from the
+//     old array, keeping only the entries bound for the bucket being visited
+//     (on a doubling, an old bucket feeds two new ones);
+//   - an entry found in an evacuated slot (evacuatedX/Y: the array grew
+//     after the iterator started) is only a copy: the key is looked up in
+//     the current table, which gives the live value, or skips it if deleted.
+//
+// Lifetime: the iterator holds the map, the storage of its snapshot array
+// and, while it walks an old bucket chain, that storage too, so freeing an
+// old array after growth never leaves it reading freed memory.
+//
+// Concurrency: iterators may run concurrently with readers and each other;
+// mapiterinit sets the iterator flags with an atomic OR. A write seen in
+// progress is fatal ("concurrent map iteration and map write").
+
+import Synchronization
+
+extension HashMap: Sequence {
+    public typealias Element = (key: Key, value: Value)
+
+    /// mapiterinit.
+    @inlinable
+    public func makeIterator() -> Iterator { Iterator(self) }
+
+    /// Go's hiter.
+    public struct Iterator: IteratorProtocol {
+        @usableFromInline let map: HashMap
+        /// Owner of `buckets` (the snapshot array).
+        @usableFromInline var bucketsOwner: BucketStorage<Key, Value>?
+        /// Owner of the chain `bptr` walks when it is in an old array.
+        @usableFromInline var chainOwner: BucketStorage<Key, Value>?
+        @usableFromInline var buckets: UnsafeMutableRawPointer?
+        @usableFromInline var B: UInt8 = 0
+        @usableFromInline var startBucket = 0
+        @usableFromInline var offset = 0
+        @usableFromInline var wrapped = false
+        @usableFromInline var bucket = 0
+        @usableFromInline var bptr: UnsafeMutableRawPointer? = nil
+        @usableFromInline var i = 0
+        @usableFromInline var checkBucket = MapConst.noCheck
+        @usableFromInline var done = false
+
+        @inlinable
+        init(_ map: HashMap) {
+            self.map = map
+            let h = map.h
+            if h.pointee.count == 0 {
+                done = true
+                return
+            }
+            // Snapshot of the bucket state.
+            B = h.pointee.B
+            buckets = h.pointee.buckets
+            bucketsOwner = map.storage
+            // Where to start.
+            let r = MapHash.fastrand64()
+            startBucket = Int(r & MapConst.bucketMask(B))
+            offset = Int((r >> UInt64(B)) & UInt64(MapConst.bucketCnt - 1))
+            bucket = startBucket
+            // Remember we have an iterator (may race with other iterators'
+            // init: an atomic OR).
+            let both = MapConst.iterator | MapConst.oldIterator
+            if map.flags & both != both {
+                map.flagsAtomic.pointee.bitwiseOr(both, ordering: .relaxed)
+            }
+        }
+
+        /// mapiternext.
+        @inlinable
+        public mutating func next() -> (key: Key, value: Value)? {
+            if done { return nil }
+            typealias M = HashMap<Key, Value>
+            let h = map.h
+            if map.flags & MapConst.hashWriting != 0 { mapFatalIterationWrite() }
+            let size = M.bucketSize
+            while true {
+                if bptr == nil {
+                    if bucket == startBucket && wrapped {
+                        done = true
+                        chainOwner = nil
+                        bucketsOwner = nil
+                        return nil
+                    }
+                    if let old = h.pointee.oldbuckets, B == h.pointee.B {
+                        // Started mid-grow and the grow is not done: read
+                        // the old bucket if it has not been evacuated.
+                        let oldbucket = bucket & (map._noldbuckets - 1)
+                        let ob = old + oldbucket * size
+                        if !M.evacuated(ob) {
+                            bptr = ob
+                            checkBucket = bucket
+                            if chainOwner !== map.oldStorage { chainOwner = map.oldStorage }
+                        } else {
+                            bptr = buckets.unsafelyUnwrapped + bucket * size
+                            checkBucket = MapConst.noCheck
+                            chainOwner = nil
+                        }
+                    } else {
+                        bptr = buckets.unsafelyUnwrapped + bucket * size
+                        checkBucket = MapConst.noCheck
+                        chainOwner = nil
+                    }
+                    bucket += 1
+                    if bucket == 1 << Int(B) {
+                        bucket = 0
+                        wrapped = true
+                    }
+                    i = 0
+                }
+                let b = bptr.unsafelyUnwrapped
+                while i < MapConst.bucketCnt {
+                    let offi = (i + offset) & (MapConst.bucketCnt - 1)
+                    i += 1
+                    let t = M.tophash(b, offi)
+                    if MapConst.isEmpty(t) || t == MapConst.evacuatedEmpty { continue }
+                    let k = M.keyAt(b, offi)
+                    if checkBucket != MapConst.noCheck && map.flags & MapConst.sameSizeGrow == 0 {
+                        // Reading an unevacuated old bucket during a doubling:
+                        // skip entries bound for the other new bucket.
+                        let hash = Key.mapHash(k.pointee, seed: UInt64(h.pointee.hash0))
+                        if Int(hash & MapConst.bucketMask(B)) != checkBucket { continue }
+                    }
+                    if t != MapConst.evacuatedX && t != MapConst.evacuatedY {
+                        // The golden data.
+                        return (k.pointee, M.valueAt(b, offi).pointee)
+                    }
+                    // The table grew since we started: the live entry (if any)
+                    // is elsewhere (mapaccessK).
+                    guard let (nb, ni) = map._lookup(k.pointee) else { continue }
+                    return (M.keyAt(nb, ni).pointee, M.valueAt(nb, ni).pointee)
+                }
+                bptr = M.overflow(b)
+                i = 0
+            }
+        }
+    }
+}

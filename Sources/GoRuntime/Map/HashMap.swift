@@ -1,0 +1,370 @@
+// HashMap: Go 1.19's classic bucket hash map (runtime/map.go), in Swift.
+//
+// A map is a header (`HMap`, Go's hmap) and an array of 2^B buckets. Each
+// bucket holds 8 entries laid out contiguously in memory we allocate:
+//
+//     tophash [8]UInt8 | 8 keys | 8 values | overflow pointer
+//
+// (keys together, then values, as Go does to avoid padding between a key and
+// its value). The low B bits of a key's hash pick its bucket; the top 8 bits
+// (`tophash`, bumped above the sentinels) are stored per slot so a lookup
+// rejects most slots with a one-byte compare before touching keys. When a
+// bucket's 8 slots are full, further entries go to a chain of overflow
+// buckets.
+//
+// Growth. When an insert would take the average load above 6.5 entries per
+// bucket (loadFactorNum/loadFactorDen = 13/2), the table doubles; when there
+// are about as many overflow buckets as buckets while the load is low (a map
+// that grew and shrank), it "grows" to the same size to compact the chains.
+// Growth is incremental: `hashGrow` only allocates the new array and keeps
+// the old one as `oldbuckets`; each later assign or delete evacuates the old
+// bucket it is about to use plus one more (`growWork`), splitting the old
+// bucket i of a doubling between new buckets i (X) and i + 2^(B-1) (Y) by
+// the hash bit that the larger mask adds. Lookups during growth read the old
+// bucket if it has not been evacuated yet.
+//
+// Iteration starts at a random bucket and a random slot offset and walks all
+// buckets once; during growth it reads not-yet-evacuated old buckets and
+// filters them to the entries bound for the bucket it is visiting, and for
+// entries found in evacuated old buckets it looks the key up in the current
+// table (the live value, or nothing if it was deleted). See
+// HashMap+Iterator.swift.
+//
+// Tophash values below minTopHash are sentinels (documented where they are
+// declared below). Invariants, checked by `checkInvariants()`:
+//   - a slot's key and value are initialized exactly when its tophash is
+//     not emptyRest, emptyOne or evacuatedEmpty (see `isInitialized`);
+//     evacuated slots keep an initialized *copy* until their array is freed,
+//     which is what lets an iterator that started on the old array read them;
+//   - in a bucket chain, every slot after an emptyRest is emptyRest;
+//   - the current array holds no evacuated* marks; an old bucket is either
+//     entirely in evacuated* states or in none of them;
+//   - every live entry sits in the chain its hash selects and its tophash
+//     matches; `count` is the number of live entries;
+//   - old buckets below `nevacuate` are evacuated; `oldbuckets` is nil when
+//     not growing, and the sameSizeGrow flag is clear then;
+//   - with B < 16, `noverflow` equals the overflow buckets chained into the
+//     current array.
+//
+// Memory. A bucket array (and the overflow buckets allocated for it) is
+// owned by a `BucketStorage` object; the map holds the current and, while
+// growing, the old one. An iterator holds the storages it reads, so an array
+// outlives the growth that retired it while an iterator still walks it (Go
+// relies on its GC for this). Keys and values may be any Swift types;
+// storage deinitializes what is initialized when freed.
+//
+// Concurrency, as in Go: any number of concurrent readers (lookups and
+// iterators), or one writer and nothing else. A writer sets the hashWriting
+// flag for the duration of the write; a second writer, a reader or an
+// iterator that sees it stops the process ("concurrent map writes",
+// "concurrent map read and map write", "concurrent map iteration and map
+// write"). Detection is best effort, as in Go. The flags byte is accessed
+// with relaxed atomics (plain moves on x86) so that concurrent readers,
+// which may set the iterator bits, are race-free.
+//
+// Deliberate differences from Go: no indirect (boxed) keys or values above
+// 128 bytes (Swift values are stored inline whatever their size); no NaN
+// handling (MapKey equality must be reflexive); the one-bucket no-hash
+// shortcut of mapaccess1_faststr is not ported. Go's hmap.extra.overflow /
+// oldoverflow lists live in the two BucketStorage objects.
+
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Map constants and tophash sentinels (runtime/map.go).
+@usableFromInline
+enum MapConst {
+    /// Entries per bucket is 1 << bucketCntBits.
+    @inlinable static var bucketCntBits: Int { 3 }
+    /// Maximum key/value pairs a bucket holds.
+    @inlinable static var bucketCnt: Int { 8 }
+    /// Growth starts when count > loadFactorNum * (2^B / loadFactorDen):
+    /// an average of 6.5 entries per bucket.
+    @inlinable static var loadFactorNum: Int { 13 }
+    @inlinable static var loadFactorDen: Int { 2 }
+
+    // Tophash sentinels.
+    /// This slot is empty, and so is every later slot and overflow bucket.
+    @inlinable static var emptyRest: UInt8 { 0 }
+    /// This slot is empty (a later one may be full).
+    @inlinable static var emptyOne: UInt8 { 1 }
+    /// Entry moved to the first (X) half of the larger table; the slot still
+    /// holds a copy for iterators.
+    @inlinable static var evacuatedX: UInt8 { 2 }
+    /// Entry moved to the second (Y) half of the larger table.
+    @inlinable static var evacuatedY: UInt8 { 3 }
+    /// Slot was empty when its bucket was evacuated.
+    @inlinable static var evacuatedEmpty: UInt8 { 4 }
+    /// Smallest tophash of a live entry; computed tophashes below it are
+    /// bumped up by minTopHash.
+    @inlinable static var minTopHash: UInt8 { 5 }
+
+    // hmap.flags bits.
+    /// There may be an iterator using `buckets`.
+    @inlinable static var iterator: UInt8 { 1 }
+    /// There may be an iterator using `oldbuckets`.
+    @inlinable static var oldIterator: UInt8 { 2 }
+    /// A writer is inside assign or delete.
+    @inlinable static var hashWriting: UInt8 { 4 }
+    /// The current growth keeps the same number of buckets.
+    @inlinable static var sameSizeGrow: UInt8 { 8 }
+
+    /// Iterator sentinel: no bucket filter.
+    @inlinable static var noCheck: Int { -1 }
+
+    /// Go's isEmpty: emptyRest or emptyOne.
+    @inlinable @inline(__always)
+    static func isEmpty(_ x: UInt8) -> Bool { x <= emptyOne }
+
+    /// Go's tophash(hash): the top byte, kept clear of the sentinels.
+    @inlinable @inline(__always)
+    static func tophash(_ hash: UInt64) -> UInt8 {
+        let top = UInt8(truncatingIfNeeded: hash >> 56)
+        return top < minTopHash ? top &+ minTopHash : top
+    }
+
+    /// Whether `count` entries in 2^B buckets exceed the load factor.
+    @inlinable @inline(__always)
+    static func overLoadFactor(_ count: Int, _ B: UInt8) -> Bool {
+        count > bucketCnt && count > loadFactorNum * ((1 << Int(B)) / loadFactorDen)
+    }
+
+    /// Whether noverflow overflow buckets are too many for 2^B buckets:
+    /// about as many overflow buckets as buckets (B capped at 15, the
+    /// range incrnoverflow can count to).
+    @inlinable @inline(__always)
+    static func tooManyOverflowBuckets(_ noverflow: UInt16, _ B: UInt8) -> Bool {
+        let b = B > 15 ? 15 : B
+        return noverflow >= UInt16(1) << UInt16(b & 15)
+    }
+
+    /// 2^B - 1.
+    @inlinable @inline(__always)
+    static func bucketMask(_ B: UInt8) -> UInt64 { (UInt64(1) << UInt64(B & 63)) &- 1 }
+}
+
+/// Go's hmap: the map header. Lives in memory the HashMap allocates, so the
+/// hot paths reach it through a pointer without exclusivity bookkeeping.
+/// `flags` must stay at byte offset `HMap.flagsOffset` (checked at init):
+/// it is read and written through an atomic view.
+@usableFromInline
+struct HMap {
+    /// Live entries (len(m)).
+    @usableFromInline var count: Int = 0
+    /// iterator | oldIterator | hashWriting | sameSizeGrow.
+    @usableFromInline var flags: UInt8 = 0
+    /// log2 of the number of buckets.
+    @usableFromInline var B: UInt8 = 0
+    /// Overflow buckets allocated since the last grow: exact for B < 16,
+    /// sampled above (incrnoverflow).
+    @usableFromInline var noverflow: UInt16 = 0
+    /// Per-map hash seed.
+    @usableFromInline var hash0: UInt32 = 0
+    /// 2^B buckets; nil until the first insert of a map made without a hint.
+    @usableFromInline var buckets: UnsafeMutableRawPointer? = nil
+    /// The previous array (half the size, or the same size), while growing.
+    @usableFromInline var oldbuckets: UnsafeMutableRawPointer? = nil
+    /// Evacuation progress: old buckets below this are evacuated.
+    @usableFromInline var nevacuate: Int = 0
+    /// Next free preallocated overflow bucket of `buckets` (mapextra).
+    @usableFromInline var nextOverflow: UnsafeMutableRawPointer? = nil
+
+    // Event counters (not in Go), for benchmarks and tests.
+    /// Old buckets evacuated, ever.
+    @usableFromInline var evacuations: Int = 0
+    /// Overflow buckets taken (preallocated or allocated), ever.
+    @usableFromInline var overflowAllocations: Int = 0
+    /// Grows started (doubling plus same-size).
+    @usableFromInline var grows: Int = 0
+    @usableFromInline var sameSizeGrows: Int = 0
+
+    @usableFromInline init() {}
+
+    @inlinable static var flagsOffset: Int { 8 }
+}
+
+/// Who owns one bucket array and the overflow buckets allocated for it
+/// (Go's mapextra.overflow list). Freed when neither the map nor an
+/// iterator refers to it; deinitializes the entries it still holds.
+@usableFromInline
+final class BucketStorage<Key: MapKey, Value> {
+    /// The first bucket; 2^B buckets followed by preallocated overflow ones.
+    @usableFromInline let base: UnsafeMutableRawPointer
+    /// Buckets in the allocation (including preallocated overflow).
+    @usableFromInline let allocated: Int
+    /// Overflow buckets allocated one by one for this array.
+    @usableFromInline var overflow: [UnsafeMutableRawPointer] = []
+
+    @usableFromInline
+    init(buckets: Int) {
+        allocated = buckets
+        base = HashMap<Key, Value>.allocateZeroedBuckets(buckets)
+    }
+
+    deinit {
+        typealias M = HashMap<Key, Value>
+        if !_isPOD(Key.self) || !_isPOD(Value.self) {
+            for i in 0..<allocated { M.deinitializeEntries(base + i * M.bucketSize) }
+            for b in overflow { M.deinitializeEntries(b) }
+        }
+        for b in overflow { free(b) }
+        free(base)
+    }
+}
+
+/// Go's map, specialised to Swift keys and values. A reference type, like
+/// a Go map value: copies of a HashMap reference share one table.
+///
+/// Thread safety: concurrent reads (subscript get, iteration) are allowed;
+/// a write concurrent with anything else is a fatal error when detected.
+public final class HashMap<Key: MapKey, Value> {
+    /// The header (Go's *hmap).
+    @usableFromInline let h: UnsafeMutablePointer<HMap>
+    /// Owner of h.buckets.
+    @usableFromInline var storage: BucketStorage<Key, Value>?
+    /// Owner of h.oldbuckets, while growing.
+    @usableFromInline var oldStorage: BucketStorage<Key, Value>?
+
+    /// Go's makemap_small: an empty map; the first bucket is allocated by
+    /// the first insert.
+    public init() {
+        MapHash.ensureInitialized()
+        h = .allocate(capacity: 1)
+        h.initialize(to: HMap())
+        precondition(MemoryLayout<HMap>.offset(of: \HMap.flags) == HMap.flagsOffset)
+        h.pointee.hash0 = UInt32(truncatingIfNeeded: MapHash.fastrand64())
+    }
+
+    /// Go's makemap(hint): sized so that `minimumCapacity` entries fit
+    /// without growing.
+    public convenience init(minimumCapacity hint: Int) {
+        self.init()
+        var B: UInt8 = 0
+        while MapConst.overLoadFactor(hint, B) { B += 1 }
+        h.pointee.B = B
+        if B != 0 {
+            let (s, next) = makeBucketArray(B)
+            storage = s
+            h.pointee.buckets = s.base
+            h.pointee.nextOverflow = next
+        }
+    }
+
+    deinit {
+        h.deinitialize(count: 1)
+        h.deallocate()
+    }
+
+    /// Number of entries (Go's len).
+    @inlinable public var count: Int { h.pointee.count }
+
+    /// True when the map has no entries.
+    @inlinable public var isEmpty: Bool { h.pointee.count == 0 }
+
+    // MARK: Bucket layout
+
+    @inlinable static var keyStride: Int { MemoryLayout<Key>.stride }
+    @inlinable static var valueStride: Int { MemoryLayout<Value>.stride }
+    @inlinable static var maxAlign: Int {
+        Swift.max(8, MemoryLayout<Key>.alignment, MemoryLayout<Value>.alignment)
+    }
+    @inlinable @inline(__always)
+    static func roundUp(_ x: Int, _ a: Int) -> Int { (x + a - 1) & ~(a - 1) }
+    /// Go's dataOffset: keys start after the 8 tophash bytes.
+    @inlinable static var keysOffset: Int { roundUp(8, MemoryLayout<Key>.alignment) }
+    @inlinable static var valuesOffset: Int {
+        roundUp(keysOffset + 8 * keyStride, MemoryLayout<Value>.alignment)
+    }
+    @inlinable static var overflowOffset: Int { roundUp(valuesOffset + 8 * valueStride, 8) }
+    /// Bytes per bucket (Go's t.bucketsize): 144 for Int64 -> Int64.
+    @inlinable static var bucketSize: Int { roundUp(overflowOffset + 8, maxAlign) }
+
+    @inlinable @inline(__always)
+    static func tophash(_ b: UnsafeMutableRawPointer, _ i: Int) -> UInt8 {
+        b.load(fromByteOffset: i, as: UInt8.self)
+    }
+    @inlinable @inline(__always)
+    static func setTophash(_ b: UnsafeMutableRawPointer, _ i: Int, _ v: UInt8) {
+        b.storeBytes(of: v, toByteOffset: i, as: UInt8.self)
+    }
+    @inlinable @inline(__always)
+    static func keyAt(_ b: UnsafeMutableRawPointer, _ i: Int) -> UnsafeMutablePointer<Key> {
+        (b + keysOffset + i * keyStride).assumingMemoryBound(to: Key.self)
+    }
+    @inlinable @inline(__always)
+    static func valueAt(_ b: UnsafeMutableRawPointer, _ i: Int) -> UnsafeMutablePointer<Value> {
+        (b + valuesOffset + i * valueStride).assumingMemoryBound(to: Value.self)
+    }
+    /// The raw 64 bits of a `.word64` key slot (may be stale in empty slots).
+    @inlinable @inline(__always)
+    static func keyBitsAt(_ b: UnsafeMutableRawPointer, _ i: Int) -> UInt64 {
+        b.load(fromByteOffset: keysOffset + i * 8, as: UInt64.self)
+    }
+    @inlinable @inline(__always)
+    static func keyBits(_ k: Key) -> UInt64 { unsafeBitCast(k, to: UInt64.self) }
+    @inlinable @inline(__always)
+    static func overflow(_ b: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        b.load(fromByteOffset: overflowOffset, as: UnsafeMutableRawPointer?.self)
+    }
+    @inlinable @inline(__always)
+    static func setOverflow(_ b: UnsafeMutableRawPointer, _ o: UnsafeMutableRawPointer?) {
+        b.storeBytes(of: o, toByteOffset: overflowOffset, as: UnsafeMutableRawPointer?.self)
+    }
+    /// Go's evacuated(b): the first slot carries an evacuated* mark.
+    @inlinable @inline(__always)
+    static func evacuated(_ b: UnsafeMutableRawPointer) -> Bool {
+        let t = tophash(b, 0)
+        return t > MapConst.emptyOne && t < MapConst.minTopHash
+    }
+    /// Whether a slot with tophash `t` holds an initialized key and value.
+    @inlinable @inline(__always)
+    static func isInitialized(_ t: UInt8) -> Bool {
+        t > MapConst.emptyOne && t != MapConst.evacuatedEmpty
+    }
+
+    /// Zeroed memory for `n` buckets (tophash 0 is emptyRest).
+    @usableFromInline
+    static func allocateZeroedBuckets(_ n: Int) -> UnsafeMutableRawPointer {
+        let bytes = n * bucketSize
+        if maxAlign <= 16, let p = calloc(n, bucketSize) { return p }
+        guard let p = aligned_alloc(maxAlign, roundUp(bytes, maxAlign)) else {
+            goFatal("out of memory allocating \(n) map buckets")
+        }
+        memset(p, 0, bytes)
+        return p
+    }
+
+    /// Deinitializes the initialized entries of one bucket (not its chain).
+    @usableFromInline
+    static func deinitializeEntries(_ b: UnsafeMutableRawPointer) {
+        for i in 0..<MapConst.bucketCnt where isInitialized(tophash(b, i)) {
+            keyAt(b, i).deinitialize(count: 1)
+            valueAt(b, i).deinitialize(count: 1)
+        }
+    }
+
+    // MARK: Flags (atomic view; see the header comment)
+
+    @inlinable @inline(__always)
+    var flagsAtomic: UnsafeMutablePointer<Atomic<UInt8>> {
+        (UnsafeMutableRawPointer(h) + HMap.flagsOffset).assumingMemoryBound(to: Atomic<UInt8>.self)
+    }
+    @inlinable @inline(__always)
+    var flags: UInt8 {
+        get { flagsAtomic.pointee.load(ordering: .relaxed) }
+        set { flagsAtomic.pointee.store(newValue, ordering: .relaxed) }
+    }
+}
+
+// MARK: Fatal errors (outlined: never on a fast path)
+
+@usableFromInline @inline(never)
+func mapFatalConcurrentWrites() -> Never { goFatal("concurrent map writes") }
+
+@usableFromInline @inline(never)
+func mapFatalReadWrite() -> Never { goFatal("concurrent map read and map write") }
+
+@usableFromInline @inline(never)
+func mapFatalIterationWrite() -> Never { goFatal("concurrent map iteration and map write") }
