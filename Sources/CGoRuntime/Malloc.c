@@ -10,7 +10,6 @@
 #include <stdlib.h>
 
 #ifdef __linux__
-#include <malloc.h>
 #include <sys/mman.h>
 
 __thread uint64_t cgort_malloc_tls_id __attribute__((tls_model("initial-exec"))) = 0;
@@ -81,7 +80,5 @@ int64_t cgort_malloc_key_new(cgort_malloc_exit_hook hook) {
 void cgort_malloc_key_delete(int64_t key) { pthread_key_delete((pthread_key_t)key); }
 void *cgort_malloc_key_get(int64_t key) { return pthread_getspecific((pthread_key_t)key); }
 void cgort_malloc_key_set(int64_t key, void *value) { pthread_setspecific((pthread_key_t)key, value); }
-
-void cgort_malloc_glibc_trim(void) { malloc_trim(0); }
 
 #endif

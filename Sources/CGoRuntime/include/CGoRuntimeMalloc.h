@@ -71,9 +71,4 @@ void cgort_malloc_key_delete(int64_t key);
 void *cgort_malloc_key_get(int64_t key);
 void cgort_malloc_key_set(int64_t key, void *value);
 
-/// glibc's allocator, for the benchmarks' "what a user would pick instead":
-/// malloc_trim(0), which hands free heap memory back to the OS and so gives
-/// every glibc benchmark run the same starting state.
-void cgort_malloc_glibc_trim(void);
-
 #endif

@@ -27,7 +27,11 @@ extension Allocator {
     /// object; each object must be freed once.
     public func free(_ pointer: UnsafeMutableRawPointer) {
         let addr = UInt(bitPattern: pointer)
-        let s = heap.spanOf(addr)
+        // mheap.go spanOf, from the copies of the heap's geometry (see
+        // MHeap.swift for why the table read needs no lock).
+        let off = addr &- heapBase
+        if off >= heapBytes { heap.badPointer(addr) }
+        guard let s = spanTable[Int(bitPattern: off &>> UInt(pageShift))] else { heap.badPointer(addr) }
         let spc = Int(s.pointee.spanclass)
         if spc &>> 1 == 0 {
             freeLarge(s, addr)

@@ -59,7 +59,7 @@ extension Allocator {
         var c = caches
         while let p = c {
             for spc in 0..<numSpanClasses {
-                let s = p.pointee.alloc[spc]
+                let s = p.alloc[spc]
                 if s == emptySpan { continue }
                 precondition(Int(s.pointee.spanclass) == spc, "mcache holds a span of another class")
                 precondition(s.cachedByAtomic.pointee.load(ordering: .relaxed) == UInt(bitPattern: p),

@@ -57,11 +57,12 @@ extension Allocator {
     /// A new 16-byte block for a tiny request.
     @inline(never)
     func tinyAllocSlow(_ c: UnsafeMutablePointer<MCache>, _ size: Int) -> UnsafeMutableRawPointer {
-        var v = c.pointee.alloc[tinySpanClass].nextFreeFast()
+        var v = c.alloc[tinySpanClass].nextFreeFast()
         if v == 0 {
             v = nextFree(c, tinySpanClass)
+            c.pointee.bytesHandedOut -= maxTinySize  // counted below instead
         }
-        let s = c.pointee.alloc[tinySpanClass]  // the span v came from
+        let s = c.alloc[tinySpanClass]  // the span v came from
         let i = s.objIndex(v)
         c.pointee.tinyBlocks += 1
         c.pointee.bytesRequested += size

@@ -62,6 +62,10 @@ public final class Allocator: @unchecked Sendable {
     let id: UInt64
     let key: Int64
     let heap: MHeap
+    /// Copies of the heap's immutable geometry, one load away for `free`.
+    let heapBase: UInt
+    let heapBytes: UInt
+    let spanTable: UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?>
     /// One mcentral per span class (Go's mheap_.central).
     let central: [MCentral]
     /// Go's emptymspan: a span with no free slots that every fresh mcache
@@ -71,7 +75,6 @@ public final class Allocator: @unchecked Sendable {
     /// indexes them without array bounds or ownership checks.
     let class8: UnsafeMutablePointer<UInt8>
     let class128: UnsafeMutablePointer<UInt8>
-    let classSize: UnsafeMutablePointer<Int>
     /// Guards `caches`, the list of every live mcache of this Allocator.
     let registryLock: OpaquePointer
     var caches: UnsafeMutablePointer<MCache>?
@@ -108,6 +111,9 @@ public final class Allocator: @unchecked Sendable {
         key = k
         let h = MHeap(reservationBytes: reservationBytes)
         heap = h
+        heapBase = h.base
+        heapBytes = UInt(h.reservedPages) << UInt(pageShift)
+        spanTable = h.spans
         central = (0..<numSpanClasses).map { MCentral(spanclass: $0, heap: h) }
         emptySpan = cgort_malloc_meta_alloc(UInt64(MemoryLayout<MSpan>.stride))!
             .bindMemory(to: MSpan.self, capacity: 1)
@@ -125,8 +131,6 @@ public final class Allocator: @unchecked Sendable {
         class8.initialize(from: sizeToClass8, count: sizeToClass8.count)
         class128 = .allocate(capacity: sizeToClass128.count)
         class128.initialize(from: sizeToClass128, count: sizeToClass128.count)
-        classSize = .allocate(capacity: numSizeClasses)
-        for i in 0..<numSizeClasses { classSize[i] = Int(classToSize[i]) }
         registryLock = cgort_malloc_mutex_new()
     }
 
@@ -145,7 +149,6 @@ public final class Allocator: @unchecked Sendable {
         cgort_malloc_meta_free(emptySpan)
         class8.deallocate()
         class128.deallocate()
-        classSize.deallocate()
         cgort_malloc_mutex_destroy(registryLock)
     }
 
@@ -168,13 +171,14 @@ public final class Allocator: @unchecked Sendable {
                 ? Int(class8[(size &+ 7) &>> 3])
                 : Int(class128[(size &- smallSizeMax &+ 127) &>> 7])
             let spc = sizeclass &<< 1 | (noscan ? 1 : 0)
-            let span = c.pointee.alloc[spc]
+            let span = c.alloc[spc]
             var v = span.nextFreeFast()
-            if v == 0 {
-                v = nextFree(c, spc)
-            }
             c.pointee.bytesRequested &+= size
-            c.pointee.bytesHandedOut &+= classSize[sizeclass]
+            if v != 0 {
+                c.pointee.bytesHandedOut &+= span.pointee.elemsize
+            } else {
+                v = nextFree(c, spc)  // counts bytesHandedOut itself
+            }
             return UnsafeMutableRawPointer(bitPattern: v).unsafelyUnwrapped
         }
         return allocateOther(c, size, noscan)
@@ -223,7 +227,7 @@ public final class Allocator: @unchecked Sendable {
         table.initialize(repeating: emptySpan, count: numSpanClasses)
         let c = raw.bindMemory(to: MCache.self, capacity: 1)
         c.initialize(to: MCache(
-            alloc: table, tiny: 0, tinyoffset: 0, tinyHanded: 0, tinySpan: nil, tinyIndex: 0,
+            tiny: 0, tinyoffset: 0, tinyHanded: 0, tinySpan: nil, tinyIndex: 0,
             bytesRequested: 0, bytesHandedOut: 0, refills: 0, tinyBlocks: 0, largeAllocs: 0,
             registryNext: nil, registryPrev: nil, owner: Unmanaged.passUnretained(self)))
         cgort_malloc_mutex_lock(registryLock)

@@ -30,8 +30,8 @@
 /// right behind it; owned by one thread.
 @usableFromInline
 struct MCache {
-    /// Span per span class (numSpanClasses entries).
-    @usableFromInline var alloc: UnsafeMutablePointer<UnsafeMutablePointer<MSpan>>
+    // The span per span class (Go's mcache.alloc) sits right behind the
+    // struct, numSpanClasses pointers: see `alloc` below.
 
     // MARK: Tiny allocator (malloc.go mcache.tiny/tinyoffset).
     /// Current tiny block, or 0.
@@ -58,36 +58,47 @@ struct MCache {
     var owner: Unmanaged<Allocator>
 }
 
+extension UnsafeMutablePointer where Pointee == MCache {
+    /// The span table behind the mcache: a constant offset from the mcache,
+    /// so the fast path loads a span with one load instead of two.
+    @inline(__always)
+    var alloc: UnsafeMutablePointer<UnsafeMutablePointer<MSpan>> {
+        (UnsafeMutableRawPointer(self) + MemoryLayout<MCache>.stride)
+            .assumingMemoryBound(to: UnsafeMutablePointer<MSpan>.self)
+    }
+}
+
 extension Allocator {
     /// malloc.go `mcache.nextFree`: a free slot of class `spc`, refilling
     /// the cached span from mcentral when it is exhausted.
     @inline(never)
     func nextFree(_ c: UnsafeMutablePointer<MCache>, _ spc: Int) -> UInt {
-        var s = c.pointee.alloc[spc]
+        var s = c.alloc[spc]
         var freeIndex = s.nextFreeIndex()
         if freeIndex == s.pointee.nelems {
             refill(c, spc)
-            s = c.pointee.alloc[spc]
+            s = c.alloc[spc]
             freeIndex = s.nextFreeIndex()
         }
         if freeIndex >= s.pointee.nelems {
             goFatal("freeIndex is not valid")
         }
         s.pointee.allocCount += 1
+        c.pointee.bytesHandedOut += s.pointee.elemsize
         return s.pointee.startAddr + UInt(freeIndex * s.pointee.elemsize)
     }
 
     /// mcache.go `refill`: hand the exhausted span of class `spc` back to
     /// its mcentral (which sweeps it) and take one with free slots.
     func refill(_ c: UnsafeMutablePointer<MCache>, _ spc: Int) {
-        let s = c.pointee.alloc[spc]
+        let s = c.alloc[spc]
         if s != emptySpan {
             if s.pointee.freeindex != s.pointee.nelems {
                 goFatal("refill of span with free space remaining")
             }
             central[spc].uncacheSpan(s)
         }
-        c.pointee.alloc[spc] = central[spc].cacheSpan(for: c)
+        c.alloc[spc] = central[spc].cacheSpan(for: c)
         c.pointee.refills += 1
         publishStatistics(c)
     }
@@ -97,10 +108,10 @@ extension Allocator {
     func releaseAll(_ c: UnsafeMutablePointer<MCache>) {
         retireTinyBlock(c)
         for spc in 0..<numSpanClasses {
-            let s = c.pointee.alloc[spc]
+            let s = c.alloc[spc]
             if s != emptySpan {
                 central[spc].uncacheSpan(s)
-                c.pointee.alloc[spc] = emptySpan
+                c.alloc[spc] = emptySpan
             }
         }
         publishStatistics(c)
