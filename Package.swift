@@ -38,6 +38,12 @@ let package = Package(
             dependencies: ["CGoRuntime"],
             swiftSettings: swiftSettings
         ),
+        // Writes Sources/GoRuntime/Malloc/SizeClasses.swift (runtime/mksizeclasses.go).
+        .executableTarget(
+            name: "mksizeclasses",
+            dependencies: ["GoRuntime"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: The harness
         .target(

@@ -12,6 +12,7 @@ public enum Suites {
             syncBenchmarks(),
             chanBenchmarks(),
             mapBenchmarks(),
+            mallocBenchmarks(),
         ] {
             for b in group { r.register(b) }
         }

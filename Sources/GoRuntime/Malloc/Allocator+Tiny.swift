@@ -1,0 +1,116 @@
+// The tiny allocator: noscan objects under 16 bytes packed into 16-byte
+// blocks. Mirrors the tiny path of runtime/malloc.go mallocgc.
+//
+// Design (Go's): the mcache keeps one current block (`tiny`) and the bytes
+// used in it (`tinyoffset`). A request is aligned by its size (8 if the size
+// is a multiple of 8, else 4, else 2) and packed behind the previous one if
+// it fits; otherwise a fresh 16-byte object of the noscan 16-byte class
+// (tinySpanClass) is allocated, and it becomes the current block only if it
+// leaves more room than the old one.
+//
+// Freeing. Go frees a tiny block when the collector finds all its members
+// dead. Here each block counts its members in a one-byte counter per slot
+// of its span (`MSpan.tinyRefs`), built so that the owner's packing path
+// does no atomic at all:
+//   - a block that becomes current gets counter `tinyFlag` (an atomic
+//     store, a plain store on x86); the owner counts members in
+//     mcache.tinyHanded;
+//   - each member's free subtracts 1 atomically; while the block is current
+//     the counter stays below tinyFlag, so no free can see tinyFlag;
+//   - when the block stops being current (replaced, or releaseAll) the owner
+//     adds tinyHanded: the counter is then tinyFlag + members - frees, and
+//     whichever of that add or a later free brings it to exactly tinyFlag
+//     is the last reference; it zeroes the counter and frees the block as
+//     an ordinary 16-byte object.
+// A counter of 0 marks an ordinary 16-byte noscan object, so `free` can tell
+// the two apart from the counter alone. At most 16 members per block keep
+// the counter within tinyFlag +- 16.
+
+import Synchronization
+
+/// Counter value of a live tiny block with no outstanding adjustments.
+@usableFromInline let tinyFlag: UInt8 = 64
+
+extension Allocator {
+    /// The packing fast path.
+    @inline(__always)
+    func tinyAlloc(_ c: UnsafeMutablePointer<MCache>, _ size: Int) -> UnsafeMutableRawPointer {
+        var off = c.pointee.tinyoffset
+        if size & 7 == 0 {
+            off = (off &+ 7) & ~7
+        } else if size & 3 == 0 {
+            off = (off &+ 3) & ~3
+        } else if size & 1 == 0 {
+            off = (off &+ 1) & ~1
+        }
+        if off &+ size <= maxTinySize && c.pointee.tiny != 0 {
+            let x = c.pointee.tiny &+ UInt(bitPattern: off)
+            c.pointee.bytesRequested &+= size
+            c.pointee.bytesHandedOut &+= off &+ size &- c.pointee.tinyoffset
+            c.pointee.tinyoffset = off &+ size
+            c.pointee.tinyHanded &+= 1
+            return UnsafeMutableRawPointer(bitPattern: x).unsafelyUnwrapped
+        }
+        return tinyAllocSlow(c, size)
+    }
+
+    /// A new 16-byte block for a tiny request.
+    @inline(never)
+    func tinyAllocSlow(_ c: UnsafeMutablePointer<MCache>, _ size: Int) -> UnsafeMutableRawPointer {
+        var v = c.alloc[tinySpanClass].nextFreeFast()
+        if v == 0 {
+            v = nextFree(c, tinySpanClass)
+            c.pointee.bytesHandedOut -= maxTinySize  // counted below instead
+        }
+        let s = c.alloc[tinySpanClass]  // the span v came from
+        let i = s.objIndex(v)
+        c.pointee.tinyBlocks += 1
+        c.pointee.bytesRequested += size
+        if size < c.pointee.tinyoffset || c.pointee.tiny == 0 {
+            // The new block has more room left: it becomes current.
+            retireTinyBlock(c)
+            s.tinyRef(i).pointee.store(tinyFlag, ordering: .releasing)
+            c.pointee.tiny = v
+            c.pointee.tinyoffset = size
+            c.pointee.tinyHanded = 1
+            c.pointee.tinySpan = s
+            c.pointee.tinyIndex = i
+            c.pointee.bytesHandedOut += size
+        } else {
+            // Keep the old block; this one is born retired with one member.
+            s.tinyRef(i).pointee.store(tinyFlag &+ 1, ordering: .releasing)
+            c.pointee.bytesHandedOut += maxTinySize
+        }
+        return UnsafeMutableRawPointer(bitPattern: v).unsafelyUnwrapped
+    }
+
+    /// The current block stops being current: hand its member count to the
+    /// counter, and free the block if every member is already gone.
+    func retireTinyBlock(_ c: UnsafeMutablePointer<MCache>) {
+        guard c.pointee.tiny != 0, let s = c.pointee.tinySpan else { return }
+        let i = c.pointee.tinyIndex
+        c.pointee.bytesHandedOut += maxTinySize - c.pointee.tinyoffset
+        let handed = UInt8(c.pointee.tinyHanded)
+        c.pointee.tiny = 0
+        c.pointee.tinyoffset = 0
+        c.pointee.tinyHanded = 0
+        c.pointee.tinySpan = nil
+        let now = s.tinyRef(i).pointee.wrappingAdd(handed, ordering: .acquiringAndReleasing).newValue
+        if now == tinyFlag {
+            s.tinyRef(i).pointee.store(0, ordering: .relaxed)
+            freeObject(s, i)
+        }
+    }
+
+    /// A member of tiny block `i` of `s` is freed.
+    @inline(never)
+    func freeTiny(_ s: UnsafeMutablePointer<MSpan>, _ i: Int) {
+        let now = s.tinyRef(i).pointee.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue
+        if now == tinyFlag {
+            s.tinyRef(i).pointee.store(0, ordering: .relaxed)
+            freeObject(s, i)
+        } else if now < tinyFlag &- UInt8(maxTinySize) {
+            goFatal("tiny block freed more times than it has members")
+        }
+    }
+}

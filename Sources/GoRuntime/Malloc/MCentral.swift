@@ -1,0 +1,189 @@
+// mcentral: the shared pool of spans of one span class. Mirrors
+// runtime/mcentral.go (cacheSpan, uncacheSpan, grow).
+//
+// Design. Go's mcentral keeps spans in partial and full sets, each split
+// into swept and unswept halves by the sweep generation. Without a
+// collector there is no sweep generation: a span is swept exactly when it
+// comes back from an mcache (uncacheSpan), so there are two lists, partial
+// (has free slots) and full. cacheSpan hands the first partial span to an
+// mcache, or a fresh span from the heap (grow). Explicit frees of objects
+// in spans that no mcache holds (freeRemote) move a full span to partial
+// and give an empty span's pages back to the heap, which is where Go's
+// sweeper frees empty spans (mspan.sweep -> mheap.freeSpan).
+//
+// Locking: `lock` guards both lists, the list links of their spans, the
+// `cachedBy` word of every span of this class (stores only), the alloc
+// state of uncached spans and the remote-free bitmap of cached ones.
+// Lock order: mcentral, then mheap.
+//
+// Invariants (checked by Allocator.checkInvariants): every span on
+// `partial` has 0 < allocCount < nelems, every span on `full` has
+// allocCount == nelems, neither holds a cached span, counts match lists.
+
+import CGoRuntime
+import Synchronization
+
+final class MCentral {
+    /// Go's mcentral lock (runtime.mutex).
+    let lock: OpaquePointer
+    let spanclass: Int
+    let npages: Int
+    unowned let heap: MHeap
+    /// Heads of the two lists; guarded by lock.
+    var partial: UnsafeMutablePointer<MSpan>?
+    var full: UnsafeMutablePointer<MSpan>?
+    var partialCount = 0
+    var fullCount = 0
+
+    init(spanclass: Int, heap: MHeap) {
+        lock = cgort_malloc_mutex_new()
+        self.spanclass = spanclass
+        self.npages = Int(classToAllocNPages[spanclass >> 1])
+        self.heap = heap
+    }
+
+    deinit { cgort_malloc_mutex_destroy(lock) }
+
+    // MARK: Lists (lock held)
+
+    private func push(_ s: UnsafeMutablePointer<MSpan>, _ which: SpanList) {
+        s.pointee.list = which
+        s.pointee.prev = nil
+        if which == .partial {
+            s.pointee.next = partial
+            partial?.pointee.prev = s
+            partial = s
+            partialCount += 1
+        } else {
+            s.pointee.next = full
+            full?.pointee.prev = s
+            full = s
+            fullCount += 1
+        }
+    }
+
+    private func remove(_ s: UnsafeMutablePointer<MSpan>) {
+        if let p = s.pointee.prev { p.pointee.next = s.pointee.next }
+        else if s.pointee.list == .partial { partial = s.pointee.next }
+        else { full = s.pointee.next }
+        s.pointee.next?.pointee.prev = s.pointee.prev
+        if s.pointee.list == .partial { partialCount -= 1 } else { fullCount -= 1 }
+        s.pointee.list = .none
+        s.pointee.next = nil
+        s.pointee.prev = nil
+    }
+
+    // MARK: mcache traffic
+
+    /// mcentral.go `cacheSpan`: a span with at least one free slot, now
+    /// held by `cache`, its free-slot search reset to slot 0. Takes the
+    /// mcentral lock (and the heap lock when it has to grow).
+    func cacheSpan(for cache: UnsafeMutablePointer<MCache>) -> UnsafeMutablePointer<MSpan> {
+        cgort_malloc_mutex_lock(lock)
+        var s = partial
+        if let p = s {
+            remove(p)
+        } else {
+            // mcentral.grow: the heap lock is taken inside; a fresh span is
+            // invisible to other threads until its first object is handed
+            // out, so publishing it under our lock below is enough.
+            cgort_malloc_mutex_unlock(lock)
+            let n = heap.allocSpan(npages: npages, spanclass: spanclass)
+            cgort_malloc_mutex_lock(lock)
+            s = n
+        }
+        let span = s!
+        // From here on frees by other threads go to remoteFreedBits.
+        span.cachedByAtomic.pointee.store(UInt(bitPattern: cache), ordering: .relaxed)
+        cgort_malloc_mutex_unlock(lock)
+        // Owner-private from now: start the search at slot 0.
+        span.pointee.freeindex = 0
+        span.refillAllocCache(0)
+        return span
+    }
+
+    /// mcentral.go `uncacheSpan`: `cache` gives the span back. It is swept
+    /// (frees folded into allocBits) and put on partial or full, or given
+    /// back to the heap when no object in it is live. Takes the mcentral
+    /// lock. Returns true if the span's pages went back to the heap.
+    @discardableResult
+    func uncacheSpan(_ s: UnsafeMutablePointer<MSpan>) -> Bool {
+        cgort_malloc_mutex_lock(lock)
+        let live = s.sweep()
+        s.cachedByAtomic.pointee.store(0, ordering: .relaxed)
+        if live == 0 {
+            cgort_malloc_mutex_unlock(lock)
+            heap.freeSpan(s)
+            return true
+        }
+        push(s, live < s.pointee.nelems ? .partial : .full)
+        cgort_malloc_mutex_unlock(lock)
+        return false
+    }
+
+    /// Free slot `i` of span `s` from a thread whose mcache does not hold
+    /// `s` (the replacement for sweeping the slot). Takes the mcentral lock.
+    func freeRemote(_ s: UnsafeMutablePointer<MSpan>, _ i: Int) {
+        cgort_malloc_mutex_lock(lock)
+        let bit: UInt64 = 1 << UInt64(i & 63)
+        if s.pointee.state != .inUse { goFatal("free of object in a freed span") }
+        if s.cachedByAtomic.pointee.load(ordering: .relaxed) != 0 {
+            // Held by another mcache: record; its owner folds this in at
+            // uncacheSpan, under this lock.
+            if s.pointee.remoteFreedBits[i >> 6] & bit != 0 { goFatal("double free of object") }
+            s.pointee.remoteFreedBits[i >> 6] |= bit
+            s.pointee.remoteFreedCount += 1
+            cgort_malloc_mutex_unlock(lock)
+            return
+        }
+        // Uncached: allocBits is exact.
+        if s.pointee.allocBits[i >> 6] & bit == 0 { goFatal("double free or free of unallocated object") }
+        s.pointee.allocBits[i >> 6] &= ~bit
+        s.pointee.allocCount -= 1
+        if s.pointee.allocCount == 0 {
+            remove(s)
+            cgort_malloc_mutex_unlock(lock)
+            heap.freeSpan(s)
+            return
+        }
+        if s.pointee.list == .full {
+            remove(s)
+            push(s, .partial)
+        }
+        cgort_malloc_mutex_unlock(lock)
+    }
+
+    /// Check the list invariants; returns the spans on both lists.
+    /// Takes the lock.
+    func checkInvariants() -> Int {
+        cgort_malloc_mutex_lock(lock)
+        defer { cgort_malloc_mutex_unlock(lock) }
+        var n = 0
+        for (head, which, count) in [(partial, SpanList.partial, partialCount), (full, .full, fullCount)] {
+            var k = 0
+            var s = head
+            while let p = s {
+                precondition(p.pointee.list == which, "span on the wrong list")
+                precondition(Int(p.pointee.spanclass) == spanclass, "span of another class on list")
+                precondition(p.cachedByAtomic.pointee.load(ordering: .relaxed) == 0, "cached span on a list")
+                precondition(p.pointee.freeindex == 0, "unswept span on a list")
+                var bits = 0
+                for w in 0..<spanBitmapWords {
+                    bits += p.pointee.allocBits[w].nonzeroBitCount
+                    precondition(p.pointee.freedBits[w] == 0 && p.pointee.remoteFreedBits[w] == 0, "unswept frees")
+                }
+                precondition(bits == p.pointee.allocCount, "allocCount != alloc bits")
+                if which == .partial {
+                    precondition(bits > 0 && bits < p.pointee.nelems, "partial span empty or full")
+                } else {
+                    precondition(bits == p.pointee.nelems, "full span has free slots")
+                }
+                k += 1
+                s = p.pointee.next
+            }
+            precondition(k == count, "list count mismatch")
+            n += k
+        }
+        return n
+    }
+}
