@@ -9,6 +9,7 @@ public enum Suites {
         var r = Registry()
         for group in [
             harnessBenchmarks(),
+            stackBenchmarks(),
         ] {
             for b in group { r.register(b) }
         }

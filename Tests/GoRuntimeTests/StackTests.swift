@@ -51,6 +51,38 @@ struct StackTests {
         s.checkInvariants()
     }
 
+    /// The prologue's three check sequences (obj6.go stacksplit), at the
+    /// exact byte where each starts to fail.
+    @Test func prologueCheckMatchesGo() {
+        let s = GoroutineStack()
+        let guardAddr = s.bounds.lo + UInt(StackLayout.stackGuard)
+        let filler = StackFunc(name: "filler8", frameSize: 24)           // 8 bytes of locals
+        // Tiny frame (<= stackSmall): fails when entry SP <= guard.
+        let tiny = StackFunc(name: "tiny", frameSize: 16 + 96)
+        while !s.wouldGrow(tiny) { s.call(filler) }
+        #expect(s.stackPointer - 8 <= guardAddr)
+        #expect(s.stackPointer - 8 + 24 > guardAddr)
+        // Medium frame: fails when entry SP - (F - stackSmall) <= guard.
+        let medium = StackFunc(name: "medium", frameSize: 1008)       // F = 1000
+        let s2 = GoroutineStack()
+        while !s2.wouldGrow(medium) { s2.call(filler) }
+        let g2 = s2.bounds.lo + UInt(StackLayout.stackGuard)
+        #expect(s2.stackPointer - 8 - (1000 - 128) <= g2)
+        #expect(s2.stackPointer - 8 + 24 - (1000 - 128) > g2)
+        // Huge frame (> stackBig): always fails on a 2 KiB stack, and
+        // growing makes room for the whole frame plus the guard.
+        let huge = StackFunc(name: "hugeframe", frameSize: 8200)
+        let s3 = GoroutineStack()
+        #expect(s3.wouldGrow(huge))
+        s3.call(huge)
+        #expect(s3.size == 16384)
+        #expect(s3.stackPointer >= s3.bounds.lo + UInt(StackLayout.stackGuard))
+        s3.ret(huge)
+        s3.checkInvariants()
+        while s.depth > 0 { s.ret(filler) }
+        while s2.depth > 0 { s2.ret() }
+    }
+
     @Test func growthDoublesAndKeepsPointers() {
         let s = GoroutineStack(mode: .contiguous)
         let d = RecursionDriver(stack: s)

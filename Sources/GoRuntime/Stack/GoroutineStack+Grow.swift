@@ -50,7 +50,7 @@ extension GoroutineStack {
         if newsize > maxStackSize { stackOverflow(newsize: newsize) }
         copystack(newsize: newsize)
         stats.grows += 1
-        if mustGrow(f.spDelta) { goFatal("runtime: stack still too small after newstack") }
+        if mustGrow(f) { goFatal("runtime: stack still too small after newstack") }
     }
 
     /// Prints Go's message and throws "stack overflow".

@@ -4,9 +4,13 @@
 //
 // When the prologue check fails, a new segment is allocated: big enough for
 // the frame plus `segmentExtra` (Go 1.2's StackExtra) and the segment's
-// `Stktop`, rounded up to a power of two (Go 1.2 took fixed-size segments from
-// a per-M cache and bigger ones from malloc; here both come from the same
-// pools and per-thread cache as contiguous stacks). The Stktop at the top of
+// `Stktop`, at least `segmentMin` (Go 1.2's StackMin, 8 KiB), rounded up to a
+// power of two (Go 1.2 took StackMin-sized segments from a per-M cache and
+// bigger ones from malloc; here all come from the same pools and per-thread
+// cache as contiguous stacks). What is not modelled: Go 1.2 ran newstack and
+// oldstack on the scheduler stack (two stack switches per split and per
+// return) and copied the callee's arguments into the segment and its results
+// back; frames here carry no arguments. The Stktop at the top of
 // the segment records the old segment's bounds and guard, the caller's SP and
 // PC, the segment's size and the bytes in use below. The called function then
 // runs on the new segment with `lessstack` as its return address; when it
@@ -34,8 +38,9 @@ enum Stktop {
 extension GoroutineStack {
     /// Go 1.2 `newstack` (segmented): link a new segment for `f`.
     func newsegment(_ f: StackFunc) {
+        // Go 1.2: framesize + argsize + StackExtra, at least StackMin.
         var segsize = f.frameSize + StackLayout.segmentExtra + StackLayout.stktopSize
-        if segsize < StackLayout.fixedStack { segsize = StackLayout.fixedStack }
+        if segsize < StackLayout.segmentMin { segsize = StackLayout.segmentMin }
         segsize = 1 << (Int.bitWidth - (segsize - 1).leadingZeroBitCount)   // round up to a power of 2
         if totalSize + segsize > maxStackSize { stackOverflow(newsize: totalSize + segsize) }
 

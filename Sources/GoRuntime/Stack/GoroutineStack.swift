@@ -89,49 +89,90 @@ public final class GoroutineStack {
     /// (Go's `maxstacksize`).
     public let maxStackSize: Int
 
-    // MARK: g.stack, g.stackguard0
+    /// The registers and the few fields of Go's `g` the hot paths touch,
+    /// kept outside the object: accesses through a pointer need no dynamic
+    /// exclusivity checks, which would otherwise cost more than the call
+    /// itself.
+    @usableFromInline let g: UnsafeMutablePointer<GRegs>
 
     /// Low end of the current stack (or segment).
-    @usableFromInline var lo: UInt
+    @usableFromInline var lo: UInt {
+        @inline(__always) get { g.pointee.lo }
+        @inline(__always) set { g.pointee.lo = newValue }
+    }
     /// High end of the usable part of the current stack (or segment: below
     /// its Stktop).
-    @usableFromInline var hi: UInt
+    @usableFromInline var hi: UInt {
+        @inline(__always) get { g.pointee.hi }
+        @inline(__always) set { g.pointee.hi = newValue }
+    }
     /// `lo + stackGuard`: the prologue's limit.
-    @usableFromInline var stackguard0: UInt
-
-    // MARK: g.sched
-
+    @usableFromInline var stackguard0: UInt {
+        @inline(__always) get { g.pointee.stackguard0 }
+        @inline(__always) set { g.pointee.stackguard0 = newValue }
+    }
     /// Stack pointer: the low end of the innermost frame.
-    @usableFromInline var sp: UInt
+    @usableFromInline var sp: UInt {
+        @inline(__always) get { g.pointee.sp }
+        @inline(__always) set { g.pointee.sp = newValue }
+    }
     /// Frame pointer: the innermost frame's varp (0 when no frame).
-    @usableFromInline var bp: UInt
+    @usableFromInline var bp: UInt {
+        @inline(__always) get { g.pointee.bp }
+        @inline(__always) set { g.pointee.bp = newValue }
+    }
     /// The running function (goexit when no frame).
-    @usableFromInline var pc: UInt
-
-    // MARK: g._defer
-
-    /// Address of the innermost defer record, 0 when none.
-    @usableFromInline var deferHead: UInt = 0
-
+    @usableFromInline var pc: UInt {
+        @inline(__always) get { g.pointee.pc }
+        @inline(__always) set { g.pointee.pc = newValue }
+    }
+    /// Address of the innermost defer record (`g._defer`), 0 when none.
+    @usableFromInline var deferHead: UInt {
+        @inline(__always) get { g.pointee.deferHead }
+        @inline(__always) set { g.pointee.deferHead = newValue }
+    }
     /// Frames on the stack.
-    @usableFromInline var frames = 0
+    @usableFromInline var frames: Int {
+        @inline(__always) get { g.pointee.frames }
+        @inline(__always) set { g.pointee.frames = newValue }
+    }
 
     /// The function table (immutable entries; see StackFunc.swift).
     @usableFromInline let funcs: UnsafeMutablePointer<FuncRecord>
 
     /// Allocation size of the current stack or segment.
-    var allocSize: Int
+    var allocSize: Int {
+        get { g.pointee.allocSize }
+        set { g.pointee.allocSize = newValue }
+    }
     /// Segmented: sum of all segment sizes (Go 1.2's `gp->stacksize`);
     /// contiguous: equal to `allocSize`.
-    var totalSize: Int
+    var totalSize: Int {
+        get { g.pointee.totalSize }
+        set { g.pointee.totalSize = newValue }
+    }
     /// Segmented: bytes in use in the segments below the current one.
-    var outerUsed = 0
+    var outerUsed: Int {
+        get { g.pointee.outerUsed }
+        set { g.pointee.outerUsed = newValue }
+    }
 
-    /// Counters; see `StackStats`.
-    public internal(set) var stats = StackStats()
+    /// Counters; see `StackStats`. (Kept outside the object like `g`.)
+    public internal(set) var stats: StackStats {
+        unsafeAddress { UnsafePointer(st) }
+        unsafeMutableAddress { st }
+    }
+    let st: UnsafeMutablePointer<StackStats>
+
     /// Deferred records run so far and the sum of their arguments.
-    public internal(set) var deferRuns = 0
-    public internal(set) var deferSum: UInt64 = 0
+    public internal(set) var deferRuns: Int {
+        get { g.pointee.deferRuns }
+        set { g.pointee.deferRuns = newValue }
+    }
+    public internal(set) var deferSum: UInt64 {
+        get { g.pointee.deferSum }
+        set { g.pointee.deferSum = newValue }
+    }
 
     /// A fresh goroutine stack of `StackLayout.fixedStack` (2 KiB) bytes.
     ///
@@ -141,21 +182,24 @@ public final class GoroutineStack {
         self.mode = mode
         self.maxStackSize = maxStackSize
         let n = StackLayout.fixedStack
-        lo = StackAllocator.stackalloc(n)
-        hi = lo + UInt(n)
-        stackguard0 = lo + UInt(StackLayout.stackGuard)
-        sp = hi
-        bp = 0
-        pc = goexitPC
-        allocSize = n
-        totalSize = n
+        let base = StackAllocator.stackalloc(n)
+        g = .allocate(capacity: 1)
+        g.initialize(to: GRegs(lo: base, hi: base + UInt(n), stackguard0: base + UInt(StackLayout.stackGuard),
+                               sp: base + UInt(n), bp: 0, pc: goexitPC, deferHead: 0, frames: 0,
+                               allocSize: n, totalSize: n))
+        st = .allocate(capacity: 1)
+        st.initialize(to: StackStats())
         funcs = FuncTable.shared.entries
-        stats.maxSize = n
+        st.pointee.maxSize = n
     }
 
     deinit {
         if mode == .segmented { releaseSegments() }
         StackAllocator.stackfree(lo, allocSize)
+        g.deinitialize(count: 1)
+        g.deallocate()
+        st.deinitialize(count: 1)
+        st.deallocate()
     }
 
     /// Bytes of stack memory the goroutine owns (all segments in segmented
@@ -187,7 +231,7 @@ public final class GoroutineStack {
     /// `f`'s locals with their pointer slots zeroed.
     @inlinable @inline(__always)
     public func call(_ f: StackFunc) {
-        if _slowPath(mustGrow(f.spDelta)) { morestack(f) }
+        if _slowPath(mustGrow(f)) { morestack(f) }
         var s = sp &- 8
         stackWord(s).pointee = pc          // return address (CALL)
         s &-= 8
@@ -196,7 +240,7 @@ public final class GoroutineStack {
         s &-= f.spDelta &- 8               // SUBQ $locals, SP
         var i = 0
         while i < f.zeroCount {
-            stackWord(s &+ UInt(f.zeroSlots[i] &* 8)).pointee = 0
+            stackWord(s &+ UInt(bitPattern: f.zeroSlots[i] &* 8)).pointee = 0
             i &+= 1
         }
         sp = s
@@ -204,34 +248,44 @@ public final class GoroutineStack {
         frames &+= 1
     }
 
-    /// Whether the prologue of a function whose frame (BP and locals) is
-    /// `framesize` bytes would call morestack now (obj6.go stacksplit: the
-    /// three check sequences for tiny, medium and huge frames).
+    /// Whether `f`'s prologue would call morestack now (obj6.go stacksplit).
+    /// Its three sequences, by the frame size F (BP and locals) the compiler
+    /// knows: F <= stackSmall: SP <= guard; F <= stackBig:
+    /// SP - (F - stackSmall) <= guard; bigger: the same, or the subtraction
+    /// wrapped. SP is the entry SP, below the pushed return address.
     @inlinable @inline(__always)
-    func mustGrow(_ framesize: UInt) -> Bool {
-        let spEntry = sp &- 8              // after CALL pushed the return address
-        let guardp = stackguard0
-        if framesize <= UInt(StackLayout.stackSmall) {
-            return spEntry <= guardp
-        }
-        let d = framesize &- UInt(StackLayout.stackSmall)
-        if framesize <= UInt(StackLayout.stackBig) {
-            return spEntry &- d <= guardp
-        }
-        return spEntry < d || spEntry &- d <= guardp
+    func mustGrow(_ f: StackFunc) -> Bool {
+        let spEntry = sp &- 8
+        if _slowPath(f.hugeFrame) && spEntry < f.checkOffset { return true }
+        return spEntry &- f.checkOffset <= stackguard0
     }
 
     /// Whether calling `f` now would grow (contiguous) or split (segmented)
     /// the stack.
-    public func wouldGrow(_ f: StackFunc) -> Bool { mustGrow(f.spDelta) }
+    public func wouldGrow(_ f: StackFunc) -> Bool { mustGrow(f) }
 
     /// Returns from the running function: run its deferred records, pop its
-    /// locals, BP and return address; leave the segment on `lessstack`.
+    /// locals, BP and return address; leave the segment on `lessstack`. The
+    /// frame size comes from the function table.
     @inlinable @inline(__always)
     public func ret() {
-        if _slowPath(frames == 0) { goFatal("return with no frame on the stack") }
+        if _slowPath(pc == goexitPC) { goFatal("return with no frame on the stack") }
+        popFrame(localBytes: UInt(bitPattern: funcs[Int(bitPattern: pc)].localWords &* 8))
+    }
+
+    /// `ret()` for a caller that knows it is returning from `f`, as a
+    /// compiled epilogue knows its own frame size (`ADDQ $locals, SP`): no
+    /// table lookup.
+    @inlinable @inline(__always)
+    public func ret(_ f: StackFunc) {
+        if _slowPath(pc != f.pc) { goFatal("return from a function that is not running") }
+        popFrame(localBytes: f.spDelta &- 8)
+    }
+
+    @inlinable @inline(__always)
+    func popFrame(localBytes: UInt) {
         if _slowPath(deferHead != 0) { deferreturn() }
-        var s = sp &+ UInt(funcs[Int(pc)].localWords &* 8)   // ADDQ $locals, SP
+        var s = sp &+ localBytes                             // ADDQ $locals, SP
         bp = stackWord(s).pointee                            // POPQ BP
         s &+= 8
         pc = stackWord(s).pointee                            // RET
@@ -247,7 +301,7 @@ public final class GoroutineStack {
     @inlinable @inline(__always)
     public func localAddress(_ i: Int) -> UInt {
         assert(i >= 0 && i < funcs[Int(pc)].localWords, "local index out of the frame")
-        return sp &+ UInt(i &* 8)
+        return sp &+ UInt(bitPattern: i &* 8)
     }
 
     /// The stack address of local word `i` of the caller of the running
@@ -323,6 +377,33 @@ public final class GoroutineStack {
             deferRuns += 1
             deferHead = stackWord(d + DeferRecord.link).pointee
         }
+    }
+}
+
+/// The parts of Go's `g` (stack, stackguard0, sched, _defer) and the frame
+/// count, in one block the hot paths reach through a pointer.
+@usableFromInline
+struct GRegs {
+    @usableFromInline var lo: UInt
+    @usableFromInline var hi: UInt
+    @usableFromInline var stackguard0: UInt
+    @usableFromInline var sp: UInt
+    @usableFromInline var bp: UInt
+    @usableFromInline var pc: UInt
+    @usableFromInline var deferHead: UInt
+    @usableFromInline var frames: Int
+    // Slow-path state.
+    var allocSize: Int
+    var totalSize: Int
+    var outerUsed = 0
+    var deferRuns = 0
+    var deferSum: UInt64 = 0
+
+    init(lo: UInt, hi: UInt, stackguard0: UInt, sp: UInt, bp: UInt, pc: UInt, deferHead: UInt, frames: Int,
+         allocSize: Int, totalSize: Int) {
+        self.lo = lo; self.hi = hi; self.stackguard0 = stackguard0; self.sp = sp
+        self.bp = bp; self.pc = pc; self.deferHead = deferHead; self.frames = frames
+        self.allocSize = allocSize; self.totalSize = totalSize
     }
 }
 

@@ -37,8 +37,26 @@ public final class RecursionDriver {
     public init(stack: GoroutineStack, frameSize: Int = 64, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) {
         precondition(frameSize >= 16 + 8 * RecursionDriver.localsNeeded, "driver frames need at least 64 bytes")
         self.stack = stack
-        self.frame = StackFunc(name: "recurse\(frameSize)", frameSize: frameSize, pointerSlots: [1, 2])
+        self.frame = RecursionDriver.function(frameSize: frameSize)
         self.seed = seed
+    }
+
+    /// A driver using `frame`, which must come from
+    /// `RecursionDriver.function(frameSize:)` (avoids registering the
+    /// function again for every new stack).
+    public init(stack: GoroutineStack, frame: StackFunc, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) {
+        precondition(frame.localWords >= RecursionDriver.localsNeeded, "driver frames need at least 64 bytes")
+        let bits = FuncTable.shared.entries[Int(frame.pc)].bitmap[0]
+        precondition(bits & 0b111 == 0b110, "driver frames need pointer slots 1 and 2 (and slot 0 a value)")
+        self.stack = stack
+        self.frame = frame
+        self.seed = seed
+    }
+
+    /// The recursive function with a frame of `frameSize` bytes (at least
+    /// 64): locals 1 and 2 are pointer slots.
+    public static func function(frameSize: Int = 64) -> StackFunc {
+        StackFunc(name: "recurse\(frameSize)", frameSize: frameSize, pointerSlots: [1, 2])
     }
 
     /// The value frame `level` stores.
@@ -63,22 +81,26 @@ public final class RecursionDriver {
     /// Calls `count` more levels of the recursion.
     public func descend(_ count: Int) {
         let s = stack
+        let f = frame
+        let verify = verifyAfterMoves
+        var lv = level                      // a local: class fields cost an exclusivity check
         for _ in 0..<count {
-            let moves = verifyAfterMoves ? s.stats.copies : 0
-            s.call(frame)
+            let moves = verify ? s.stats.copies : 0
+            s.call(f)
             // The parent's address is taken after the call (through argp):
             // the call may have moved the stack.
-            let parent: UInt = level == 0 ? 0 : s.callerLocalAddress(0)
-            let v = value(level)
+            let parent: UInt = lv == 0 ? 0 : s.callerLocalAddress(0)
+            let v = value(lv)
             s[local: 0] = v
             s[local: 1] = UInt64(s.localAddress(0))
             s[local: 2] = UInt64(parent)
-            s[local: 3] = UInt64(level)
+            s[local: 3] = UInt64(lv)
             s[local: 4] = 0
-            s[local: 5] = v ^ UInt64(level)
-            level += 1
-            if verifyAfterMoves && s.stats.copies != moves { verifyAll() }
+            s[local: 5] = v ^ UInt64(lv)
+            lv += 1
+            if verify && s.stats.copies != moves { level = lv; verifyAll() }
         }
+        level = lv
     }
 
     /// Returns from `count` levels, verifying each frame through its
@@ -86,9 +108,12 @@ public final class RecursionDriver {
     public func ascend(_ count: Int) {
         precondition(count <= level, "ascending past the driver's first frame")
         let s = stack
+        let f = frame
+        var lv = level
+        var sum = checksum
+        defer { level = lv; checksum = sum }
         for iteration in 0..<count {
-            level -= 1
-            let lv = level
+            lv -= 1
             let v = s[local: 0]
             if v != value(lv) || s[local: 3] != UInt64(lv) { goFatal("recursion driver: frame \(lv) lost its value") }
             let selfp = UInt(s[local: 1])
@@ -103,8 +128,8 @@ public final class RecursionDriver {
                 if s.load(at: parentp) != value(lv - 1) { goFatal("recursion driver: parent pointer of frame \(lv) is stale") }
                 s.store(result(of: lv), at: parentp + 32)        // the caller's local 4
             }
-            checksum = checksum &* 31 &+ v
-            s.ret()
+            sum = sum &* 31 &+ v
+            s.ret(f)
         }
     }
 
@@ -136,24 +161,20 @@ public final class RecursionDriver {
         }
     }
 
-    /// Calls `frame` `n` times from the current depth (a call loop): each
-    /// call writes its value, takes its address, reads it back through the
-    /// pointer and returns. Returns the sum of the values read.
+    /// Calls `frame` `n` times from the current depth (a call loop, like
+    /// Go's leaf64 in suites/go/stack_test.go): each call stores a value in
+    /// its frame and reads it back before returning. Returns the sum.
     @discardableResult
     public func callLoop(_ n: Int) -> UInt64 {
         let s = stack
+        let f = frame
+        let sd = seed
         var sum: UInt64 = 0
         for k in 0..<n {
-            s.call(frame)
-            let v = UInt64(truncatingIfNeeded: k) ^ seed
-            s[local: 0] = v
-            s[local: 1] = UInt64(s.localAddress(0))
-            s[local: 2] = 0
-            s[local: 3] = UInt64(level)
-            let got = s.load(at: UInt(s[local: 1]))
-            if got != v { goFatal("recursion driver: call loop read back a wrong value") }
-            sum &+= got
-            s.ret()
+            s.call(f)
+            s[local: 0] = UInt64(truncatingIfNeeded: k) ^ sd
+            sum &+= s[local: 0]
+            s.ret(f)
         }
         return sum
     }

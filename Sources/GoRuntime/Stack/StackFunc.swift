@@ -88,7 +88,7 @@ final class FuncTable: @unchecked Sendable {
 }
 
 /// The return address of a goroutine's entry function: walking stops here.
-let goexitPC: UInt = 0
+@inlinable var goexitPC: UInt { 0 }
 /// The return address planted in the first frame of a new segment (Go 1.2's
 /// `runtime·lessstack`); returning to it pops the segment.
 @inlinable var lessstackPC: UInt { ~0 }
@@ -108,6 +108,14 @@ public struct StackFunc: @unchecked Sendable {
     /// Go's frame size as its prologue sees it: everything but the return
     /// address (saved BP and locals).
     @usableFromInline let spDelta: UInt
+    /// What the prologue subtracts from SP before comparing with the guard,
+    /// chosen per function as the compiler chooses the check sequence
+    /// (obj6.go stacksplit): 0 for frames up to `stackSmall` (compare SP
+    /// itself), `spDelta - stackSmall` above.
+    @usableFromInline let checkOffset: UInt
+    /// Frames of `stackBig` bytes or more also check that the subtraction
+    /// does not wrap.
+    @usableFromInline let hugeFrame: Bool
     /// Local words the prologue zeroes (the pointer slots, as the compiler
     /// zeroes ambiguously live pointer locals).
     @usableFromInline let zeroSlots: UnsafeMutablePointer<Int>
@@ -124,7 +132,10 @@ public struct StackFunc: @unchecked Sendable {
         precondition(pointerSlots.allSatisfy { $0 >= 0 && $0 < words }, "pointer slot outside the locals")
         self.frameSize = frameSize
         self.localWords = words
-        self.spDelta = UInt(frameSize - StackLayout.ptrSize)
+        let spDelta = UInt(frameSize - StackLayout.ptrSize)
+        self.spDelta = spDelta
+        self.checkOffset = spDelta <= UInt(StackLayout.stackSmall) ? 0 : spDelta - UInt(StackLayout.stackSmall)
+        self.hugeFrame = spDelta > UInt(StackLayout.stackBig)
         let pc = FuncTable.shared.register(name: name, frameSize: frameSize, pointerSlots: pointerSlots)
         self.pc = pc
         let rec = FuncTable.shared.entries[Int(pc)]

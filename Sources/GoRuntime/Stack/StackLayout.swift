@@ -80,6 +80,12 @@ public enum StackLayout {
     /// overflowed, for the functions it calls and the segment's `Stktop`.
     public static let segmentExtra = 2048
 
+    /// `StackMin` of Go 1.2: the smallest segment it allocated (and the size
+    /// of the per-M cache's fixed-size segments). Segments here start from
+    /// a 2 KiB first stack like contiguous ones, but every linked segment
+    /// is at least this big.
+    public static let segmentMin = 8192
+
     /// Size of the `Stktop` record at the top of every segment but the
     /// first: eight words (see GoroutineStack+Segmented.swift).
     public static let stktopSize = 8 * ptrSize
