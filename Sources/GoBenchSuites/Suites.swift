@@ -13,6 +13,7 @@ public enum Suites {
             chanBenchmarks(),
             mapBenchmarks(),
             mallocBenchmarks(),
+            stackBenchmarks(),
         ] {
             for b in group { r.register(b) }
         }

@@ -1,0 +1,421 @@
+// Tests of the goroutine stack model (Sources/GoRuntime/Stack): growth by
+// copying with pointer adjustment, shrinking, segmented stacks, the pools
+// and the per-thread cache, and the fatal paths.
+
+import Dispatch
+import GoRuntime
+import Testing
+
+/// SplitMix64: a fixed-seed generator so failures reproduce.
+struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+@Suite("Goroutine stacks", .serialized)
+struct StackTests {
+    @Test func freshStack() {
+        let s = GoroutineStack(mode: .contiguous)
+        #expect(s.size == StackLayout.fixedStack)
+        #expect(s.size == 2048)
+        #expect(s.used == 0)
+        #expect(s.depth == 0)
+        #expect(s.maxStackSize == 1_000_000_000)
+        #expect(StackLayout.stackGuard == 928)
+        #expect(StackLayout.stackLimit == 800)
+        s.checkInvariants()
+    }
+
+    @Test(arguments: [StackMode.contiguous, .segmented])
+    func callAndReturnRestoreRegisters(mode: StackMode) {
+        let s = GoroutineStack(mode: mode)
+        let f = StackFunc(name: "regs", frameSize: 48, pointerSlots: [0])
+        let sp0 = s.stackPointer
+        s.call(f)
+        #expect(s.depth == 1)
+        #expect(s.used == 48)
+        #expect(s.framePointer == s.stackPointer + 32)
+        s[local: 1] = 77
+        s.checkInvariants()
+        s.ret()
+        #expect(s.depth == 0)
+        #expect(s.stackPointer == sp0)
+        #expect(s.framePointer == 0)
+        s.checkInvariants()
+    }
+
+    /// The prologue's three check sequences (obj6.go stacksplit), at the
+    /// exact byte where each starts to fail.
+    @Test func prologueCheckMatchesGo() {
+        let s = GoroutineStack()
+        let guardAddr = s.bounds.lo + UInt(StackLayout.stackGuard)
+        let filler = StackFunc(name: "filler8", frameSize: 24)           // 8 bytes of locals
+        // Tiny frame (<= stackSmall): fails when entry SP <= guard.
+        let tiny = StackFunc(name: "tiny", frameSize: 16 + 96)
+        while !s.wouldGrow(tiny) { s.call(filler) }
+        #expect(s.stackPointer - 8 <= guardAddr)
+        #expect(s.stackPointer - 8 + 24 > guardAddr)
+        // Medium frame: fails when entry SP - (F - stackSmall) <= guard.
+        let medium = StackFunc(name: "medium", frameSize: 1008)       // F = 1000
+        let s2 = GoroutineStack()
+        while !s2.wouldGrow(medium) { s2.call(filler) }
+        let g2 = s2.bounds.lo + UInt(StackLayout.stackGuard)
+        #expect(s2.stackPointer - 8 - (1000 - 128) <= g2)
+        #expect(s2.stackPointer - 8 + 24 - (1000 - 128) > g2)
+        // Huge frame (> stackBig): always fails on a 2 KiB stack, and
+        // growing makes room for the whole frame plus the guard.
+        let huge = StackFunc(name: "hugeframe", frameSize: 8200)
+        let s3 = GoroutineStack()
+        #expect(s3.wouldGrow(huge))
+        s3.call(huge)
+        #expect(s3.size == 16384)
+        #expect(s3.stackPointer >= s3.bounds.lo + UInt(StackLayout.stackGuard))
+        s3.ret(huge)
+        s3.checkInvariants()
+        while s.depth > 0 { s.ret(filler) }
+        while s2.depth > 0 { s2.ret() }
+    }
+
+    @Test func growthDoublesAndKeepsPointers() {
+        let s = GoroutineStack(mode: .contiguous)
+        let d = RecursionDriver(stack: s)
+        d.verifyAfterMoves = true
+        var sizes = [s.size]
+        for _ in 0..<1000 {
+            d.descend(1)
+            if s.size != sizes.last! { sizes.append(s.size) }
+        }
+        s.checkInvariants()
+        // 1000 frames of 64 bytes need 64,000 bytes plus the guard: 2 KiB
+        // doubled five times.
+        #expect(sizes == [2048, 4096, 8192, 16384, 32768, 65536])
+        #expect(s.stats.grows == 5)
+        #expect(s.stats.copies == 5)
+        #expect(d.fullVerifications == 5)
+        #expect(s.used == 64_000)
+        // Each copy moved the used part: the frames present at that moment.
+        #expect(s.stats.bytesCopied > 0 && s.stats.bytesCopied < 64_000)
+        // Every frame has a self pointer and (but the root) a parent pointer,
+        // plus a saved BP: all were adjusted at each copy.
+        #expect(s.stats.pointersAdjusted >= s.stats.framesAdjusted * 2)
+        d.ascend(1000)
+        #expect(s.depth == 0)
+        s.checkInvariants()
+    }
+
+    @Test func shrinkHalvesWhenLessThanAQuarterIsUsed() {
+        let s = GoroutineStack(mode: .contiguous)
+        let d = RecursionDriver(stack: s)
+        d.descend(1000)
+        #expect(s.size == 65536)
+        #expect(s.shrink() == false)          // 64,000 + 800 used of 65,536
+        d.ascend(990)
+        var sizes = [s.size]
+        while s.shrink() {
+            sizes.append(s.size)
+            d.verifyAll()
+            s.checkInvariants()
+        }
+        // 10 frames (640 bytes) + stackLimit (800) = 1,440 < size/4 down to 8 KiB.
+        #expect(sizes == [65536, 32768, 16384, 8192, 4096])
+        #expect(s.stats.shrinks == 4)
+        d.ascend(10)
+        // An empty stack shrinks to the minimum and no further.
+        while s.shrink() {}
+        #expect(s.size == StackLayout.fixedStack)
+        s.checkInvariants()
+    }
+
+    @Test func deferChainSurvivesGrowthAndShrink() {
+        let s = GoroutineStack(mode: .contiguous)
+        let f = StackFunc(name: "deferrer", frameSize: 96, pointerSlots: [0])
+        var expected: UInt64 = 0
+        for i in 0..<300 {
+            s.call(f)
+            s[local: 1] = UInt64(i)
+            if i % 3 == 0 {
+                s.deferRecord(atLocal: 4, argument: UInt64(i) * 7)
+                expected &+= UInt64(i) * 7
+            }
+        }
+        #expect(s.stats.grows >= 3)
+        #expect(s.pendingDefers == 100)
+        s.checkInvariants()
+        for _ in 0..<250 { s.ret() }
+        while s.shrink() { s.checkInvariants() }
+        for _ in 0..<50 { s.ret() }
+        #expect(s.pendingDefers == 0)
+        #expect(s.deferRuns == 100)
+        #expect(s.deferSum == expected)
+        s.checkInvariants()
+    }
+
+    @Test func hugeFramesUseTheWrapSafeCheck() {
+        let s = GoroutineStack(mode: .contiguous)
+        let big = StackFunc(name: "huge", frameSize: 40_000, pointerSlots: [0, 4000])
+        s.call(big)
+        #expect(s.size == 65536)              // 40,000 + 928 needs 64 KiB
+        s[local: 0] = UInt64(s.localAddress(1))
+        s[local: 1] = 99
+        s.call(big)
+        #expect(s.size == 131072)
+        s.ret()
+        #expect(s.load(at: UInt(s[local: 0])) == 99)
+        s.checkInvariants()
+        s.ret()
+    }
+
+    /// A random walk of calls, returns, defers and shrinks over functions of
+    /// several frame sizes, with pointers from every frame to values in its
+    /// own and outer frames, checked against a shadow model after every step.
+    @Test(arguments: [StackMode.contiguous, .segmented])
+    func randomOperationsKeepEveryPointerValid(mode: StackMode) {
+        struct FnSpec { let fn: StackFunc; let ptrs: [Int]; let deferAt: Int? }
+        let specs = [
+            FnSpec(fn: StackFunc(name: "r16", frameSize: 16), ptrs: [], deferAt: nil),
+            FnSpec(fn: StackFunc(name: "r64", frameSize: 64, pointerSlots: [0, 1]), ptrs: [0, 1], deferAt: nil),
+            FnSpec(fn: StackFunc(name: "r200", frameSize: 200, pointerSlots: [0, 2, 5]), ptrs: [0, 2, 5], deferAt: 10),
+            FnSpec(fn: StackFunc(name: "r1024", frameSize: 1024, pointerSlots: [0, 7, 50]), ptrs: [0, 7, 50], deferAt: 20),
+            FnSpec(fn: StackFunc(name: "r5000", frameSize: 5000, pointerSlots: [1, 3, 600]), ptrs: [1, 3, 600], deferAt: 100),
+        ]
+        struct Shadow {
+            var spec: Int
+            var values: [Int: UInt64] = [:]
+            var ptrs: [Int: (frame: Int, word: Int)] = [:]
+        }
+        let s = GoroutineStack(mode: mode)
+        var rng = SplitMix64(state: mode == .contiguous ? 1 : 2)
+        var shadow: [Shadow] = []                  // outermost first
+        var expectedDeferSum: UInt64 = 0
+
+        var mismatches = 0
+        func verify() {
+            // Plain comparisons (not #expect) in the inner loops: this runs
+            // after every step.
+            let fs = s.walkFrames()
+            guard fs.count == shadow.count else { Issue.record("walk found \(fs.count) frames, model has \(shadow.count)"); mismatches += 1; return }
+            for (i, sh) in shadow.enumerated() {
+                let fr = fs[shadow.count - 1 - i]
+                if fr.pc != specs[sh.spec].fn.pc { mismatches += 1 }
+                for (w, v) in sh.values where s.peek(fr.localAddress(w)) != v { mismatches += 1 }
+                for (w, t) in sh.ptrs {
+                    let target = fs[shadow.count - 1 - t.frame].localAddress(t.word)
+                    let p = UInt(s.peek(fr.localAddress(w)))
+                    if p != target || s.peek(p) != shadow[t.frame].values[t.word]! { mismatches += 1 }
+                }
+            }
+            s.checkInvariants()
+        }
+
+        for step in 0..<900 {
+            let r = rng.below(100)
+            // Phases of 150 steps alternate between mostly calling and mostly
+            // returning, so the stack both grows and becomes shrinkable.
+            let callPercent = (step / 150) % 2 == 0 ? 65 : 15
+            if shadow.isEmpty || (r < callPercent && shadow.count < 80) {
+                let k = [0, 0, 1, 1, 1, 2, 2, 3, 3, 4][rng.below(10)]   // 5000-byte frames rarely
+                let spec = specs[k]
+                s.call(spec.fn)
+                var sh = Shadow(spec: k)
+                let words = spec.fn.localWords
+                let reserved = Set(spec.ptrs).union(spec.deferAt.map { Set($0..<$0 + 4) } ?? [])
+                for _ in 0..<min(4, words) {
+                    let w = rng.below(words)
+                    if reserved.contains(w) { continue }
+                    let v = rng.next()
+                    s[local: w] = v
+                    sh.values[w] = v
+                }
+                shadow.append(sh)
+                let me = shadow.count - 1
+                let fs = s.walkFrames()
+                for w in spec.ptrs {
+                    // Point at a value in this frame or an outer one.
+                    let candidates = (max(0, me - 20)...me).flatMap { f in shadow[f].values.keys.map { (f, $0) } }
+                    if candidates.isEmpty { continue }
+                    let (tf, tw) = candidates[rng.below(candidates.count)]
+                    s[local: w] = UInt64(fs[me - tf].localAddress(tw))
+                    shadow[me].ptrs[w] = (tf, tw)
+                }
+                if let at = spec.deferAt, rng.below(2) == 0 {
+                    let arg = UInt64(step)
+                    s.deferRecord(atLocal: at, argument: arg)
+                    expectedDeferSum &+= arg
+                }
+            } else if r < 92 {
+                s.ret()
+                shadow.removeLast()
+            } else {
+                s.shrink()
+            }
+            verify()
+        }
+        while !shadow.isEmpty { s.ret(); shadow.removeLast() }
+        #expect(mismatches == 0)
+        #expect(s.deferSum == expectedDeferSum)
+        #expect(s.pendingDefers == 0)
+        s.checkInvariants()
+        if mode == .contiguous {
+            #expect(s.stats.grows > 0)
+            #expect(s.stats.shrinks > 0)
+            #expect(s.stats.segmentsAllocated == 0)
+        } else {
+            #expect(s.stats.copies == 0)
+            #expect(s.stats.segmentsAllocated > 0)
+            #expect(s.stats.segmentsAllocated == s.stats.segmentsFreed)
+            #expect(s.segments == 1)
+            #expect(s.size == StackLayout.fixedStack)
+        }
+    }
+
+    @Test func segmentedStacksLinkAndFreeSegments() {
+        let s = GoroutineStack(mode: .segmented)
+        let d = RecursionDriver(stack: s)
+        d.descend(1000)
+        #expect(s.stats.copies == 0)
+        #expect(s.segments > 1)
+        #expect(s.segments == s.stats.segmentsAllocated + 1)
+        #expect(s.used == 64_000)
+        d.verifyAll()
+        s.checkInvariants()
+        d.ascend(1000)
+        #expect(s.segments == 1)
+        #expect(s.stats.segmentsFreed == s.stats.segmentsAllocated)
+        s.checkInvariants()
+    }
+
+    @Test(arguments: [StackMode.contiguous, .segmented])
+    func hotSplit(mode: StackMode) {
+        let s = GoroutineStack(mode: mode)
+        let d = RecursionDriver(stack: s)
+        let pushed = d.descendToBoundary()
+        #expect(pushed > 0)
+        #expect(s.wouldGrow(d.frame))
+        d.callLoop(100)
+        if mode == .contiguous {
+            #expect(s.stats.copies == 1)            // grew once, then no more
+            #expect(s.stats.segmentsAllocated == 0)
+        } else {
+            #expect(s.stats.segmentsAllocated == 100)   // one split per call
+            #expect(s.stats.segmentsFreed == 100)
+        }
+        d.ascend(pushed)
+        s.checkInvariants()
+    }
+
+    @Test func poolsReuseMemory() {
+        // The per-thread cache is LIFO: a freed 2 KiB stack is the next one.
+        let a = GoroutineStack()
+        let loA = a.bounds.lo
+        _ = consume a
+        let b = GoroutineStack()
+        #expect(b.bounds.lo == loA)
+
+        // A grown stack's large block comes back from the heap.
+        let d = RecursionDriver(stack: b)
+        d.descend(1000)
+        let big = b.bounds.lo
+        d.ascend(1000)
+        _ = consume d
+        _ = consume b
+        let c = GoroutineStack()
+        let d2 = RecursionDriver(stack: c)
+        d2.descend(1000)
+        #expect(c.bounds.lo == big)
+        d2.ascend(1000)
+        StackAllocator.checkInvariants()
+
+        // Many stacks at once and back: after the first round (which may
+        // take memory from the system), every round ends with the pools and
+        // the heap exactly where the previous one left them.
+        var before: StackAllocatorStats? = nil
+        for _ in 0..<3 {
+            var stacks: [GoroutineStack] = []
+            for i in 0..<64 {
+                let g = GoroutineStack()
+                let dr = RecursionDriver(stack: g)
+                dr.descend(i % 4 * 40)                 // 2, 4, 8 and 16 KiB stacks
+                stacks.append(g)
+            }
+            StackAllocator.checkInvariants()
+            for c in StackAllocator.threadCacheBytes() { #expect(c <= StackLayout.stackCacheSize) }
+            stacks.removeAll()
+            StackAllocator.checkInvariants()
+            StackAllocator.flushThreadCache()
+            let now = StackAllocator.snapshot()
+            if let before { #expect(now == before) }
+            before = now
+        }
+    }
+
+    @Test func threadsShareThePools() {
+        // Stacks grown on one thread and freed on another; caches flushed
+        // when the threads end.
+        final class Box: @unchecked Sendable {
+            let stacks = UnsafeMutablePointer<GoroutineStack?>.allocate(capacity: 64)
+            init() { stacks.initialize(repeating: nil, count: 64) }
+            deinit { stacks.deinitialize(count: 64); stacks.deallocate() }
+        }
+        let box = Box()
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for i in stride(from: t, to: 64, by: 4) {
+                let g = GoroutineStack(mode: i % 2 == 0 ? .contiguous : .segmented)
+                let d = RecursionDriver(stack: g)
+                d.run(depth: 50 + i * 7)
+                d.descend(i)
+                box.stacks[i] = g
+            }
+        }
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for i in stride(from: (t + 1) % 4, to: 64, by: 4) {
+                box.stacks[i]!.checkInvariants()
+                box.stacks[i] = nil
+            }
+            StackAllocator.flushThreadCache()
+        }
+        StackAllocator.checkInvariants()
+    }
+
+    @Test func overflowIsFatal() async {
+        let contiguous = await #expect(processExitsWith: .exitCode(2), observing: [\.standardErrorContent]) {
+            let s = GoroutineStack(mode: .contiguous, maxStackSize: 64 * 1024)
+            RecursionDriver(stack: s).descend(2000)
+        }
+        if let result = contiguous {
+            let err = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(err.contains("fatal error: stack overflow"))
+            #expect(err.contains("goroutine stack exceeds 65536-byte limit"))
+        }
+        let segmented = await #expect(processExitsWith: .exitCode(2), observing: [\.standardErrorContent]) {
+            let s = GoroutineStack(mode: .segmented, maxStackSize: 64 * 1024)
+            RecursionDriver(stack: s).descend(2000)
+        }
+        if let result = segmented {
+            let err = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(err.contains("fatal error: stack overflow"))
+        }
+    }
+
+    @Test func staleStackPointerIsCaught() async {
+        // A pointer kept outside the stack maps is not adjusted: after the
+        // stack moves it points into freed memory and using it is fatal.
+        await #expect(processExitsWith: .exitCode(2)) {
+            let s = GoroutineStack(mode: .contiguous)
+            let f = StackFunc(name: "leaky", frameSize: 64)   // no pointer slots
+            s.call(f)
+            s[local: 0] = 5
+            s[local: 1] = UInt64(s.localAddress(0))        // a pointer the map does not know
+            let g = StackFunc(name: "big", frameSize: 4096)
+            s.call(g)                                        // grows: the stack moves
+            s.ret()
+            _ = s.load(at: UInt(s[local: 1]))
+        }
+    }
+}
