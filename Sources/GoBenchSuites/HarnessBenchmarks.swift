@@ -30,8 +30,31 @@ func casIncrement(_ cell: CASCell, times n: Int) -> Int {
     return failures
 }
 
+/// `steps` dependent xorshift64 rounds: a fixed amount of ALU work per
+/// call that the optimizer can neither fold nor vectorize.
+@inline(never)
+func xorshiftRounds(_ seed: UInt64, steps: Int) -> UInt64 {
+    var x = seed
+    for _ in 0..<steps {
+        x ^= x << 13
+        x ^= x >> 7
+        x ^= x << 17
+    }
+    return x
+}
+
 func harnessBenchmarks() -> [Benchmark] {
-    [
+    // Two sizes of one loop: instruction-count metrics (callgrind,
+    // hardware counters) must see about twice the work in the second.
+    let xorshift = [32, 64].map { steps in
+        Benchmark.simple("harness/xorshift/steps=\(steps)",
+                  summary: "\(steps) dependent xorshift rounds per op: fixed ALU work, a yardstick for instruction counts") { worker in
+            var x = opaque(UInt64(0x9E37_79B9_7F4A_7C15))
+            for _ in 0..<worker.n { x = xorshiftRounds(x, steps: opaque(steps)) }
+            blackHole(x)
+        }
+    }
+    return [
         Benchmark.simple("harness/empty",
                   summary: "empty body: the harness's own cost per iteration (fixed cost / n)") { worker in
             for _ in 0..<worker.n {}
@@ -58,5 +81,5 @@ func harnessBenchmarks() -> [Benchmark] {
                 cell.failures.add(f, ordering: .relaxed)
             }
         },
-    ]
+    ] + xorshift
 }

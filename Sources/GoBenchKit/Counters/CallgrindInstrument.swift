@@ -122,7 +122,7 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: valgrind)
         p.arguments = ["--tool=callgrind", "--collect-atstart=no", "--instr-atstart=no",
-                       "--callgrind-out-file=\(dir)/callgrind.out", executable,
+                       "--callgrind-out-file=\(dir)/callgrind.out", childExecutable(),
                        "run", Self.exactPattern(benchmark), "--benchtime", "\(iterations)x", "--count", "1",
                        "--no-save", "--format", "csv", "--counters", "none", "--instructions", "callgrind-client"]
         var env = ProcessInfo.processInfo.environment
@@ -163,6 +163,41 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
             return .success(Measurement(instructions: ir, n: n, dumpPath: "\(dir)/\(f)"))
         }
         return .failure(FormatError("no callgrind dump with trigger \(prefix)... in \(dir) (\(files.count) files)"))
+    }
+
+    private var strippedCopy: String??
+
+    /// The binary the child runs: a copy without DWARF sections where
+    /// `objcopy` is available, else `executable` itself. valgrind 3.19
+    /// gives up on the DWARF of Swift 6.3 debug builds ("Possibly
+    /// corrupted debuginfo file"); the code, and so the instruction count,
+    /// is byte for byte the same, and the symbol table still names the
+    /// functions in the dumps.
+    func childExecutable() -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = strippedCopy { return known ?? executable }
+        var result: String?
+        if let objcopy = Self.findInPath("objcopy") {
+            let fm = FileManager.default
+            let dir = fm.temporaryDirectory.appendingPathComponent(
+                "gobench-callgrind-exe-\(getpid())-\(UInt64.random(in: 0..<UInt64.max))").path
+            if (try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil {
+                tempDirectories.append(dir)
+                let target = "\(dir)/gobench"
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: objcopy)
+                p.arguments = ["--strip-debug", executable, target]
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                if (try? p.run()) != nil {
+                    p.waitUntilExit()
+                    if p.terminationStatus == 0 && fm.isExecutableFile(atPath: target) { result = target }
+                }
+            }
+        }
+        strippedCopy = .some(result)
+        return result ?? executable
     }
 
     /// An anchored regex matching exactly `name`.
