@@ -48,7 +48,7 @@ let package = Package(
         // MARK: The harness
         .target(
             name: "CGoBench",
-            linkerSettings: [.linkedLibrary("z")]
+            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("pfm")]
         ),
         .target(
             name: "GoBenchKit",

@@ -54,6 +54,13 @@ public enum CalibrationKnob {
 func dependentChain(_ seed: UInt64, steps: Int) -> UInt64 {
     var x = seed
     for _ in 0..<steps { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+/// `steps` dependent xorshift64 rounds: a fixed amount of ALU work per
+/// call that the optimizer can neither fold nor vectorize.
+func xorshiftRounds(_ seed: UInt64, steps: Int) -> UInt64 {
+    for _ in 0..<steps {
+        x ^= x << 13
+        x ^= x >> 7
+        x ^= x << 17
     return x
 }
 
@@ -75,6 +82,20 @@ func harnessBenchmarks() -> [Benchmark] {
                 for _ in 0..<worker.n { x = dependentChain(x, steps: steps) }
                 blackHole(x)
             }
+    // Two sizes of one loop: instruction-count metrics (callgrind,
+    // hardware counters) must see about twice the work in the second.
+    let xorshift = [32, 64].map { steps in
+        Benchmark.simple("harness/xorshift/steps=\(steps)",
+                  summary: "\(steps) dependent xorshift rounds per op: fixed ALU work, a yardstick for instruction counts") { worker in
+            var x = opaque(UInt64(0x9E37_79B9_7F4A_7C15))
+            for _ in 0..<worker.n { x = xorshiftRounds(x, steps: opaque(steps)) }
+            blackHole(x)
+        }
+    }
+    return [
+        Benchmark.simple("harness/empty",
+                  summary: "empty body: the harness's own cost per iteration (fixed cost / n)") { worker in
+            for _ in 0..<worker.n {}
         },
         Benchmark.simple("spin/procyield/n=30",
                   summary: "procyield(30): 30 PAUSE instructions, the spin of Go's mutex and runtime locks") { worker in
@@ -98,5 +119,5 @@ func harnessBenchmarks() -> [Benchmark] {
                 cell.failures.add(f, ordering: .relaxed)
             }
         },
-    ]
+    ] + xorshift
 }

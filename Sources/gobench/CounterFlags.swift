@@ -1,9 +1,63 @@
-// Flags that attach perf counters to a run (issue 8 fills this in).
+// Flags that attach perf counters and exact instruction counts to a run.
+// Counters are on by default (the default set); `--counters none` turns
+// them off, and the run context still says what the machine could count.
 
 import ArgumentParser
+import Foundation
 import GoBenchKit
 
 struct CounterFlags: ParsableArguments {
-    /// The instruments these flags ask for.
-    func instruments() throws -> [Instrument] { [] }
+    @Option(name: .long, help: ArgumentHelp(
+        "perf events to count per op: \"default\", \"none\", or a comma list of libpfm4 names "
+            + "(cycles, instructions, branch-misses, cache-misses, L1-dcache-load-misses, task-clock, "
+            + "context-switches, cpu-migrations, page-faults, or PMU-specific names); \"default\" expands "
+            + "to the default set. See `gobench counters`.",
+        valueName: "events"))
+    var counters: String = "default"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Exact instruction counts: \"callgrind\" re-runs each repetition of each benchmark under "
+            + "valgrind --tool=callgrind and reports instructions/op; \"callgrind-client\" only issues the "
+            + "client requests (for running gobench under callgrind yourself); \"none\".",
+        valueName: "mode"))
+    var instructions: String = "none"
+
+    @Option(name: .long, help: "Iterations per repetition under callgrind (valgrind is ~50x slower).")
+    var callgrindIterations: Int = 1000
+
+    /// The instruments these flags ask for: the perf counters (always, so
+    /// the context reports availability), then the instruction counter.
+    func instruments() throws -> [Instrument] {
+        var names = try CounterSelection.parse(counters)
+        var note: String?
+        var extra: [Instrument] = []
+        switch instructions {
+        case "none":
+            break
+        case "callgrind":
+            guard callgrindIterations >= 1 else { throw SelectionError("--callgrind-iterations must be at least 1") }
+            // One metric per unit: callgrind's count owns instructions/op.
+            if names.contains("instructions") {
+                names.removeAll { $0 == "instructions" }
+                note = "perf instructions dropped: instructions/op comes from callgrind"
+            }
+            extra.append(CallgrindInstrument(iterations: callgrindIterations))
+        case "callgrind-client":
+            extra.append(CallgrindClientInstrument())
+        default:
+            throw SelectionError("unknown --instructions mode \"\(instructions)\" (want none, callgrind or callgrind-client)")
+        }
+        let counter = CounterInstrument(names: names, note: note)
+        for c in counter.availability.checks {
+            if case .unknownName(let reason) = c.status {
+                warn("counter \(c.name) is n/a: \(reason)")
+            }
+        }
+        return [counter] + extra
+    }
+}
+
+/// Prints "gobench: warning: <message>" on standard error.
+private func warn(_ message: String) {
+    FileHandle.standardError.write(Data("gobench: warning: \(message)\n".utf8))
 }

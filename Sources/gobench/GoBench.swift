@@ -13,6 +13,7 @@ struct GoBench: ParsableCommand {
         abstract: "Benchmark and profile Swift ports of the Go runtime's hot paths.",
         subcommands: [ListCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, GoCommand.self,
                       ABCommand.self, CalibrateCommand.self]
+        subcommands: [ListCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, CountersCommand.self]
     )
 }
 
