@@ -390,6 +390,10 @@ void cgb_sampler_disarm(void) {
     atomic_signal_fence(memory_order_seq_cst);
 }
 
+int cgb_thread_sanitizer_present(void) {
+    return dlsym(RTLD_DEFAULT, "__tsan_init") != NULL;
+}
+
 void cgb_sampler_quiesce(void) {
     while (atomic_load_explicit(&cgb_inflight, memory_order_acquire) != 0) sched_yield();
 }

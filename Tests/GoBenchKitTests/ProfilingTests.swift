@@ -78,7 +78,8 @@ func intactFraction(_ f: FoldedStacks) -> (intact: Int, inLeaf: Int) {
 
 @Suite(.serialized)
 struct ProfilingSamplerTests {
-    @Test func libunwindKeepsA50DeepRecursionIntactAndFPIsCompared() throws {
+    @Test(.disabled(if: Sampler.stacksAreUnreliable, "ThreadSanitizer defers signals: no exact stacks"))
+    func libunwindKeepsA50DeepRecursionIntactAndFPIsCompared() throws {
         try #require(Sampler.libunwindAvailable, "libunwind.so.8 is needed (apt-get install libunwind-dev)")
         let (lu, luStats) = sampleThisThread(SamplerConfig(hz: 997, unwinder: .libunwind)) {
             blackHole(profRecurse(recursionDepth, 600_000_000))
@@ -128,12 +129,15 @@ struct ProfilingSamplerTests {
         let p = try #require(profiles.first)
         #expect(p.raw.perWorker.keys.sorted() == [0, 1])
         #expect(p.raw.perWorker.values.allSatisfy { $0 > 20 })
+        #expect(p.pprof.validate().isEmpty)
+        // Under TSan the handler runs at TSan's safe points: counts hold,
+        // stacks do not.
+        guard !Sampler.stacksAreUnreliable else { return }
         let hot = p.folded.samples(containing: "GoBenchKitTests.profHot")
         let cold = p.folded.samples(containing: "GoBenchKitTests.profCold")
         print("hot \(hot) cold \(cold) of \(p.folded.total); \(p.summaryLine)")
         #expect(hot > 4 * cold)
         #expect(Double(hot) > 0.6 * Double(p.folded.total))
-        #expect(p.pprof.validate().isEmpty)
 
         // The pprof file round-trips through our own decoder.
         let data = try p.pprof.encodeGzipped()
@@ -167,6 +171,7 @@ struct ProfilingSamplerTests {
         }
         // CPU-time timers deliver at most ~250/s here (HZ=250).
         #expect(stats.samples >= 20)
+        guard !Sampler.stacksAreUnreliable else { return }
         #expect(f.samples(containing: "GoBenchKitTests.profLeafSpin") * 10 >= f.total * 9)
     }
 }

@@ -96,6 +96,11 @@ void cgb_sampler_quiesce(void);
 /// the unwinders on a known stack). Returns the frame count.
 int cgb_capture_stack(int unwinder, uint64_t *frames, int max);
 
+/// 1 when ThreadSanitizer's runtime is in the process. TSan defers
+/// asynchronous signals to its own safe points, so a handler no longer runs
+/// on the interrupted stack and samples cannot show where the thread was.
+int cgb_thread_sanitizer_present(void);
+
 /// Swift's demangler, exported by libswiftCore. Returns a malloc'ed string
 /// when output_buffer is NULL, or NULL when `mangled` is not a Swift name.
 char *swift_demangle(const char *mangled, size_t mangled_length,

@@ -236,6 +236,11 @@ enum ProfileBuilder {
             let ids = stack.enumerated().map { location($0.element, leaf: $0.offset == 0) }
             p.samples.append(.init(locationIDs: ids, values: [Int64(count), Int64(count) * period]))
         }
+        // pprof takes the first mapping for the main binary ("File: ...").
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        if let i = p.mappings.firstIndex(where: { $0.file == exe }), i > 0 {
+            p.mappings.insert(p.mappings.remove(at: i), at: 0)
+        }
         return p
     }
 }

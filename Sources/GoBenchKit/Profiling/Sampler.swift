@@ -77,6 +77,12 @@ public enum Sampler {
     /// Whether libunwind could be loaded (else `.libunwind` falls back to fp).
     public static var libunwindAvailable: Bool { cgb_libunwind_available() != 0 }
 
+    /// True under ThreadSanitizer, which defers signals to its own safe
+    /// points: samples are still counted, but their stacks are not where
+    /// the thread was interrupted (the libunwind walk reports them as
+    /// unwind failures).
+    public static var stacksAreUnreliable: Bool { cgb_thread_sanitizer_present() != 0 }
+
     /// The calling thread's stack from the caller of this function, leaf
     /// first, as the given unwinder sees it outside signal context.
     public static func captureStack(_ unwinder: Unwinder) -> [UInt64] {
