@@ -65,7 +65,7 @@ struct cgb_ring {
 struct cgb_thread {
     cgb_ring *_Atomic ring;
     int unwinder;
-    int busy;                // re-entry guard
+    volatile int busy;       // re-entry guard (same-thread only: volatile suffices)
     int source;
     int fd;                  // perf event, or -1
     timer_t timer;
