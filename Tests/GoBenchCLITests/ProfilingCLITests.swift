@@ -138,6 +138,39 @@ struct ProfilingCLITests {
         }
     }
 
+    /// Go's own `go test -cpuprofile` output draws too (where Go is installed).
+    @Test func flamegraphReadsGoCPUProfiles() throws {
+        guard let go = ["/usr/local/bin/go", "/usr/bin/go"].first(where: FileManager.default.isExecutableFile) else { return }
+        let d = try tempDir("goprof")
+        defer { try? FileManager.default.removeItem(at: d) }
+        try "module goprof\ngo 1.19\n".write(to: d.appendingPathComponent("go.mod"), atomically: true, encoding: .utf8)
+        try """
+        package goprof
+        import "testing"
+        //go:noinline
+        func hotLoop(n int) int { s := 0; for i := 0; i < n; i++ { s += i * i % 7 }; return s }
+        func BenchmarkHot(b *testing.B) { for i := 0; i < b.N; i++ { _ = hotLoop(10000) } }
+        """.write(to: d.appendingPathComponent("x_test.go"), atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: go)
+        p.arguments = ["test", "-run", "^$", "-bench", ".", "-benchtime", "300ms", "-cpuprofile", "cpu.pb.gz"]
+        p.currentDirectoryURL = d
+        var env = ProcessInfo.processInfo.environment
+        env["GOFLAGS"] = "-mod=mod"
+        env["GOPROXY"] = "off"
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try #require(p.terminationStatus == 0, "go test -cpuprofile failed")
+        let svg = d.appendingPathComponent("go.svg")
+        let r = try gobench(["flamegraph", d.appendingPathComponent("cpu.pb.gz").path, "-o", svg.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try isWellFormedXML(svg))
+        #expect(try String(contentsOf: svg, encoding: .utf8).contains("goprof.hotLoop"))
+    }
+
     /// A malformed suite manifest (a C++ exception inside TOMLKit) gives a
     /// clean error with --profile on. (The in-process twin in
     /// ProfilingTests parses a bad manifest after libunwind was loaded.)
