@@ -284,6 +284,24 @@ struct ProfilingFormatTests {
         #expect(diff.range(of: #"fill="rgb\(\d+,\d+,255\)""#, options: .regularExpression) != nil)
     }
 
+    /// The SVG's script, run by node (where installed) against a small
+    /// DOM stand-in built from the SVG's own frames: click-to-zoom,
+    /// reset, and search with the matched share.
+    @Test func flameGraphScriptZoomsAndSearches() throws {
+        guard let node = ["/usr/bin/node", "/usr/local/bin/node"].first(where: FileManager.default.isExecutableFile) else { return }
+        let stacks = FoldedStacks([(["main", "a", "b"], 30), (["main", "a", "c"], 10), (["main", "d"], 60)])
+        let svg = FlameGraph.svg(stacks, title: "t")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-fgjs-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let svgFile = dir.appendingPathComponent("g.svg"), js = dir.appendingPathComponent("t.js")
+        try svg.write(to: svgFile, atomically: true, encoding: .utf8)
+        try flameGraphDOMHarness.write(to: js, atomically: true, encoding: .utf8)
+        let (rc, out) = try runProcess(node, [js.path, svgFile.path])
+        #expect(rc == 0, "\(out)")
+        #expect(out.contains("OK"), "\(out)")
+    }
+
     @Test func demangledNamesAreReadable() {
         #expect(Demangler.dropSignatures("GoRuntime.HashMap.subscript.getter : (Swift.Int) -> Swift.Int?")
                 == "GoRuntime.HashMap.subscript.getter")
@@ -300,3 +318,61 @@ final class ElementCounter: NSObject, XMLParserDelegate {
         counts[name, default: 0] += 1
     }
 }
+
+/// A DOM stand-in for the flame graph's script: enough of getElementById,
+/// getElementsByTagName, querySelector, attributes, classList and events.
+let flameGraphDOMHarness = #"""
+const fs = require("fs");
+const svg = fs.readFileSync(process.argv[2], "utf8");
+const script = svg.match(/<!\[CDATA\[([\s\S]*?)\]\]>/)[1];
+function el(attrs, text) {
+  return { attrs: Object.assign({}, attrs), textContent: text || "", handlers: {}, cls: new Set(), children: {},
+    getAttribute(k) { return this.attrs[k]; }, setAttribute(k, v) { this.attrs[k] = String(v); },
+    querySelector(t) { return this.children[t]; },
+    addEventListener(ev, f) { this.handlers[ev] = f; },
+    get classList() { const s = this.cls; return { add: c => s.add(c), remove: c => s.delete(c), contains: c => s.has(c) }; } };
+}
+const attrsOf = s => { const o = {}; s.replace(/([\w-]+)="([^"]*)"/g, (_, k, v) => { o[k] = v; }); return o; };
+const unescape = s => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+const gs = [];
+for (const m of svg.matchAll(/<g (data-x[^>]*)><title>([^<]*)<\/title><rect ([^>]*)\/><text ([^>]*)>([^<]*)<\/text><\/g>/g)) {
+  const g = el(attrsOf(m[1]));
+  g.children.title = el({}, unescape(m[2]));
+  g.children.rect = el(attrsOf(m[3]));
+  g.children.text = el(attrsOf(m[4]), unescape(m[5]));
+  gs.push(g);
+}
+const ids = { frames: { getElementsByTagName: () => gs }, details: { firstChild: { nodeValue: "" } },
+  matched: el({}), unzoom: el({}), search: el({}, "Search") };
+ids.unzoom.cls.add("hide");
+global.document = { getElementById: id => ids[id] };
+global.window = { addEventListener() {} };
+let answer = "";
+global.prompt = () => answer;
+eval(script + "\nglobal.__api = { init, search, unzoom };");
+__api.init({});
+const byName = n => gs.find(g => g.children.title.textContent.startsWith(n + " ("));
+const w = g => +g.children.rect.getAttribute("width");
+function check(c, msg) { if (!c) { console.log("FAIL " + msg); process.exit(1); } }
+check(gs.length === 6, "6 frames, got " + gs.length);
+const full = w(byName("all"));
+// Zoom into a: a fills the width, b keeps its share of a, d is hidden, main and all are greyed parents.
+byName("a").handlers.click.call(byName("a"));
+check(Math.abs(w(byName("a")) - full) < 0.2, "a fills the width after zoom");
+check(Math.abs(w(byName("b")) - full * 0.75) < 0.2, "b is 3/4 of a");
+check(byName("d").cls.has("hide"), "d hidden");
+check(byName("main").cls.has("parent") && byName("all").cls.has("parent"), "ancestors greyed");
+check(!ids.unzoom.cls.has("hide"), "reset button shown");
+// Search: magenta matches, union share (a contains b: counted once).
+answer = "^(a|b)$";
+ids.search.handlers.click();
+check(byName("b").children.rect.getAttribute("fill") === "rgb(230,0,230)", "b highlighted");
+check(byName("d").children.rect.getAttribute("fill") !== "rgb(230,0,230)", "d not highlighted");
+check(ids.matched.textContent === "Matched: 40.0%", "matched share: " + ids.matched.textContent);
+ids.search.handlers.click();  // second click resets the search
+check(byName("b").children.rect.getAttribute("fill") !== "rgb(230,0,230)", "search reset");
+ids.unzoom.handlers.click();
+check(!byName("d").cls.has("hide") && Math.abs(w(byName("d")) - full * 0.6) < 0.2, "unzoom restores d");
+check(ids.unzoom.cls.has("hide"), "reset button hidden again");
+console.log("OK");
+"""#

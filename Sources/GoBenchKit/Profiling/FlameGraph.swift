@@ -108,7 +108,7 @@ public enum FlameGraph {
     /// Red for growth, blue for shrinkage, by the change relative to the
     /// largest change in the graph.
     static func diffColor(delta: Double, maxDelta: Double) -> String {
-        guard maxDelta > 0, abs(delta) >= 0.5 else { return "rgb(250,250,250)" }
+        guard maxDelta > 0, abs(delta) >= 0.5 else { return "rgb(232,232,232)" }
         let v = Int(210 * (1 - min(1, abs(delta) / maxDelta)))
         return delta > 0 ? "rgb(255,\(v),\(v))" : "rgb(\(v),\(v),255)"
     }
