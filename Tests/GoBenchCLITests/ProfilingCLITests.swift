@@ -8,7 +8,7 @@ import FoundationXML
 import Testing
 
 /// The gobench executable next to the test bundle (.build/<config>/gobench).
-func gobenchPath() throws -> String {
+private func profGobenchPath() throws -> String {
     var candidates: [String] = []
     if let exe = Bundle.main.executableURL {
         candidates.append(exe.deletingLastPathComponent().appendingPathComponent("gobench").path)
@@ -21,15 +21,15 @@ func gobenchPath() throws -> String {
     return try #require(candidates.first(where: FileManager.default.isExecutableFile), "gobench not built")
 }
 
-struct CLIResult {
+private struct ProfCLIResult {
     var status: Int32
     var stdout: String
     var stderr: String
 }
 
-func gobench(_ args: [String], cwd: URL? = nil) throws -> CLIResult {
+private func profGobench(_ args: [String], cwd: URL? = nil) throws -> ProfCLIResult {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try gobenchPath())
+    p.executableURL = URL(fileURLWithPath: try profGobenchPath())
     p.arguments = args
     if let cwd { p.currentDirectoryURL = cwd }
     let out = Pipe(), err = Pipe()
@@ -42,24 +42,24 @@ func gobench(_ args: [String], cwd: URL? = nil) throws -> CLIResult {
     let e = err.fileHandleForReading.readDataToEndOfFile()
     let o = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+    return ProfCLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
                      stderr: String(decoding: e, as: UTF8.self))
 }
 
-func tempDir(_ tag: String) throws -> URL {
+private func profTempDir(_ tag: String) throws -> URL {
     let d = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
     return d
 }
 
-func isWellFormedXML(_ url: URL) throws -> Bool {
+private func profIsWellFormedXML(_ url: URL) throws -> Bool {
     XMLParser(data: try Data(contentsOf: url)).parse()
 }
 
 @Suite(.serialized)
 struct ProfilingCLITests {
     @Test func flamegraphRejectsMalformedInputWithOneLineAndExit1() throws {
-        let d = try tempDir("fg-bad")
+        let d = try profTempDir("fg-bad")
         defer { try? FileManager.default.removeItem(at: d) }
         let inputs: [(String, Data)] = [
             ("bad.folded", Data("main;work\nmain;other 3\n".utf8)),
@@ -70,29 +70,29 @@ struct ProfilingCLITests {
         for (name, data) in inputs {
             let f = d.appendingPathComponent(name)
             try data.write(to: f)
-            let r = try gobench(["flamegraph", f.path, "-o", d.appendingPathComponent("out.svg").path])
+            let r = try profGobench(["flamegraph", f.path, "-o", d.appendingPathComponent("out.svg").path])
             #expect(r.status == 1, "\(name): \(r.stderr)")
             let lines = r.stderr.split(separator: "\n")
             #expect(lines.count == 1 && lines[0].hasPrefix("gobench: ") && lines[0].contains(name), "\(name): \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: d.appendingPathComponent("out.svg").path))
         }
-        let missing = try gobench(["flamegraph", d.appendingPathComponent("nope.folded").path])
+        let missing = try profGobench(["flamegraph", d.appendingPathComponent("nope.folded").path])
         #expect(missing.status == 1 && missing.stderr.split(separator: "\n").count == 1)
     }
 
     @Test func flamegraphDrawsFoldedAndDiff() throws {
-        let d = try tempDir("fg")
+        let d = try profTempDir("fg")
         defer { try? FileManager.default.removeItem(at: d) }
         let base = d.appendingPathComponent("base.folded"), new = d.appendingPathComponent("new.folded")
         try "main;a;b 10\nmain;c 5\n".write(to: base, atomically: true, encoding: .utf8)
         try "main;a;b 20\nmain;c 1\nmain;d 4\n".write(to: new, atomically: true, encoding: .utf8)
         let svg = d.appendingPathComponent("g.svg"), diff = d.appendingPathComponent("d.svg")
-        let r1 = try gobench(["flamegraph", new.path, "-o", svg.path])
+        let r1 = try profGobench(["flamegraph", new.path, "-o", svg.path])
         #expect(r1.status == 0, "\(r1.stderr)")
-        #expect(try isWellFormedXML(svg))
-        let r2 = try gobench(["flamegraph", "--diff", base.path, new.path, "-o", diff.path])
+        #expect(try profIsWellFormedXML(svg))
+        let r2 = try profGobench(["flamegraph", "--diff", base.path, new.path, "-o", diff.path])
         #expect(r2.status == 0, "\(r2.stderr)")
-        #expect(try isWellFormedXML(diff))
+        #expect(try profIsWellFormedXML(diff))
         #expect(try String(contentsOf: diff, encoding: .utf8).contains("vs base"))
     }
 
@@ -100,9 +100,9 @@ struct ProfilingCLITests {
     /// samples from both workers, a pprof that our flamegraph command and
     /// `go tool pprof` (where installed) read.
     @Test func profileWritesFoldedPprofAndSVGWithEveryWorker() throws {
-        let d = try tempDir("prof")
+        let d = try profTempDir("prof")
         defer { try? FileManager.default.removeItem(at: d) }
-        let r = try gobench(["profile", "^atomic/cas/contended/threads=2$", "--benchtime", "300ms",
+        let r = try profGobench(["profile", "^atomic/cas/contended/threads=2$", "--benchtime", "300ms",
                              "--results-dir", d.path, "--format", "go"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("from 2/2 workers"), "\(r.stderr)")
@@ -113,13 +113,13 @@ struct ProfilingCLITests {
         let base = prof.appendingPathComponent("atomic_cas_contended_threads=2")
         let folded = try String(contentsOf: base.appendingPathExtension("folded"), encoding: .utf8)
         #expect(folded.contains("GoBenchSuites.casIncrement "))
-        #expect(try isWellFormedXML(base.appendingPathExtension("svg")))
+        #expect(try profIsWellFormedXML(base.appendingPathExtension("svg")))
         #expect(FileManager.default.fileExists(atPath: prof.appendingPathComponent("summary.txt").path))
         let pb = base.path + ".pb.gz"
         let svg2 = d.appendingPathComponent("from-pprof.svg")
-        let fg = try gobench(["flamegraph", pb, "-o", svg2.path])
+        let fg = try profGobench(["flamegraph", pb, "-o", svg2.path])
         #expect(fg.status == 0, "\(fg.stderr)")
-        #expect(try isWellFormedXML(svg2))
+        #expect(try profIsWellFormedXML(svg2))
         if let go = ["/usr/local/bin/go", "/usr/bin/go"].first(where: FileManager.default.isExecutableFile) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: go)
@@ -141,7 +141,7 @@ struct ProfilingCLITests {
     /// Go's own `go test -cpuprofile` output draws too (where Go is installed).
     @Test func flamegraphReadsGoCPUProfiles() throws {
         guard let go = ["/usr/local/bin/go", "/usr/bin/go"].first(where: FileManager.default.isExecutableFile) else { return }
-        let d = try tempDir("goprof")
+        let d = try profTempDir("goprof")
         defer { try? FileManager.default.removeItem(at: d) }
         try "module goprof\ngo 1.19\n".write(to: d.appendingPathComponent("go.mod"), atomically: true, encoding: .utf8)
         try """
@@ -165,9 +165,9 @@ struct ProfilingCLITests {
         p.waitUntilExit()
         try #require(p.terminationStatus == 0, "go test -cpuprofile failed")
         let svg = d.appendingPathComponent("go.svg")
-        let r = try gobench(["flamegraph", d.appendingPathComponent("cpu.pb.gz").path, "-o", svg.path])
+        let r = try profGobench(["flamegraph", d.appendingPathComponent("cpu.pb.gz").path, "-o", svg.path])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(try isWellFormedXML(svg))
+        #expect(try profIsWellFormedXML(svg))
         #expect(try String(contentsOf: svg, encoding: .utf8).contains("goprof.hotLoop"))
     }
 
@@ -175,10 +175,10 @@ struct ProfilingCLITests {
     /// clean error with --profile on. (The in-process twin in
     /// ProfilingTests parses a bad manifest after libunwind was loaded.)
     @Test func malformedSuiteStillGivesACleanErrorWithProfiling() throws {
-        let d = try tempDir("suite")
+        let d = try profTempDir("suite")
         defer { try? FileManager.default.removeItem(at: d) }
         try "name = \"bad\"\n[[benchmark]\npattern = \n".write(to: d.appendingPathComponent("bad.toml"), atomically: true, encoding: .utf8)
-        let r = try gobench(["all", "--suites", d.path, "--profile", "--no-save"])
+        let r = try profGobench(["all", "--suites", d.path, "--profile", "--no-save"])
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.hasPrefix("gobench: "), "\(r.stderr)")
     }

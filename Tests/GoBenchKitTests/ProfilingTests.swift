@@ -15,7 +15,7 @@ import Testing
 // MARK: Known workloads (test-only)
 
 /// Depth of the known recursion.
-let recursionDepth = 50
+private let recursionDepth = 50
 
 /// Spins for `cpuNs` of this thread's CPU time. No calls inside the loop
 /// but the CPU clock read every 4096 rounds, so samples land here.
@@ -52,7 +52,7 @@ func profCapture(_ depth: Int, _ unwinder: Unwinder) -> [UInt64] {
 @inline(never) func profCold(_ ns: Int64) -> UInt64 { profLeafSpin(ns / 10) }
 
 /// Samples the calling thread while `body` runs, and symbolizes.
-func sampleThisThread(_ config: SamplerConfig, _ body: () -> Void) -> (FoldedStacks, SamplerStats) {
+private func sampleThisThread(_ config: SamplerConfig, _ body: () -> Void) -> (FoldedStacks, SamplerStats) {
     let ring = SampleRing()
     var raw = RawBenchmarkSamples()
     let armed = ring.arm(config)
@@ -67,7 +67,7 @@ func sampleThisThread(_ config: SamplerConfig, _ body: () -> Void) -> (FoldedSta
 
 /// Fraction of the samples taken in the leaf spin whose stack shows the
 /// whole recursion: exactly `recursionDepth` profRecurse frames.
-func intactFraction(_ f: FoldedStacks) -> (intact: Int, inLeaf: Int) {
+private func intactFraction(_ f: FoldedStacks) -> (intact: Int, inLeaf: Int) {
     var intact = 0, inLeaf = 0
     for (stack, c) in f.counts where stack.contains(where: { $0.hasPrefix("GoBenchKitTests.profLeafSpin") }) {
         inLeaf += c
@@ -156,7 +156,7 @@ struct ProfilingSamplerTests {
             defer { try? FileManager.default.removeItem(at: dir) }
             let file = dir.appendingPathComponent("p.pb.gz")
             try data.write(to: file)
-            let (rc, out) = try runProcess(go, ["tool", "pprof", "-top", file.path], env: ["HOME": dir.path, "GOCACHE": dir.path])
+            let (rc, out) = try profRunProcess(go, ["tool", "pprof", "-top", file.path], env: ["HOME": dir.path, "GOCACHE": dir.path])
             #expect(rc == 0, "\(out)")
             #expect(out.contains("GoBenchKitTests.profHot"))
         }
@@ -176,7 +176,7 @@ struct ProfilingSamplerTests {
     }
 }
 
-func runProcess(_ path: String, _ args: [String], env: [String: String] = [:]) throws -> (Int32, String) {
+private func profRunProcess(_ path: String, _ args: [String], env: [String: String] = [:]) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
@@ -267,7 +267,7 @@ struct ProfilingFormatTests {
         for svg in [FlameGraph.svg(new, title: "t & <t>", subtitle: "s"),
                     FlameGraph.diffSVG(base: base, new: new, title: "diff")] {
             let parser = XMLParser(data: Data(svg.utf8))
-            let counter = ElementCounter()
+            let counter = ProfElementCounter()
             parser.delegate = counter
             #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
             #expect(counter.counts["svg"] == 1)
@@ -297,7 +297,7 @@ struct ProfilingFormatTests {
         let svgFile = dir.appendingPathComponent("g.svg"), js = dir.appendingPathComponent("t.js")
         try svg.write(to: svgFile, atomically: true, encoding: .utf8)
         try flameGraphDOMHarness.write(to: js, atomically: true, encoding: .utf8)
-        let (rc, out) = try runProcess(node, [js.path, svgFile.path])
+        let (rc, out) = try profRunProcess(node, [js.path, svgFile.path])
         #expect(rc == 0, "\(out)")
         #expect(out.contains("OK"), "\(out)")
     }
@@ -311,7 +311,7 @@ struct ProfilingFormatTests {
     }
 }
 
-final class ElementCounter: NSObject, XMLParserDelegate {
+private final class ProfElementCounter: NSObject, XMLParserDelegate {
     var counts: [String: Int] = [:]
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
                 qualifiedName: String?, attributes: [String: String] = [:]) {
@@ -321,7 +321,7 @@ final class ElementCounter: NSObject, XMLParserDelegate {
 
 /// A DOM stand-in for the flame graph's script: enough of getElementById,
 /// getElementsByTagName, querySelector, attributes, classList and events.
-let flameGraphDOMHarness = #"""
+private let flameGraphDOMHarness = #"""
 const fs = require("fs");
 const svg = fs.readFileSync(process.argv[2], "utf8");
 const script = svg.match(/<!\[CDATA\[([\s\S]*?)\]\]>/)[1];
