@@ -3,6 +3,7 @@
 
 import GoBenchKit
 import GoRuntime
+import Foundation
 import Synchronization
 
 /// Shared state for the CAS benchmarks: one word, padded so nothing else
@@ -30,11 +31,50 @@ func casIncrement(_ cell: CASCell, times n: Int) -> Int {
     return failures
 }
 
+/// The slowdown `harness/calibrate` injects, in percent of its work. Set
+/// in-process by `gobench calibrate`, or for a whole process through the
+/// environment variable GOBENCH_CALIBRATE_SLOWDOWN_PCT (how `ab` tests make
+/// a deliberately slower candidate out of the same binary).
+public enum CalibrationKnob {
+    private static let percent = Atomic<Int>(
+        Int(ProcessInfo.processInfo.environment["GOBENCH_CALIBRATE_SLOWDOWN_PCT"] ?? "") ?? 0)
+
+    public static var slowdownPercent: Int {
+        get { percent.load(ordering: .relaxed) }
+        set { percent.store(max(0, newValue), ordering: .relaxed) }
+    }
+
+    /// Base work per iteration: steps of a dependent multiply-add chain
+    /// (about 1 ns each), so the injected extra work is an exact fraction.
+    public static let baseSteps = 200
+}
+
+/// A dependent chain the optimizer cannot shorten: each step needs the last.
+@inline(never)
+func dependentChain(_ seed: UInt64, steps: Int) -> UInt64 {
+    var x = seed
+    for _ in 0..<steps { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+    return x
+}
+
 func harnessBenchmarks() -> [Benchmark] {
     [
-        Benchmark.simple("harness/empty",
-                  summary: "empty body: the harness's own cost per iteration (fixed cost / n)") { worker in
-            for _ in 0..<worker.n {}
+        Benchmark("harness/empty",
+                  summary: "empty body: the harness's own cost per iteration; ns/run is the fixed cost of a timed region") { run in
+            // The optimizer deletes an empty loop, as it should: what is
+            // left is the runner's fixed cost per run (two clock reads and
+            // the barrier exit), amortised over n. ns/run shows it whole.
+            run.teardown { run.report(Double(run.elapsedNanoseconds), unit: "ns/run") }
+            return { worker in for _ in 0..<worker.n {} }
+        },
+        Benchmark("harness/calibrate",
+                  summary: "fixed dependent-arithmetic work plus an injectable slowdown (gobench calibrate, ab tests)") { _ in
+            let steps = CalibrationKnob.baseSteps * (100 + CalibrationKnob.slowdownPercent) / 100
+            return { worker in
+                var x = UInt64(worker.index + 1)
+                for _ in 0..<worker.n { x = dependentChain(x, steps: steps) }
+                blackHole(x)
+            }
         },
         Benchmark.simple("spin/procyield/n=30",
                   summary: "procyield(30): 30 PAUSE instructions, the spin of Go's mutex and runtime locks") { worker in

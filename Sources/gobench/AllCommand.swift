@@ -15,6 +15,11 @@ struct AllCommand: ParsableCommand {
 
     @OptionGroup var flags: RunFlags
 
+    @Flag(name: .long, help: "Also run Go 1.19's reference suite, one round after each of ours, and print the side-by-side table.")
+    var withGo = false
+
+    @OptionGroup var goFlags: GoFlags
+
     func run() throws {
         try reportingErrors {
             var manifests = try Suite.loadAll(directory: suites)
@@ -33,8 +38,25 @@ struct AllCommand: ParsableCommand {
                     plans.append(p)
                 }
             }
+            var reference: Session.Reference?
+            var goRef: GoReference?
+            if withGo {
+                let ref = try GoReference.prepare(moduleDirectory: goFlags.goSuite)
+                goRef = ref
+                // Go runs every benchmark of its suite at the suite's
+                // default bench time; per-benchmark overrides are ours only.
+                let benchTime = try flags.benchTimeOverride() ?? manifests[0].benchTime
+                let names = plans.map { NSRegularExpression.escapedPattern(for: $0.benchmark.name) }
+                let pattern = "^(" + names.joined(separator: "|") + ")$"
+                reference = Session.Reference(rounds: plans.map(\.count).max() ?? 1,
+                                              context: [("go", ref.version)]) { round in
+                    try ref.runRound(round, pattern: pattern, benchTime: benchTime)
+                }
+            }
+            defer { goRef?.cleanUp() }
             _ = try Session.run(plans, instruments: try flags.instruments(), options: try flags.sessionOptions(),
-                                extraContext: [("suites", manifests.map(\.name).joined(separator: ","))])
+                                extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
+                                reference: reference)
         }
     }
 }

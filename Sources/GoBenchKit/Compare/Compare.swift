@@ -34,6 +34,9 @@ public struct ComparisonRow: Sendable {
     public var pValue: Double?
     public var threshold: Double
     public var verdict: Verdict
+    /// Repetitions of this benchmark, on either side, that ran under
+    /// markedly different conditions (DriftFlags).
+    public var flaggedRepetitions: Int = 0
 }
 
 public struct Comparison: Sendable {
@@ -67,6 +70,11 @@ public enum Comparer {
                                thresholds: Thresholds = Thresholds(),
                                alpha: Double = defaultAlpha) throws -> Comparison {
         let baseGroups = Grouping.byBenchmarkAndMetric(base)
+        let baseFlags = DriftFlags.flagged(base), newFlags = DriftFlags.flagged(new)
+        func flaggedCount(_ impl: String, _ name: String) -> Int {
+            let prefix = "\(impl)\u{0}\(name)\u{0}"
+            return baseFlags.keys.filter { $0.hasPrefix(prefix) }.count + newFlags.keys.filter { $0.hasPrefix(prefix) }.count
+        }
         var newByKey: [String: Grouping.Sample] = [:]
         for g in Grouping.byBenchmarkAndMetric(new) { newByKey["\(g.impl)\u{0}\(g.name)\u{0}\(g.unit)"] = g }
         var rows: [ComparisonRow] = []
@@ -103,10 +111,16 @@ public enum Comparer {
             }
             rows.append(ComparisonRow(name: b.name, unit: b.unit, better: better, exact: exact,
                                       base: bs, new: ns, deltaPercent: delta, pValue: p,
-                                      threshold: threshold, verdict: verdict))
+                                      threshold: threshold, verdict: verdict,
+                                      flaggedRepetitions: flaggedCount(b.impl, b.name)))
         }
         guard !rows.isEmpty else {
             throw FormatError("no benchmark and metric in common between the two result sets")
+        }
+        let shaky = rows.filter { ($0.verdict == .regression || $0.verdict == .improvement) && $0.flaggedRepetitions > 0 }
+        if !shaky.isEmpty {
+            warnings.append("these verdicts rest on repetitions run under markedly different conditions (steal, preemption or parallelism): "
+                            + shaky.map { "\($0.name) \($0.unit) (\($0.flaggedRepetitions) flagged)" }.joined(separator: ", "))
         }
         if !tooFew.isEmpty {
             warnings.append("too few repetitions for a significant result (Mann-Whitney needs at least 4 per side at alpha \(alpha)): \(tooFew.sorted().joined(separator: ", "))")
@@ -135,7 +149,7 @@ public enum Comparer {
                          String(format: "%+.2f%%", r.deltaPercent),
                          r.pValue.map { String(format: "%.3f", $0) } ?? (r.exact ? "exact" : "-"),
                          String(format: "%.0f%%", r.threshold),
-                         r.verdict.rawValue])
+                         r.verdict.rawValue + (r.flaggedRepetitions > 0 ? " (\(r.flaggedRepetitions) flagged)" : "")])
         }
         for g in c.geomeans {
             rows.append(["[geomean]", g.unit, "", "", "", "", String(format: "%+.2f%%", g.deltaPercent), "", "",
@@ -148,17 +162,17 @@ public enum Comparer {
     /// geomean rows (name "[geomean]").
     public static func csv(_ c: Comparison) -> String {
         var out = CSV.row(["name", "metric", "unit", "better", "base_median", "base_low", "base_high", "base_n",
-                           "new_median", "new_low", "new_high", "new_n", "delta_pct", "p_value", "threshold_pct", "verdict"])
+                           "new_median", "new_low", "new_high", "new_n", "delta_pct", "p_value", "threshold_pct", "verdict", "flagged_reps"])
         for r in c.rows {
             out += CSV.row([r.name, Metric(0, unit: r.unit).name, r.unit, r.better.rawValue,
                             CSV.number(r.base.median), CSV.number(r.base.low), CSV.number(r.base.high), String(r.base.count),
                             CSV.number(r.new.median), CSV.number(r.new.low), CSV.number(r.new.high), String(r.new.count),
                             CSV.number(r.deltaPercent), r.pValue.map(CSV.number) ?? "",
-                            CSV.number(r.threshold), r.verdict.rawValue])
+                            CSV.number(r.threshold), r.verdict.rawValue, String(r.flaggedRepetitions)])
         }
         for g in c.geomeans {
             out += CSV.row(["[geomean]", Metric(0, unit: g.unit).name, g.unit, "", "", "", "", "", "", "", "", "",
-                            CSV.number(g.deltaPercent), "", "", ""])
+                            CSV.number(g.deltaPercent), "", "", "", ""])
         }
         return out
     }

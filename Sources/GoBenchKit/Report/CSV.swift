@@ -168,7 +168,13 @@ public func loadResults(path: String) throws -> [RepetitionResult] {
         if firstLine.hasPrefix("name,") || firstLine.contains(",repetition,") {
             results = try CSV.parse(text)
         } else {
-            results = try GoText.parse(text).results
+            // Our own Go-text files say `pkg: gobench`; anything else came
+            // from `go test -bench` and is Go's runtime, not our ports.
+            var parsed = try GoText.parse(text)
+            if parsed.environment["pkg"] != "gobench" {
+                for i in parsed.results.indices { parsed.results[i].impl = "go" }
+            }
+            results = parsed.results
         }
     } catch let e as FormatError {
         throw FormatError("\(path): \(e.description)")

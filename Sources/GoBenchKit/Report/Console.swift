@@ -41,14 +41,30 @@ public enum Console {
     /// its confidence interval, the number of repetitions and which
     /// direction is better.
     public static func summaryTable(_ results: [RepetitionResult]) -> String {
+        let mixed = Set(results.map(\.impl)).count > 1
         var rows: [[String]] = [["benchmark", "metric", "median", "±", "reps", "better"]]
         for group in Grouping.byBenchmarkAndMetric(results) {
             let s = Statistics.summarize(group.values)
-            rows.append([group.name, group.unit, GoText.formatValue(s.median),
+            rows.append([mixed ? "\(group.name) [\(group.impl)]" : group.name, group.unit, GoText.formatValue(s.median),
                          String(format: "%.1f%%", s.spreadPercent) + (s.intervalIsValid ? "" : "?"),
                          String(s.count), group.better.rawValue])
         }
         return table(rows, leftAligned: 2)
+    }
+}
+
+extension Console {
+    /// Lines naming the repetitions whose run conditions stood out, or "".
+    public static func flagReport(_ results: [RepetitionResult]) -> String {
+        let flags = DriftFlags.flagged(results)
+        guard !flags.isEmpty else { return "" }
+        var out = "\nrepetitions run under markedly different conditions:\n"
+        for r in results {
+            if let why = flags[DriftFlags.key(r)] {
+                out += "  \(r.name)\(r.impl == "swift" ? "" : " [\(r.impl)]") #\(r.repetition): \(why)\n"
+            }
+        }
+        return out
     }
 }
 

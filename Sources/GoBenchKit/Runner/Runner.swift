@@ -125,26 +125,40 @@ public final class Runner {
     public var progress: ((String) -> Void)?
     /// Called after every counted repetition.
     public var onResult: ((RepetitionResult) -> Void)?
+    /// Called after each round with its index; what it returns joins the
+    /// results. `gobench all --with-go` runs one round of Go's reference
+    /// benchmarks here, so both sides see the same drift.
+    public var afterRound: ((Int) throws -> [RepetitionResult])?
+    /// Rounds to run even when no plan wants that many (a Go-only run has
+    /// no plans but still wants its rounds).
+    public var minimumRounds = 0
 
     public init(instruments: [Instrument] = []) {
         self.instruments = instruments
     }
 
     /// Calibrates every plan, then runs the repetitions round by round.
-    public func run(_ plans: [BenchmarkPlan]) -> [RepetitionResult] {
+    public func run(_ plans: [BenchmarkPlan]) throws -> [RepetitionResult] {
         var ns: [Int] = []
         for plan in plans {
             progress?("calibrating \(plan.benchmark.name)")
             ns.append(calibrate(plan))
         }
         var results: [RepetitionResult] = []
-        let rounds = plans.map(\.count).max() ?? 0
+        let rounds = max(plans.map(\.count).max() ?? 0, minimumRounds)
         for round in 0..<rounds {
             for (i, plan) in plans.enumerated() where round < plan.count {
                 progress?("round \(round + 1)/\(rounds) \(plan.benchmark.name)")
                 let r = runRepetition(plan.benchmark, n: ns[i], repetition: round)
                 results.append(r)
                 onResult?(r)
+            }
+            if let hook = afterRound {
+                progress?("round \(round + 1)/\(rounds): reference suite")
+                for r in try hook(round) {
+                    results.append(r)
+                    onResult?(r)
+                }
             }
         }
         return results

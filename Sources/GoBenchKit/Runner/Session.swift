@@ -41,13 +41,31 @@ public enum Session {
         return f.string(from: date)
     }
 
+    /// Go's reference suite, run one round after each of ours.
+    public struct Reference {
+        public var rounds: Int
+        public var runRound: (Int) throws -> [RepetitionResult]
+        public var context: [(key: String, value: String)]
+
+        public init(rounds: Int, context: [(key: String, value: String)], runRound: @escaping (Int) throws -> [RepetitionResult]) {
+            self.rounds = rounds
+            self.runRound = runRound
+            self.context = context
+        }
+    }
+
     public static func run(_ plans: [BenchmarkPlan], instruments: [Instrument] = [],
                            options: SessionOptions,
-                           extraContext: [(key: String, value: String)] = []) throws -> SessionResult {
+                           extraContext: [(key: String, value: String)] = [],
+                           reference: Reference? = nil) throws -> SessionResult {
         let started = Date()
+        // Drift first: its /proc reads then fall outside the counters'
+        // window (probes start in order and stop in reverse).
+        let instruments: [Instrument] = [DriftInstrument()] + instruments
         var env = RunEnvironment.capture(date: started)
         for i in instruments { for (k, v) in i.contextLines { env[k] = v } }
         for (k, v) in extraContext { env[k] = v }
+        for (k, v) in reference?.context ?? [] { env[k] = v }
 
         // Create the run folder before measuring, so that a bad path fails
         // in a second rather than after minutes of benchmarks.
@@ -67,7 +85,23 @@ public enum Session {
         if options.showProgress {
             runner.progress = { Console.progress($0) }
         }
-        let results = runner.run(plans)
+        if let reference {
+            runner.minimumRounds = reference.rounds
+            runner.afterRound = { round in
+                round < reference.rounds ? try reference.runRound(round) : []
+            }
+        }
+        let results: [RepetitionResult]
+        do {
+            results = try runner.run(plans)
+        } catch {
+            // Leave no empty run folder behind a failed run.
+            if let dir = runDir { try? FileManager.default.removeItem(atPath: dir) }
+            if options.showProgress { Console.clearProgress() }
+            throw error
+        }
+        let sideBySide = results.contains { $0.impl == "go" } && results.contains { $0.impl != "go" }
+            ? SideBySide(results) : nil
         if options.showProgress { Console.clearProgress() }
         env["elapsed"] = String(format: "%.1fs", Date().timeIntervalSince(started))
 
@@ -75,6 +109,10 @@ public enum Session {
             try AtomicFile.write(CSV.write(results), to: "\(dir)/results.csv")
             try AtomicFile.write(GoText.write(environment: env, results: results), to: "\(dir)/results.txt")
             try AtomicFile.write(env.json(), to: "\(dir)/context.json")
+            if let sbs = sideBySide {
+                try AtomicFile.write(sbs.csv(), to: "\(dir)/side-by-side.csv")
+                try AtomicFile.write(sbs.table(), to: "\(dir)/side-by-side.txt")
+            }
             for i in instruments { try i.finish(runDirectory: dir) }
         } else {
             for i in instruments { try i.finish(runDirectory: nil) }
@@ -92,7 +130,9 @@ public enum Session {
             for (k, v) in env.entries where !["goos", "goarch", "pkg", "cpu", "cores", "kernel", "git", "date", "host", "swift", "elapsed"].contains(k) {
                 header += "\(k): \(v)\n"
             }
-            report = header + "\n" + Console.summaryTable(results) + (runDir.map { "\nresults: \($0)/\n" } ?? "")
+            report = header + "\n" + Console.summaryTable(results) + Console.flagReport(results)
+                + (sideBySide.map { "\nours beside Go (ratio below 1: the port is faster)\n" + $0.table() } ?? "")
+                + (runDir.map { "\nresults: \($0)/\n" } ?? "")
         }
         FileHandle.standardOutput.write(Data(report.utf8))
         return SessionResult(environment: env, results: results, runDirectory: runDir)

@@ -1,0 +1,126 @@
+// Go's own benchmarks, run and read by gobench: the yardstick for the ports.
+//
+// suites/go/ is a Go module of testing.B benchmarks whose names mirror ours
+// (our `chan/buffered/cap=64` is Go's `BenchmarkChan/buffered/cap=64`).
+// GoReference compiles it once with `go test -c` and runs the test binary
+// one round at a time (`-test.count 1`), so that `gobench all --with-go`
+// can interleave Go's rounds with ours and both sides meet the same drift.
+// Go's output is parsed by GoText and stored with impl = "go".
+//
+// Selection: our regex is matched against our names after the run. Go's
+// -bench flag matches each '/'-separated level separately, so only a
+// pattern anchored at a top-level name (`^mutex/...`) is passed through
+// (as ^Benchmark plus the name with its first letter capitalised) to save time; anything else runs
+// every Go benchmark and filters afterwards.
+
+import Foundation
+
+public struct GoReference: Sendable {
+    /// The `go` executable.
+    public let goPath: String
+    /// `go version` output.
+    public let version: String
+    /// The module folder (suites/go).
+    public let moduleDirectory: String
+    /// The compiled test binary.
+    public let testBinary: String
+
+    /// Finds `go` on PATH or at Debian's golang-1.19-go location.
+    public static func locateGo() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") + ["/usr/lib/go-1.19/bin"] {
+            let candidate = "\(dir)/go"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Locates Go and compiles the reference suite. Errors are one line:
+    /// no Go installed, no module folder, or a compile failure.
+    public static func prepare(moduleDirectory: String) throws -> GoReference {
+        guard let go = locateGo() else {
+            throw FormatError("Go is not installed (install golang-1.19-go: scripts/bootstrap does it as root)")
+        }
+        guard FileManager.default.fileExists(atPath: "\(moduleDirectory)/go.mod") else {
+            throw FormatError("\(moduleDirectory): no go.mod (the Go reference suite lives in suites/go)")
+        }
+        let version = try run(go, ["version"], in: moduleDirectory).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let binary = NSTemporaryDirectory() + "gobench-go-\(getpid()).test"
+        let build = try run(go, ["test", "-c", "-o", binary, "."], in: moduleDirectory)
+        guard build.status == 0 else {
+            let first = build.stderr.split(separator: "\n").first.map(String.init) ?? "exit \(build.status)"
+            throw FormatError("go test -c failed in \(moduleDirectory): \(first)")
+        }
+        return GoReference(goPath: go, version: version, moduleDirectory: moduleDirectory, testBinary: binary)
+    }
+
+    /// Go's -bench pattern for our regex: the regex itself when it is
+    /// anchored at a lower-case top-level name, else "." (all).
+    public static func goBenchPattern(for pattern: String) -> String {
+        // Go matches the top level against the function name, with its
+        // "Benchmark" prefix.
+        let chars = Array(pattern)
+        guard chars.count >= 2, chars[0] == "^", chars[1].isLowercase, chars[1].isLetter else { return "." }
+        return "^Benchmark" + chars[1].uppercased() + String(chars[2...])
+    }
+
+    /// One round: every selected Go benchmark once, at `benchTime`.
+    /// Repetition numbers are set to `round`.
+    public func runRound(_ round: Int, pattern: String, benchTime: BenchTime) throws -> [RepetitionResult] {
+        let regex: Regex<AnyRegexOutput>
+        do { regex = try Regex(pattern) } catch {
+            throw SelectionError("invalid benchmark pattern \"\(pattern)\"")
+        }
+        let r = try GoReference.run(testBinary, [
+            "-test.run", "^$", "-test.bench", GoReference.goBenchPattern(for: pattern),
+            "-test.benchmem", "-test.count", "1", "-test.benchtime", benchTime.description,
+        ], in: moduleDirectory)
+        guard r.status == 0 else {
+            let tail = (r.stdout + r.stderr).split(separator: "\n").suffix(1).joined()
+            throw FormatError("Go reference benchmarks failed (exit \(r.status)): \(tail)")
+        }
+        let parsed = try GoText.parse(r.stdout, impl: "go")
+        return parsed.results.filter { $0.name.contains(regex) }.map {
+            var x = $0
+            x.repetition = round
+            return x
+        }
+    }
+
+    /// Removes the compiled test binary.
+    public func cleanUp() {
+        try? FileManager.default.removeItem(atPath: testBinary)
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ executable: String, _ args: [String], in dir: String) throws -> Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        do { try p.run() } catch {
+            throw FormatError("cannot run \(executable): \(error.localizedDescription)")
+        }
+        final class Box: @unchecked Sendable { var data = Data() }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            box.data = err.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        done.wait()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: box.data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import GoBenchKit
+
+struct ABCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ab",
+        abstract: "Paired A/B of two gobench builds (git revisions or binaries), run alternately round by round.",
+        discussion: "Exit status: 0 no regression, 2 regression, 1 bad input.")
+
+    @Option(name: .long, help: "Base: a git revision or a path to a gobench binary.")
+    var base: String
+
+    @Option(name: .long, help: "Candidate: a git revision or a path to a gobench binary.")
+    var candidate: String
+
+    @Argument(help: "Unanchored regular expression over benchmark names.")
+    var pattern: String = "."
+
+    @Option(name: .long, help: "Time per repetition for calibrating n (e.g. 100ms) or a fixed n (500x).")
+    var benchtime: String = "100ms"
+
+    @Option(name: .long, help: "Rounds (each runs base then candidate once).")
+    var count: Int = 10
+
+    @Option(name: .long, help: "Default regression threshold in percent.")
+    var threshold: Double = 5
+
+    @Option(name: .long, help: "Suite manifest whose per-benchmark thresholds apply.")
+    var suite: String?
+
+    @Option(name: .long, help: "Environment for the candidate only, NAME=VALUE (repeatable).")
+    var candidateEnv: [String] = []
+
+    @Option(name: .long, help: "Folder for builds of git revisions.")
+    var scratch: String = ".build-ab"
+
+    @Option(name: .shortAndLong, help: "Also write the comparison as CSV to this file.")
+    var output: String?
+
+    func run() throws {
+        let comparison = try reportingErrors { () throws -> PairedComparison in
+            guard count >= 1 else { throw SelectionError("--count must be at least 1") }
+            let bt = try BenchTime(parsing: benchtime)
+            var env: [String: String] = [:]
+            for e in candidateEnv {
+                guard let eq = e.firstIndex(of: "="), eq != e.startIndex else {
+                    throw SelectionError("--candidate-env wants NAME=VALUE, got \"\(e)\"")
+                }
+                env[String(e[..<eq])] = String(e[e.index(after: eq)...])
+            }
+            let log: (String) -> Void = { FileHandle.standardError.write(Data("gobench ab: \($0)\n".utf8)) }
+            let repo = FileManager.default.currentDirectoryPath
+            let baseBinary = try ABBuild.resolve(base, repository: repo, scratchRoot: scratch, log: log)
+            let candBinary = try ABBuild.resolve(candidate, repository: repo, scratchRoot: scratch, log: log)
+            var runner = ABRunner(base: ABSide(label: "base", binary: baseBinary),
+                                  candidate: ABSide(label: "candidate", binary: candBinary, environment: env),
+                                  pattern: pattern, benchTime: bt, rounds: count)
+            runner.log = log
+            let outcome = try runner.run()
+            var thresholds = Thresholds(defaultPercent: threshold)
+            if let path = suite {
+                let s = try Suite.load(path: path)
+                thresholds = Thresholds(defaultPercent: threshold) { s.entry(for: $0)?.threshold }
+            }
+            let c = try PairedComparison(base: outcome.base, candidate: outcome.candidate, thresholds: thresholds)
+            if let out = output { try AtomicFile.write(c.csv(), to: out) }
+            return c
+        }
+        print(comparison.table(), terminator: "")
+        for w in comparison.warnings { FileHandle.standardError.write(Data("gobench: warning: \(w)\n".utf8)) }
+        let regressions = comparison.rows.filter { $0.verdict == .regression }
+        if !regressions.isEmpty {
+            print("\(regressions.count) regression(s): " + regressions.map { "\($0.name) \($0.unit)" }.joined(separator: ", "))
+            throw ExitCode(2)
+        }
+        print("no regression")
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+@Suite(.serialized) struct ABAndGoTests {
+    @Test func abOfABuildAgainstItselfIsNoRegression() throws {
+        let bin = try gobenchPath()
+        let r = try gobench(["ab", "--base", bin, "--candidate", bin, "^harness/calibrate$",
+                             "--benchtime", "3000x", "--count", "6", "--threshold", "25"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("no regression"))
+    }
+
+    @Test func abFindsADeliberatelySlowerCandidate() throws {
+        let bin = try gobenchPath()
+        let out = try scratchDirectory("ab") + "/ab.csv"
+        // The knob doubles harness/calibrate's work in the candidate only.
+        let r = try gobench(["ab", "--base", bin, "--candidate", bin, "^harness/calibrate$",
+                             "--benchtime", "3000x", "--count", "8",
+                             "--candidate-env", "GOBENCH_CALIBRATE_SLOWDOWN_PCT=100", "--output", out])
+        #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("harness/calibrate"))
+        let csv = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(csv.contains("harness/calibrate,cpu-ns,cpu-ns/op,lower,8,"))
+    }
+
+    @Test func abBadInputIsExitOne() throws {
+        let r = try gobench(["ab", "--base", "no-such-revision-xyz", "--candidate", "HEAD"])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("gobench: ") && r.stderr.contains("neither an executable"))
+    }
+
+    @Test func goReferenceRunsWhenGoIsInstalled() throws {
+        let hasGo = ["/usr/bin/go", "/usr/local/bin/go", "/usr/lib/go-1.19/bin/go"].contains {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+        let root = repositoryRoot()
+        let r = try gobench(["go", "^atomic/cas/uncontended$", "--benchtime", "1000x", "--count", "2",
+                             "--format", "csv", "--no-save"], cwd: root)
+        if !hasGo {
+            #expect(r.status == 1 && r.stderr.contains("Go is not installed"))
+            return
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("atomic/cas/uncontended,go,") }
+        #expect(rows.contains { $0.contains(",ns,") && $0.contains(",1000,") })
+        #expect(rows.contains { $0.contains(",allocs,") })
+
+        let missing = try gobench(["go", "--go-suite", "/nonexistent", "--no-save"], cwd: root)
+        #expect(missing.status == 1 && missing.stderr.contains("no go.mod"))
+    }
+}

@@ -1,0 +1,1 @@
+// Empty: its presence lets harness_test.go declare procyield without a body (go:linkname).
