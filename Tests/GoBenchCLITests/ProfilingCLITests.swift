@@ -120,7 +120,7 @@ struct ProfilingCLITests {
         let fg = try profGobench(["flamegraph", pb, "-o", svg2.path])
         #expect(fg.status == 0, "\(fg.stderr)")
         #expect(try profIsWellFormedXML(svg2))
-        if let go = ["/usr/local/bin/go", "/usr/bin/go"].first(where: FileManager.default.isExecutableFile) {
+        if let go = ["/usr/local/bin/go", "/usr/bin/go", "/usr/lib/go-1.19/bin/go"].first(where: FileManager.default.isExecutableFile) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: go)
             p.arguments = ["tool", "pprof", "-top", pb]
@@ -140,7 +140,7 @@ struct ProfilingCLITests {
 
     /// Go's own `go test -cpuprofile` output draws too (where Go is installed).
     @Test func flamegraphReadsGoCPUProfiles() throws {
-        guard let go = ["/usr/local/bin/go", "/usr/bin/go"].first(where: FileManager.default.isExecutableFile) else { return }
+        guard let go = ["/usr/local/bin/go", "/usr/bin/go", "/usr/lib/go-1.19/bin/go"].first(where: FileManager.default.isExecutableFile) else { return }
         let d = try profTempDir("goprof")
         defer { try? FileManager.default.removeItem(at: d) }
         try "module goprof\ngo 1.19\n".write(to: d.appendingPathComponent("go.mod"), atomically: true, encoding: .utf8)
