@@ -14,6 +14,7 @@ struct GoBench: ParsableCommand {
         subcommands: [ListCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, GoCommand.self,
                       ABCommand.self, CalibrateCommand.self]
         subcommands: [ListCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, CountersCommand.self]
+                      ABCommand.self, CalibrateCommand.self, ProfileCommand.self, FlamegraphCommand.self]
     )
 }
 

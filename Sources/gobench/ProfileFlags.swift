@@ -1,9 +1,39 @@
-// Flags that attach the stack sampler to a run (issue 9 fills this in).
+// Flags that attach the stack sampler to a run: `gobench run --profile`,
+// and the same flags under `gobench profile`.
 
 import ArgumentParser
 import GoBenchKit
 
 struct ProfileFlags: ParsableArguments {
+    @Flag(name: .long, help: "Sample stacks during the timed loops; write folded, pprof and SVG per benchmark.")
+    var profile = false
+
+    @Option(name: .long, help: "Samples per second of thread CPU time.")
+    var profileRate: Int = SamplerConfig.defaultHz
+
+    @Option(name: .long, help: "Stack unwinder in the signal handler: libunwind (exact) or fp (frame pointers, cheaper).")
+    var unwind: String = Unwinder.libunwind.rawValue
+
+    @Option(name: .long, help: "What sends SIGPROF: auto, perf (task-clock event) or timer (thread CPU timer).")
+    var profileSource: String = SampleSource.auto.rawValue
+
+    /// The sampler configuration these flags describe.
+    func config() throws -> SamplerConfig {
+        guard let u = Unwinder(rawValue: unwind) else {
+            throw SelectionError("unknown unwinder \"\(unwind)\" (want libunwind or fp)")
+        }
+        guard let s = SampleSource(rawValue: profileSource) else {
+            throw SelectionError("unknown profile source \"\(profileSource)\" (want auto, perf or timer)")
+        }
+        guard (1...10_000).contains(profileRate) else {
+            throw SelectionError("--profile-rate must be between 1 and 10000")
+        }
+        return SamplerConfig(hz: profileRate, unwinder: u, source: s)
+    }
+
     /// The instruments these flags ask for.
-    func instruments() throws -> [Instrument] { [] }
+    func instruments() throws -> [Instrument] {
+        guard profile else { return [] }
+        return [Profiler(config: try config())]
+    }
 }

@@ -1,0 +1,185 @@
+// End-to-end tests of `gobench profile`, `gobench run --profile` and
+// `gobench flamegraph`, running the built executable.
+
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+
+/// The gobench executable next to the test bundle (.build/<config>/gobench).
+private func profGobenchPath() throws -> String {
+    var candidates: [String] = []
+    if let exe = Bundle.main.executableURL {
+        candidates.append(exe.deletingLastPathComponent().appendingPathComponent("gobench").path)
+    }
+    for b in Bundle.allBundles {
+        candidates.append(b.bundleURL.deletingLastPathComponent().appendingPathComponent("gobench").path)
+    }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    candidates.append(root.appendingPathComponent(".build/debug/gobench").path)
+    return try #require(candidates.first(where: FileManager.default.isExecutableFile), "gobench not built")
+}
+
+private struct ProfCLIResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+private func profGobench(_ args: [String], cwd: URL? = nil) throws -> ProfCLIResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try profGobenchPath())
+    p.arguments = args
+    if let cwd { p.currentDirectoryURL = cwd }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    // Read both pipes concurrently enough for our small outputs: stderr
+    // first is fine because stdout here stays far below the pipe buffer
+    // except for SVG on stdout, which the tests send to files.
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return ProfCLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                     stderr: String(decoding: e, as: UTF8.self))
+}
+
+private func profTempDir(_ tag: String) throws -> URL {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+    return d
+}
+
+private func profIsWellFormedXML(_ url: URL) throws -> Bool {
+    XMLParser(data: try Data(contentsOf: url)).parse()
+}
+
+@Suite(.serialized)
+struct ProfilingCLITests {
+    @Test func flamegraphRejectsMalformedInputWithOneLineAndExit1() throws {
+        let d = try profTempDir("fg-bad")
+        defer { try? FileManager.default.removeItem(at: d) }
+        let inputs: [(String, Data)] = [
+            ("bad.folded", Data("main;work\nmain;other 3\n".utf8)),
+            ("empty.folded", Data()),
+            ("bad.pb.gz", Data([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02, 0x03])),
+            ("bad.pb", Data([0x0a, 0x04, 0x08, 0x01, 0x10, 0x00, 0xff, 0x00])),
+        ]
+        for (name, data) in inputs {
+            let f = d.appendingPathComponent(name)
+            try data.write(to: f)
+            let r = try profGobench(["flamegraph", f.path, "-o", d.appendingPathComponent("out.svg").path])
+            #expect(r.status == 1, "\(name): \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("gobench: ") && lines[0].contains(name), "\(name): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: d.appendingPathComponent("out.svg").path))
+        }
+        let missing = try profGobench(["flamegraph", d.appendingPathComponent("nope.folded").path])
+        #expect(missing.status == 1 && missing.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func flamegraphDrawsFoldedAndDiff() throws {
+        let d = try profTempDir("fg")
+        defer { try? FileManager.default.removeItem(at: d) }
+        let base = d.appendingPathComponent("base.folded"), new = d.appendingPathComponent("new.folded")
+        try "main;a;b 10\nmain;c 5\n".write(to: base, atomically: true, encoding: .utf8)
+        try "main;a;b 20\nmain;c 1\nmain;d 4\n".write(to: new, atomically: true, encoding: .utf8)
+        let svg = d.appendingPathComponent("g.svg"), diff = d.appendingPathComponent("d.svg")
+        let r1 = try profGobench(["flamegraph", new.path, "-o", svg.path])
+        #expect(r1.status == 0, "\(r1.stderr)")
+        #expect(try profIsWellFormedXML(svg))
+        let r2 = try profGobench(["flamegraph", "--diff", base.path, new.path, "-o", diff.path])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        #expect(try profIsWellFormedXML(diff))
+        #expect(try String(contentsOf: diff, encoding: .utf8).contains("vs base"))
+    }
+
+    /// `gobench profile` on a two-thread benchmark: files per benchmark,
+    /// samples from both workers, a pprof that our flamegraph command and
+    /// `go tool pprof` (where installed) read.
+    @Test func profileWritesFoldedPprofAndSVGWithEveryWorker() throws {
+        let d = try profTempDir("prof")
+        defer { try? FileManager.default.removeItem(at: d) }
+        let r = try profGobench(["profile", "^atomic/cas/contended/threads=2$", "--benchtime", "300ms",
+                             "--results-dir", d.path, "--format", "go"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("from 2/2 workers"), "\(r.stderr)")
+        #expect(r.stdout.contains("profile-hz"))
+        #expect(r.stdout.contains("GoBenchSuites.casIncrement"), "\(r.stdout)")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: d.path)
+        let prof = d.appendingPathComponent(try #require(runs.first)).appendingPathComponent("profiles")
+        let base = prof.appendingPathComponent("atomic_cas_contended_threads=2")
+        let folded = try String(contentsOf: base.appendingPathExtension("folded"), encoding: .utf8)
+        #expect(folded.contains("GoBenchSuites.casIncrement "))
+        #expect(try profIsWellFormedXML(base.appendingPathExtension("svg")))
+        #expect(FileManager.default.fileExists(atPath: prof.appendingPathComponent("summary.txt").path))
+        let pb = base.path + ".pb.gz"
+        let svg2 = d.appendingPathComponent("from-pprof.svg")
+        let fg = try profGobench(["flamegraph", pb, "-o", svg2.path])
+        #expect(fg.status == 0, "\(fg.stderr)")
+        #expect(try profIsWellFormedXML(svg2))
+        if let go = ["/usr/local/bin/go", "/usr/bin/go", "/usr/lib/go-1.19/bin/go"].first(where: FileManager.default.isExecutableFile) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: go)
+            p.arguments = ["tool", "pprof", "-top", pb]
+            var env = ProcessInfo.processInfo.environment
+            env["HOME"] = d.path
+            p.environment = env
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "\(text)")
+            #expect(text.contains("GoBenchSuites.casIncrement"), "\(text)")
+        }
+    }
+
+    /// Go's own `go test -cpuprofile` output draws too (where Go is installed).
+    @Test func flamegraphReadsGoCPUProfiles() throws {
+        guard let go = ["/usr/local/bin/go", "/usr/bin/go", "/usr/lib/go-1.19/bin/go"].first(where: FileManager.default.isExecutableFile) else { return }
+        let d = try profTempDir("goprof")
+        defer { try? FileManager.default.removeItem(at: d) }
+        try "module goprof\ngo 1.19\n".write(to: d.appendingPathComponent("go.mod"), atomically: true, encoding: .utf8)
+        try """
+        package goprof
+        import "testing"
+        //go:noinline
+        func hotLoop(n int) int { s := 0; for i := 0; i < n; i++ { s += i * i % 7 }; return s }
+        func BenchmarkHot(b *testing.B) { for i := 0; i < b.N; i++ { _ = hotLoop(10000) } }
+        """.write(to: d.appendingPathComponent("x_test.go"), atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: go)
+        p.arguments = ["test", "-run", "^$", "-bench", ".", "-benchtime", "300ms", "-cpuprofile", "cpu.pb.gz"]
+        p.currentDirectoryURL = d
+        var env = ProcessInfo.processInfo.environment
+        env["GOFLAGS"] = "-mod=mod"
+        env["GOPROXY"] = "off"
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try #require(p.terminationStatus == 0, "go test -cpuprofile failed")
+        let svg = d.appendingPathComponent("go.svg")
+        let r = try profGobench(["flamegraph", d.appendingPathComponent("cpu.pb.gz").path, "-o", svg.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try profIsWellFormedXML(svg))
+        #expect(try String(contentsOf: svg, encoding: .utf8).contains("goprof.hotLoop"))
+    }
+
+    /// A malformed suite manifest (a C++ exception inside TOMLKit) gives a
+    /// clean error with --profile on. (The in-process twin in
+    /// ProfilingTests parses a bad manifest after libunwind was loaded.)
+    @Test func malformedSuiteStillGivesACleanErrorWithProfiling() throws {
+        let d = try profTempDir("suite")
+        defer { try? FileManager.default.removeItem(at: d) }
+        try "name = \"bad\"\n[[benchmark]\npattern = \n".write(to: d.appendingPathComponent("bad.toml"), atomically: true, encoding: .utf8)
+        let r = try profGobench(["all", "--suites", d.path, "--profile", "--no-save"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.hasPrefix("gobench: "), "\(r.stderr)")
+    }
+}
