@@ -44,28 +44,36 @@ public enum CalibrationKnob {
         set { percent.store(max(0, newValue), ordering: .relaxed) }
     }
 
-    /// Base work per iteration: steps of a dependent multiply-add chain
-    /// (about 1 ns each), so the injected extra work is an exact fraction.
+    /// Base work per iteration: dependent xorshift rounds (about 1 ns
+    /// each), so the injected extra work is an exact fraction.
     public static let baseSteps = 200
 }
 
-/// A dependent chain the optimizer cannot shorten: each step needs the last.
-@inline(never)
-func dependentChain(_ seed: UInt64, steps: Int) -> UInt64 {
-    var x = seed
-    for _ in 0..<steps { x = x &* 6364136223846793005 &+ 1442695040888963407 }
 /// `steps` dependent xorshift64 rounds: a fixed amount of ALU work per
 /// call that the optimizer can neither fold nor vectorize.
+@inline(never)
 func xorshiftRounds(_ seed: UInt64, steps: Int) -> UInt64 {
+    var x = seed
     for _ in 0..<steps {
         x ^= x << 13
         x ^= x >> 7
         x ^= x << 17
+    }
     return x
 }
 
 func harnessBenchmarks() -> [Benchmark] {
-    [
+    // Two sizes of one loop: instruction-count metrics (callgrind,
+    // hardware counters) must see about twice the work in the second.
+    let xorshift = [32, 64].map { steps in
+        Benchmark.simple("harness/xorshift/steps=\(steps)",
+                  summary: "\(steps) dependent xorshift rounds per op: fixed ALU work, a yardstick for instruction counts") { worker in
+            var x = opaque(UInt64(0x9E37_79B9_7F4A_7C15))
+            for _ in 0..<worker.n { x = xorshiftRounds(x, steps: opaque(steps)) }
+            blackHole(x)
+        }
+    }
+    return [
         Benchmark("harness/empty",
                   summary: "empty body: the harness's own cost per iteration; ns/run is the fixed cost of a timed region") { run in
             // The optimizer deletes an empty loop, as it should: what is
@@ -79,23 +87,9 @@ func harnessBenchmarks() -> [Benchmark] {
             let steps = CalibrationKnob.baseSteps * (100 + CalibrationKnob.slowdownPercent) / 100
             return { worker in
                 var x = UInt64(worker.index + 1)
-                for _ in 0..<worker.n { x = dependentChain(x, steps: steps) }
+                for _ in 0..<worker.n { x = xorshiftRounds(x, steps: steps) }
                 blackHole(x)
             }
-    // Two sizes of one loop: instruction-count metrics (callgrind,
-    // hardware counters) must see about twice the work in the second.
-    let xorshift = [32, 64].map { steps in
-        Benchmark.simple("harness/xorshift/steps=\(steps)",
-                  summary: "\(steps) dependent xorshift rounds per op: fixed ALU work, a yardstick for instruction counts") { worker in
-            var x = opaque(UInt64(0x9E37_79B9_7F4A_7C15))
-            for _ in 0..<worker.n { x = xorshiftRounds(x, steps: opaque(steps)) }
-            blackHole(x)
-        }
-    }
-    return [
-        Benchmark.simple("harness/empty",
-                  summary: "empty body: the harness's own cost per iteration (fixed cost / n)") { worker in
-            for _ in 0..<worker.n {}
         },
         Benchmark.simple("spin/procyield/n=30",
                   summary: "procyield(30): 30 PAUSE instructions, the spin of Go's mutex and runtime locks") { worker in

@@ -11,10 +11,9 @@ struct GoBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gobench",
         abstract: "Benchmark and profile Swift ports of the Go runtime's hot paths.",
-        subcommands: [ListCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, GoCommand.self,
-                      ABCommand.self, CalibrateCommand.self]
-        subcommands: [ListCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self, CountersCommand.self]
-                      ABCommand.self, CalibrateCommand.self, ProfileCommand.self, FlamegraphCommand.self]
+        subcommands: [ListCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self,
+                      ProfileCommand.self, FlamegraphCommand.self, CountersCommand.self,
+                      GoCommand.self, ABCommand.self, CalibrateCommand.self]
     )
 }
 

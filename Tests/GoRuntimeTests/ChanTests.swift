@@ -185,7 +185,7 @@ final class Atomic_: @unchecked Sendable {
         }
         join()
         #expect(counter.pointee == 60_000)
-        #expect(w.pointee == mutexUnlocked)
+        #expect(w.pointee == runtimeMutexUnlocked)
     }
 }
 

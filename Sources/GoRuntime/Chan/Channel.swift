@@ -76,7 +76,7 @@ extension TryReceiveResult: Equatable where Element: Equatable {}
 struct HChan {
     /// RuntimeLock word (lock_futex.go); protects every other field and the
     /// fields of the sudogs queued here. Must stay the first field.
-    @usableFromInline var lockKey: UInt32 = mutexUnlocked
+    @usableFromInline var lockKey: UInt32 = runtimeMutexUnlocked
     /// 1 once closed. Written under the lock (atomic store), read lock-free.
     @usableFromInline var closed: UInt32 = 0
     /// Elements in the buffer. Written under the lock (atomic store), read

@@ -3,24 +3,24 @@
 //
 // Design. The lock is one 32-bit futex word with three states:
 //
-//   mutexUnlocked  nobody holds it
-//   mutexLocked    held, and no thread is (presumably) asleep on the word
-//   mutexSleeping  held, and at least one thread may be asleep on the word
+//   runtimeMutexUnlocked  nobody holds it
+//   runtimeMutexLocked    held, and no thread is (presumably) asleep on the word
+//   runtimeMutexSleeping  held, and at least one thread may be asleep on the word
 //
-// lock2 first swaps in mutexLocked. If the word was unlocked it is ours; if
+// lock2 first swaps in runtimeMutexLocked. If the word was unlocked it is ours; if
 // not, the old value says whether sleepers may exist ("wait"), and from then
 // on every successful acquisition must write back at least that value, so a
 // sleeper's pending wake-up is never lost. The slow path spins (only with
 // more than one CPU) activeSpin times, each a burst of activeSpinCount
 // PAUSEs, then passiveSpin times yields the CPU, then swaps in
-// mutexSleeping and sleeps on the futex; it loops until a swap or CAS
-// finds the word unlocked. unlock2 swaps in mutexUnlocked and, if the old
-// value was mutexSleeping, wakes one sleeper.
+// runtimeMutexSleeping and sleeps on the futex; it loops until a swap or CAS
+// finds the word unlocked. unlock2 swaps in runtimeMutexUnlocked and, if the old
+// value was runtimeMutexSleeping, wakes one sleeper.
 //
 // Invariants:
 //   - the word only ever holds one of the three constants;
-//   - a thread that has slept (or saw mutexSleeping) acquires the lock by
-//     writing mutexSleeping, never mutexLocked, so the wake-up obligation
+//   - a thread that has slept (or saw runtimeMutexSleeping) acquires the lock by
+//     writing runtimeMutexSleeping, never runtimeMutexLocked, so the wake-up obligation
 //     survives until an unlock2 that sees it;
 //   - unlock of an unlocked lock is fatal ("unlock of unlocked lock").
 //
@@ -31,11 +31,11 @@
 import CGoRuntime
 
 /// lock_futex.go: the word is free.
-@usableFromInline let mutexUnlocked: UInt32 = 0
+@usableFromInline let runtimeMutexUnlocked: UInt32 = 0
 /// lock_futex.go: held; nobody is known to sleep on the word.
-@usableFromInline let mutexLocked: UInt32 = 1
+@usableFromInline let runtimeMutexLocked: UInt32 = 1
 /// lock_futex.go: held; at least one thread may be asleep in futex_wait.
-@usableFromInline let mutexSleeping: UInt32 = 2
+@usableFromInline let runtimeMutexSleeping: UInt32 = 2
 /// lock_futex.go `active_spin`: spin bursts before yielding (multi-CPU only).
 let lockActiveSpin = 4
 /// lock_futex.go `active_spin_cnt`: PAUSEs per spin burst (procyield(30)).
@@ -56,8 +56,8 @@ struct RuntimeLock {
     /// lock2: one exchange when the lock is free; otherwise `lockSlow`.
     @inlinable @inline(__always)
     func lock() {
-        let v = UnsafeAtomic32(key).exchange(mutexLocked)
-        if v == mutexUnlocked { return }
+        let v = UnsafeAtomic32(key).exchange(runtimeMutexLocked)
+        if v == runtimeMutexUnlocked { return }
         lockSlow(v)
     }
 
@@ -65,8 +65,8 @@ struct RuntimeLock {
     @usableFromInline @inline(never)
     func lockSlow(_ v0: UInt32) {
         let word = UnsafeAtomic32(key)
-        // `wait` is the value any acquisition must leave behind: mutexLocked
-        // until we have seen or caused mutexSleeping.
+        // `wait` is the value any acquisition must leave behind: runtimeMutexLocked
+        // until we have seen or caused runtimeMutexSleeping.
         var wait = v0
         // On uniprocessors, no point spinning.
         let spin = Machine.ncpu > 1 ? lockActiveSpin : 0
@@ -74,41 +74,41 @@ struct RuntimeLock {
             // Try for the lock, spinning. The plain-looking loads are atomic
             // loads: they only decide whether a CAS is worth trying.
             for _ in 0..<spin {
-                while word.load() == mutexUnlocked {
-                    if word.compareExchange(expected: mutexUnlocked, desired: wait) { return }
+                while word.load() == runtimeMutexUnlocked {
+                    if word.compareExchange(expected: runtimeMutexUnlocked, desired: wait) { return }
                 }
                 Machine.procyield(lockActiveSpinCount)
             }
             // Try for the lock, rescheduling.
             for _ in 0..<lockPassiveSpin {
-                while word.load() == mutexUnlocked {
-                    if word.compareExchange(expected: mutexUnlocked, desired: wait) { return }
+                while word.load() == runtimeMutexUnlocked {
+                    if word.compareExchange(expected: runtimeMutexUnlocked, desired: wait) { return }
                 }
                 Machine.osyield()
             }
-            // Sleep. Swapping in mutexSleeping both announces us and, if the
+            // Sleep. Swapping in runtimeMutexSleeping both announces us and, if the
             // lock was released meanwhile, acquires it (leaving "sleeping",
             // which is conservative: one unlock may wake nobody).
-            let v = word.exchange(mutexSleeping)
-            if v == mutexUnlocked { return }
-            wait = mutexSleeping
-            _ = cgort_futex_wait(key, mutexSleeping, -1)
+            let v = word.exchange(runtimeMutexSleeping)
+            if v == runtimeMutexUnlocked { return }
+            wait = runtimeMutexSleeping
+            _ = cgort_futex_wait(key, runtimeMutexSleeping, -1)
         }
     }
 
-    /// unlock2: swap in mutexUnlocked; wake one sleeper if the word said
+    /// unlock2: swap in runtimeMutexUnlocked; wake one sleeper if the word said
     /// there might be one.
     @inlinable @inline(__always)
     func unlock() {
-        let v = UnsafeAtomic32(key).exchange(mutexUnlocked)
-        if v == mutexLocked { return }
+        let v = UnsafeAtomic32(key).exchange(runtimeMutexUnlocked)
+        if v == runtimeMutexLocked { return }
         unlockSlow(v)
     }
 
     @usableFromInline @inline(never)
     func unlockSlow(_ v: UInt32) {
-        if v == mutexUnlocked { goFatal("unlock of unlocked lock") }
-        // v == mutexSleeping
+        if v == runtimeMutexUnlocked { goFatal("unlock of unlocked lock") }
+        // v == runtimeMutexSleeping
         _ = cgort_futex_wake(key, 1)
     }
 }

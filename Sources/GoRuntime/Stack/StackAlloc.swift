@@ -88,7 +88,7 @@ struct StackPoolOrder {
 final class StackHeap: @unchecked Sendable {
     /// Freed blocks by log2(pages). Guarded by `lock`.
     private var free: [[UInt]] = Array(repeating: [], count: 48)
-    private let lock = Mutex<Void>(())
+    private let lock = Synchronization.Mutex<Void>(())
     /// Bytes obtained from the system and not yet returned. Guarded by
     /// `lock`.
     private var mappedBytes = 0
@@ -143,7 +143,7 @@ func stacklog2(_ n: Int) -> Int {
 final class StackPool: @unchecked Sendable {
     let order: Int
     let elemSize: Int
-    let mu = Mutex<StackPoolOrder>(StackPoolOrder())
+    let mu = Synchronization.Mutex<StackPoolOrder>(StackPoolOrder())
 
     init(order: Int) {
         self.order = order

@@ -49,7 +49,7 @@ final class FuncTable: @unchecked Sendable {
     let entries: UnsafeMutablePointer<FuncRecord>
     private struct Key: Hashable { let name: String; let frameSize: Int; let slots: [Int] }
     private struct State { var byKey: [Key: UInt] = [:]; var names: [String] = ["goexit"] }
-    private let state = Mutex<State>(State())
+    private let state = Synchronization.Mutex<State>(State())
 
     static let shared = FuncTable()
 

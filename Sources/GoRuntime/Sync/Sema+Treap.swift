@@ -18,7 +18,7 @@ extension UnsafeAtomic32 {
 
 extension SemaRoot {
     /// Treap root. Root lock held.
-    @inline(__always) var treap: UnsafeMutablePointer<Sudog>? {
+    @inline(__always) var treap: UnsafeMutablePointer<SemaSudog>? {
         get { p.pointee.treap }
         nonmutating set { p.pointee.treap = newValue }
     }
@@ -26,15 +26,15 @@ extension SemaRoot {
     /// `semaRoot.queue`: add `s` to the waiters on `addr`, at the tail, or
     /// at the head (taking over the treap node) when `lifo`.
     /// Root lock held.
-    func queue(_ addr: UnsafeMutablePointer<UInt32>, _ s: UnsafeMutablePointer<Sudog>, lifo: Bool) {
+    func queue(_ addr: UnsafeMutablePointer<UInt32>, _ s: UnsafeMutablePointer<SemaSudog>, lifo: Bool) {
         let elem = UnsafeMutableRawPointer(addr)
         s.pointee.elem = elem
         s.pointee.next = nil
         s.pointee.prev = nil
 
         // Walk down the BST by address; `slot` is where the search ended.
-        var last: UnsafeMutablePointer<Sudog>? = nil
-        var slotOwner: UnsafeMutablePointer<Sudog>? = nil   // nil: the root's treap field
+        var last: UnsafeMutablePointer<SemaSudog>? = nil
+        var slotOwner: UnsafeMutablePointer<SemaSudog>? = nil   // nil: the root's treap field
         var slotIsPrev = false
         var t = treap
         while let node = t {
@@ -102,9 +102,9 @@ extension SemaRoot {
     /// `semaRoot.dequeue`: remove and return the first waiter on `addr`,
     /// or nil. The returned sudog has ticket 0 and no links.
     /// Root lock held.
-    func dequeue(_ addr: UnsafeMutablePointer<UInt32>) -> UnsafeMutablePointer<Sudog>? {
+    func dequeue(_ addr: UnsafeMutablePointer<UInt32>) -> UnsafeMutablePointer<SemaSudog>? {
         let elem = UnsafeMutableRawPointer(addr)
-        var slotOwner: UnsafeMutablePointer<Sudog>? = nil
+        var slotOwner: UnsafeMutablePointer<SemaSudog>? = nil
         var slotIsPrev = false
         var found = treap
         while let s = found {
@@ -170,8 +170,8 @@ extension SemaRoot {
     /// Stores `s` in the child slot the search stopped at: the treap root
     /// when `owner` is nil, else `owner.prev` or `owner.next`.
     @inline(__always)
-    private func setSlot(_ owner: UnsafeMutablePointer<Sudog>?, isPrev: Bool,
-                         to s: UnsafeMutablePointer<Sudog>?) {
+    private func setSlot(_ owner: UnsafeMutablePointer<SemaSudog>?, isPrev: Bool,
+                         to s: UnsafeMutablePointer<SemaSudog>?) {
         if let o = owner {
             if isPrev { o.pointee.prev = s } else { o.pointee.next = s }
         } else {
@@ -180,7 +180,7 @@ extension SemaRoot {
     }
 
     /// `rotateLeft`: x's right child y takes x's place; x becomes y's left.
-    func rotateLeft(_ x: UnsafeMutablePointer<Sudog>) {
+    func rotateLeft(_ x: UnsafeMutablePointer<SemaSudog>) {
         // p -> (x a (y b c))
         let p = x.pointee.parent
         let y = x.pointee.next!
@@ -203,7 +203,7 @@ extension SemaRoot {
     }
 
     /// `rotateRight`: y's left child x takes y's place; y becomes x's right.
-    func rotateRight(_ y: UnsafeMutablePointer<Sudog>) {
+    func rotateRight(_ y: UnsafeMutablePointer<SemaSudog>) {
         // p -> (y (x a b) c)
         let p = y.pointee.parent
         let x = y.pointee.prev!
@@ -229,7 +229,7 @@ extension SemaRoot {
     /// list invariants listed in Sema.swift. Root lock held.
     func checkInvariantsLocked(rootIndex: Int) -> Int {
         var queued = 0
-        func visit(_ node: UnsafeMutablePointer<Sudog>?, parent: UnsafeMutablePointer<Sudog>?,
+        func visit(_ node: UnsafeMutablePointer<SemaSudog>?, parent: UnsafeMutablePointer<SemaSudog>?,
                    low: UInt, high: UInt) {
             guard let n = node else { return }
             let key = UInt(bitPattern: n.pointee.elem)
@@ -285,7 +285,7 @@ func semaQueuedWaiters(_ addr: UnsafeMutablePointer<UInt32>) -> Int {
     while let node = t {
         if node.pointee.elem == elem {
             var n = 0
-            var w: UnsafeMutablePointer<Sudog>? = node
+            var w: UnsafeMutablePointer<SemaSudog>? = node
             while let x = w { n += 1; w = x.pointee.waitlink }
             return n
         }

@@ -72,7 +72,7 @@ let semaRootStride = 64
 /// before it publishes `parkReady` (which orders that write before the
 /// waiter's read).
 @usableFromInline
-struct Sudog {
+struct SemaSudog {
     /// Futex word; only ever accessed atomically.
     var park: UInt32
     /// Treap priority while queued; after dequeue 0, or 1 for a hand-off.
@@ -81,25 +81,25 @@ struct Sudog {
     var rand: UInt32
     /// The semaphore address waited on.
     var elem: UnsafeMutableRawPointer?
-    var parent: UnsafeMutablePointer<Sudog>?
+    var parent: UnsafeMutablePointer<SemaSudog>?
     /// Treap children: smaller and larger addresses.
-    var prev: UnsafeMutablePointer<Sudog>?
-    var next: UnsafeMutablePointer<Sudog>?
+    var prev: UnsafeMutablePointer<SemaSudog>?
+    var next: UnsafeMutablePointer<SemaSudog>?
     /// Next waiter on the same address (FIFO list).
-    var waitlink: UnsafeMutablePointer<Sudog>?
+    var waitlink: UnsafeMutablePointer<SemaSudog>?
     /// Last waiter of the list; set only on the treap node.
-    var waittail: UnsafeMutablePointer<Sudog>?
+    var waittail: UnsafeMutablePointer<SemaSudog>?
 }
 
 /// Atomic view of a sudog's park word.
 @inline(__always)
-func parkWord(_ s: UnsafeMutablePointer<Sudog>) -> UnsafeMutablePointer<UInt32> {
+func parkWord(_ s: UnsafeMutablePointer<SemaSudog>) -> UnsafeMutablePointer<UInt32> {
     UnsafeMutableRawPointer(s).assumingMemoryBound(to: UInt32.self)
 }
 
 /// Go's `fastrand` for treap tickets, per thread.
 @inline(__always)
-func fastrand(_ s: UnsafeMutablePointer<Sudog>) -> UInt32 {
+func fastrand(_ s: UnsafeMutablePointer<SemaSudog>) -> UInt32 {
     var x = s.pointee.rand
     if x == 0 { x = UInt32(truncatingIfNeeded: UInt(bitPattern: s) >> 6) | 1 }
     x ^= x << 13
@@ -117,7 +117,7 @@ struct SemaRootStorage {
     /// Waiters on this root; read without the lock.
     var nwait: UInt32
     /// Root of the treap of distinct waited-on addresses.
-    var treap: UnsafeMutablePointer<Sudog>?
+    var treap: UnsafeMutablePointer<SemaSudog>?
 }
 
 /// Go's `semaRoot`: a view of one root of the table.
@@ -129,7 +129,7 @@ struct SemaRoot {
     init(_ p: UnsafeMutablePointer<SemaRootStorage>) { self.p = p }
 
     @inline(__always) var lock: RuntimeLock {
-        RuntimeLock(key: UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt32.self))
+        RuntimeLock(UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt32.self))
     }
 
     /// `nwait`, always accessed atomically.
@@ -250,7 +250,7 @@ func semreleaseSlow(_ addr: UnsafeMutablePointer<UInt32>, _ root: SemaRoot, hand
 
 /// gopark for threads: wait until a releaser publishes `parkReady`.
 @inline(never)
-func park(_ s: UnsafeMutablePointer<Sudog>, _ me: SyncThread) {
+func park(_ s: UnsafeMutablePointer<SemaSudog>, _ me: SyncThread) {
     let word = parkWord(s)
     let a = UnsafeAtomic32(word)
     for _ in 0..<parkSpinRounds {
@@ -267,7 +267,7 @@ func park(_ s: UnsafeMutablePointer<Sudog>, _ me: SyncThread) {
 
 /// goready for threads: publish `parkReady`; wake the waiter if it sleeps.
 @inline(__always)
-func ready(_ s: UnsafeMutablePointer<Sudog>, _ me: SyncThread) {
+func ready(_ s: UnsafeMutablePointer<SemaSudog>, _ me: SyncThread) {
     let word = parkWord(s)
     me.count(.semaReadies)
     if UnsafeAtomic32(word).exchange(parkReady) == parkSleeping {

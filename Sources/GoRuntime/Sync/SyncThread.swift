@@ -96,8 +96,8 @@ struct SyncThread {
 
     /// This thread's sudog, after the counter slots.
     @inline(__always) @usableFromInline
-    var sudog: UnsafeMutablePointer<Sudog> {
-        (base + Int(CGORT_SYNC_COUNTERS) * 8).assumingMemoryBound(to: Sudog.self)
+    var sudog: UnsafeMutablePointer<SemaSudog> {
+        (base + Int(CGORT_SYNC_COUNTERS) * 8).assumingMemoryBound(to: SemaSudog.self)
     }
 
     /// Records created so far (bounded by the peak number of live threads
