@@ -108,12 +108,12 @@ final class PthreadRWLockWord: RWGuardedWord, @unchecked Sendable {
 
 /// Steps of xorshift64 in `contended-work`: a dependent chain of 6 ALU ops
 /// per step, ~100 ns for 40 steps at 2.3 GHz (Go's file uses the same).
-let criticalWorkSteps = 40
+let syncCriticalWorkSteps = 40
 
 @inline(__always)
-func criticalWork(_ x: inout UInt64) {
+func syncCriticalWork(_ x: inout UInt64) {
     var v = x
-    for _ in 0..<criticalWorkSteps {
+    for _ in 0..<syncCriticalWorkSteps {
         v ^= v << 13
         v ^= v >> 7
         v ^= v << 17
@@ -124,7 +124,7 @@ func criticalWork(_ x: inout UInt64) {
 /// Busy-waits `ns` nanoseconds on the monotonic clock (stays on the CPU,
 /// as a lock holder doing work would).
 @inline(never)
-func busyFor(_ ns: Int64) {
+func syncBusyFor(_ ns: Int64) {
     let end = Machine.nanotime() + ns
     while Machine.nanotime() < end {}
 }
@@ -153,7 +153,7 @@ func reportSyncEvents(_ run: RunContext, since before: SyncEvents) {
 
 // MARK: - Benchmark builders
 
-func uncontended<L: GuardedWord>(_ name: String, _: L.Type, events: Bool, summary: String) -> Benchmark {
+func syncUncontended<L: GuardedWord>(_ name: String, _: L.Type, events: Bool, summary: String) -> Benchmark {
     Benchmark(name, summary: summary) { run in
         let l = L()
         let before = SyncEvents.snapshot()
@@ -167,7 +167,7 @@ func uncontended<L: GuardedWord>(_ name: String, _: L.Type, events: Bool, summar
     }
 }
 
-func contended<L: GuardedWord>(_ name: String, _: L.Type, threads: Int, work: Bool,
+func syncContended<L: GuardedWord>(_ name: String, _: L.Type, threads: Int, work: Bool,
                                events: Bool, summary: String) -> Benchmark {
     Benchmark(name, threads: threads, summary: summary) { run in
         let l = L()
@@ -178,7 +178,7 @@ func contended<L: GuardedWord>(_ name: String, _: L.Type, threads: Int, work: Bo
         }
         return { worker in
             if work {
-                for _ in 0..<worker.n { l.locked { criticalWork(&$0) } }
+                for _ in 0..<worker.n { l.locked { syncCriticalWork(&$0) } }
             } else {
                 for _ in 0..<worker.n { l.locked { $0 &+= 1 } }
             }
@@ -186,7 +186,7 @@ func contended<L: GuardedWord>(_ name: String, _: L.Type, threads: Int, work: Bo
     }
 }
 
-func readMostly<L: RWGuardedWord>(_ name: String, _: L.Type, threads: Int,
+func syncReadMostly<L: RWGuardedWord>(_ name: String, _: L.Type, threads: Int,
                                   events: Bool, summary: String) -> Benchmark {
     Benchmark(name, threads: threads, summary: summary) { run in
         let l = L()
@@ -214,7 +214,7 @@ func readMostly<L: RWGuardedWord>(_ name: String, _: L.Type, threads: Int,
 /// done or `starvationHogCapNs` has passed (the bound on a starved run).
 /// The victim's acquisition waits go to a buffer preallocated in setup; the
 /// HdrHistogram is built in teardown, untimed.
-func starvation<L: GuardedWord>(_ name: String, makeLock: @escaping @Sendable () -> L,
+func syncStarvation<L: GuardedWord>(_ name: String, makeLock: @escaping @Sendable () -> L,
                                 events: Bool, summary: String) -> Benchmark {
     Benchmark(name, threads: 2, summary: summary) { run in
         let l = makeLock()
@@ -236,7 +236,7 @@ func starvation<L: GuardedWord>(_ name: String, makeLock: @escaping @Sendable ()
             if worker.index == 0 {
                 let stop = Machine.nanotime() + starvationHogCapNs
                 while !victimDone.load(ordering: .relaxed) && Machine.nanotime() < stop {
-                    l.locked { _ in busyFor(starvationHoldNs) }
+                    l.locked { _ in syncBusyFor(starvationHoldNs) }
                 }
             } else {
                 var ts = timespec(tv_sec: 0, tv_nsec: Int(starvationThinkNs))
@@ -257,39 +257,39 @@ func starvation<L: GuardedWord>(_ name: String, makeLock: @escaping @Sendable ()
 func syncBenchmarks() -> [Benchmark] {
     [
         // Go's sync.Mutex port.
-        uncontended("mutex/uncontended", GoMutexWord.self, events: true,
+        syncUncontended("mutex/uncontended", GoMutexWord.self, events: true,
                     summary: "sync.Mutex port: Lock+increment+Unlock on one thread (the one-CAS fast path)"),
-        contended("mutex/contended/threads=2", GoMutexWord.self, threads: 2, work: false, events: true,
+        syncContended("mutex/contended/threads=2", GoMutexWord.self, threads: 2, work: false, events: true,
                   summary: "sync.Mutex port: 2 threads lock+increment+unlock one mutex"),
-        contended("mutex/contended/threads=4", GoMutexWord.self, threads: 4, work: false, events: true,
+        syncContended("mutex/contended/threads=4", GoMutexWord.self, threads: 4, work: false, events: true,
                   summary: "sync.Mutex port: 4 threads on 2 vCPUs (spin policy under oversubscription)"),
-        contended("mutex/contended-work/threads=2", GoMutexWord.self, threads: 2, work: true, events: true,
+        syncContended("mutex/contended-work/threads=2", GoMutexWord.self, threads: 2, work: true, events: true,
                   summary: "sync.Mutex port: 2 threads, ~100 ns of xorshift inside the lock"),
-        starvation("mutex/starvation/mode=on", makeLock: { GoMutexWord(starvationMode: true) }, events: true,
+        syncStarvation("mutex/starvation/mode=on", makeLock: { GoMutexWord(starvationMode: true) }, events: true,
                    summary: "sync.Mutex port: hog holds 20 us and re-locks; op = victim acquisition; wait percentiles (Go's starvation mode)"),
-        starvation("mutex/starvation/mode=off", makeLock: { GoMutexWord(starvationMode: false) }, events: true,
+        syncStarvation("mutex/starvation/mode=off", makeLock: { GoMutexWord(starvationMode: false) }, events: true,
                    summary: "sync.Mutex port with starvation mode switched off (experiment): victim wait percentiles"),
-        readMostly("rwmutex/read-mostly/threads=2", GoRWMutexWord.self, threads: 2, events: true,
+        syncReadMostly("rwmutex/read-mostly/threads=2", GoRWMutexWord.self, threads: 2, events: true,
                    summary: "sync.RWMutex port: 2 threads, 99 RLock/RUnlock per Lock/Unlock"),
 
         // What a Swift user would pick instead.
-        uncontended("alt/synchronization-mutex/uncontended", SwiftMutexWord.self, events: false,
+        syncUncontended("alt/synchronization-mutex/uncontended", SwiftMutexWord.self, events: false,
                     summary: "Synchronization.Mutex withLock, one thread"),
-        contended("alt/synchronization-mutex/contended/threads=2", SwiftMutexWord.self, threads: 2, work: false,
+        syncContended("alt/synchronization-mutex/contended/threads=2", SwiftMutexWord.self, threads: 2, work: false,
                   events: false, summary: "Synchronization.Mutex, 2 threads, tiny section"),
-        contended("alt/synchronization-mutex/contended-work/threads=2", SwiftMutexWord.self, threads: 2, work: true,
+        syncContended("alt/synchronization-mutex/contended-work/threads=2", SwiftMutexWord.self, threads: 2, work: true,
                   events: false, summary: "Synchronization.Mutex, 2 threads, ~100 ns inside"),
-        starvation("alt/synchronization-mutex/starvation", makeLock: { SwiftMutexWord() }, events: false,
+        syncStarvation("alt/synchronization-mutex/starvation", makeLock: { SwiftMutexWord() }, events: false,
                    summary: "Synchronization.Mutex, starvation workload: victim wait percentiles"),
-        uncontended("alt/pthread-mutex/uncontended", PthreadMutexWord.self, events: false,
+        syncUncontended("alt/pthread-mutex/uncontended", PthreadMutexWord.self, events: false,
                     summary: "pthread_mutex_t lock/unlock, one thread"),
-        contended("alt/pthread-mutex/contended/threads=2", PthreadMutexWord.self, threads: 2, work: false,
+        syncContended("alt/pthread-mutex/contended/threads=2", PthreadMutexWord.self, threads: 2, work: false,
                   events: false, summary: "pthread_mutex_t, 2 threads, tiny section"),
-        contended("alt/pthread-mutex/contended-work/threads=2", PthreadMutexWord.self, threads: 2, work: true,
+        syncContended("alt/pthread-mutex/contended-work/threads=2", PthreadMutexWord.self, threads: 2, work: true,
                   events: false, summary: "pthread_mutex_t, 2 threads, ~100 ns inside"),
-        starvation("alt/pthread-mutex/starvation", makeLock: { PthreadMutexWord() }, events: false,
+        syncStarvation("alt/pthread-mutex/starvation", makeLock: { PthreadMutexWord() }, events: false,
                    summary: "pthread_mutex_t, starvation workload: victim wait percentiles"),
-        readMostly("alt/pthread-rwlock/read-mostly/threads=2", PthreadRWLockWord.self, threads: 2, events: false,
+        syncReadMostly("alt/pthread-rwlock/read-mostly/threads=2", PthreadRWLockWord.self, threads: 2, events: false,
                    summary: "pthread_rwlock_t, 2 threads, 99 reads per write"),
     ]
 }
