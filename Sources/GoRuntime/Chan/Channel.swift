@@ -136,16 +136,26 @@ extension UnsafeMutablePointer where Pointee == HChan {
 public final class Channel<Element> {
     /// The hchan; allocated in init, freed in deinit.
     @usableFromInline let h: UnsafeMutablePointer<HChan>
-    /// The ring buffer: `max(capacity, 1)` slots, `qcount` initialized.
+    /// The ring buffer: `capacity` slots right after the hchan (none for
+    /// an unbuffered channel: never dereferenced then), `qcount` of them
+    /// initialized.
     @usableFromInline let buf: UnsafeMutablePointer<Element>
 
     /// makechan: a channel with room for `capacity` buffered elements
-    /// (0: unbuffered, every send waits for its receiver).
+    /// (0: unbuffered, every send waits for its receiver). Like makechan,
+    /// the hchan and its buffer are one allocation: the buffer follows the
+    /// hchan, aligned for `Element` (unbuffered: no buffer bytes at all).
     public init(capacity: Int = 0) {
-        if capacity < 0 { goFatal("makechan: size out of range") }
-        buf = .allocate(capacity: Swift.max(capacity, 1))
-        h = .allocate(capacity: 1)
+        if capacity < 0 || capacity > Int.max / Swift.max(MemoryLayout<Element>.stride, 1) / 2 {
+            goFatal("makechan: size out of range")
+        }
+        let align = Swift.max(MemoryLayout<Element>.alignment, MemoryLayout<HChan>.alignment)
+        let hsize = (MemoryLayout<HChan>.stride + align - 1) & ~(align - 1)
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: hsize + capacity * MemoryLayout<Element>.stride, alignment: align)
+        h = raw.bindMemory(to: HChan.self, capacity: 1)
         h.initialize(to: HChan(dataqsiz: capacity))
+        buf = (raw + hsize).bindMemory(to: Element.self, capacity: capacity)
     }
 
     /// No operation can be parked here: a parked send, receive or select
@@ -157,9 +167,8 @@ public final class Channel<Element> {
             i += 1
             if i == h.pointee.dataqsiz { i = 0 }
         }
-        buf.deallocate()
         h.deinitialize(count: 1)
-        h.deallocate()
+        UnsafeMutableRawPointer(h).deallocate()
     }
 
     /// len(c): elements buffered now (a snapshot; read without the lock,
