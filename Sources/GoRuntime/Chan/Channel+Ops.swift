@@ -1,6 +1,6 @@
 // chan.go chansend, send, chanrecv, recv and closechan for `Channel`: the
 // element moves are typed here; select reaches the same code through the
-// SelectableChannel witnesses at the bottom.
+// AnyChannel overrides in Channel.swift.
 
 import CGoRuntime
 

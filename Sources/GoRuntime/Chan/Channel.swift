@@ -127,25 +127,79 @@ extension UnsafeMutablePointer where Pointee == HChan {
     @inlinable @inline(__always) var isClosedAtomic: Bool { atomicLoadU32(&pointee.closed) != 0 }
 }
 
+/// A channel of some element type: the part of a `Channel<Element>` that
+/// does not depend on the element type, which is what `select` works with
+/// (Go's untyped hchan pointer). It cannot be created or subclassed outside
+/// this module; every instance is a `Channel<Element>`.
+public class AnyChannel {
+    /// The hchan; allocated and freed by `Channel<Element>`.
+    @usableFromInline let h: UnsafeMutablePointer<HChan>
+
+    @usableFromInline init(h: UnsafeMutablePointer<HChan>) { self.h = h }
+
+    /// len(c): elements buffered now (a snapshot; read without the lock,
+    /// as Go's len does).
+    @inlinable
+    public final var count: Int { atomicLoadInt(&h.pointee.qcount) }
+
+    /// cap(c).
+    @inlinable
+    public final var capacity: Int { h.pointee.dataqsiz }
+
+    /// Whether the channel has been closed (a snapshot).
+    @inlinable
+    public final var isClosed: Bool { h.isClosedAtomic }
+
+    // Select's element moves, done with the element type by
+    // `Channel<Element>` (Select.swift). All but `selTry` and `selDestroy`
+    // run with the channel lock held.
+
+    /// A one-case select: chansend/chanrecv with `block`.
+    @usableFromInline func selTry(send: Bool, elem: UnsafeMutableRawPointer, block: Bool) -> SelTryResult {
+        goFatal("AnyChannel is abstract")
+    }
+    @usableFromInline func selSendToParked(_ sg: UnsafeMutablePointer<Sudog>, from: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
+        goFatal("AnyChannel is abstract")
+    }
+    @usableFromInline func selRecvFromParked(_ sg: UnsafeMutablePointer<Sudog>, into: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
+        goFatal("AnyChannel is abstract")
+    }
+    @usableFromInline func selBufSend(from: UnsafeMutableRawPointer) { goFatal("AnyChannel is abstract") }
+    @usableFromInline func selBufRecv(into: UnsafeMutableRawPointer) { goFatal("AnyChannel is abstract") }
+    /// Destroys a send case's value slot.
+    @usableFromInline func selDestroy(_ elem: UnsafeMutableRawPointer) { goFatal("AnyChannel is abstract") }
+}
+
+extension AnyChannel: @unchecked Sendable {}
+
 /// A Go channel (runtime/chan.go) between OS threads.
 ///
 /// `send` blocks until a receiver takes the value (unbuffered) or there is
 /// room in the buffer; `receive` blocks until a value is available or the
 /// channel is closed and drained. Iterating receives until then. Selects
 /// over several channels are built with `select { ... }`.
-public final class Channel<Element> {
-    /// The hchan; allocated in init, freed in deinit.
-    @usableFromInline let h: UnsafeMutablePointer<HChan>
-    /// The ring buffer: `max(capacity, 1)` slots, `qcount` initialized.
+public final class Channel<Element>: AnyChannel {
+    /// The ring buffer: `capacity` slots right after the hchan (none for
+    /// an unbuffered channel: never dereferenced then), `qcount` of them
+    /// initialized.
     @usableFromInline let buf: UnsafeMutablePointer<Element>
 
     /// makechan: a channel with room for `capacity` buffered elements
-    /// (0: unbuffered, every send waits for its receiver).
+    /// (0: unbuffered, every send waits for its receiver). Like makechan,
+    /// the hchan and its buffer are one allocation: the buffer follows the
+    /// hchan, aligned for `Element` (unbuffered: no buffer bytes at all).
     public init(capacity: Int = 0) {
-        if capacity < 0 { goFatal("makechan: size out of range") }
-        buf = .allocate(capacity: Swift.max(capacity, 1))
-        h = .allocate(capacity: 1)
+        if capacity < 0 || capacity > Int.max / Swift.max(MemoryLayout<Element>.stride, 1) / 2 {
+            goFatal("makechan: size out of range")
+        }
+        let align = Swift.max(MemoryLayout<Element>.alignment, MemoryLayout<HChan>.alignment)
+        let hsize = (MemoryLayout<HChan>.stride + align - 1) & ~(align - 1)
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: hsize + capacity * MemoryLayout<Element>.stride, alignment: align)
+        let h = raw.bindMemory(to: HChan.self, capacity: 1)
         h.initialize(to: HChan(dataqsiz: capacity))
+        buf = (raw + hsize).bindMemory(to: Element.self, capacity: capacity)
+        super.init(h: h)
     }
 
     /// No operation can be parked here: a parked send, receive or select
@@ -157,23 +211,9 @@ public final class Channel<Element> {
             i += 1
             if i == h.pointee.dataqsiz { i = 0 }
         }
-        buf.deallocate()
         h.deinitialize(count: 1)
-        h.deallocate()
+        UnsafeMutableRawPointer(h).deallocate()
     }
-
-    /// len(c): elements buffered now (a snapshot; read without the lock,
-    /// as Go's len does).
-    @inlinable
-    public var count: Int { atomicLoadInt(&h.pointee.qcount) }
-
-    /// cap(c).
-    @inlinable
-    public var capacity: Int { h.pointee.dataqsiz }
-
-    /// Whether the channel has been closed (a snapshot).
-    @inlinable
-    public var isClosed: Bool { h.isClosedAtomic }
 
     /// `c <- value`: blocks until the value is handed to a receiver or
     /// buffered. Throws `.sendOnClosedChannel` if the channel is closed
@@ -221,6 +261,36 @@ public final class Channel<Element> {
     @inlinable
     public func close() throws(ChannelError) {
         try closechan()
+    }
+
+    // MARK: Select's element moves (see AnyChannel)
+
+    @usableFromInline override func selTry(send: Bool, elem: UnsafeMutableRawPointer, block: Bool) -> SelTryResult {
+        if send {
+            do {
+                return try chansend(UnsafePointer(elem.assumingMemoryBound(to: Element.self)), block: block)
+                    ? .done : .notReady
+            } catch {
+                return .sendOnClosed
+            }
+        }
+        let (selected, received) = chanrecv(elem.assumingMemoryBound(to: Element.self), block: block)
+        return received ? .received : selected ? .closed : .notReady
+    }
+    @usableFromInline override func selSendToParked(_ sg: UnsafeMutablePointer<Sudog>, from: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
+        sendToParked(sg, UnsafePointer(from.assumingMemoryBound(to: Element.self)))
+    }
+    @usableFromInline override func selRecvFromParked(_ sg: UnsafeMutablePointer<Sudog>, into: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
+        recvFromParked(sg, into.assumingMemoryBound(to: Element.self))
+    }
+    @usableFromInline override func selBufSend(from: UnsafeMutableRawPointer) {
+        bufSend(UnsafePointer(from.assumingMemoryBound(to: Element.self)))
+    }
+    @usableFromInline override func selBufRecv(into: UnsafeMutableRawPointer) {
+        bufRecv(into.assumingMemoryBound(to: Element.self))
+    }
+    @usableFromInline override func selDestroy(_ elem: UnsafeMutableRawPointer) {
+        elem.assumingMemoryBound(to: Element.self).deinitialize(count: 1)
     }
 }
 

@@ -45,47 +45,10 @@ let selectInlineCases = 16
 /// Bytes of stack a select keeps for case values; larger ones spill.
 let selectInlineBytes = 512
 
-/// What select needs from a channel whose element type it does not know:
-/// its hchan, and the element moves of chan.go's send/recv done with that
-/// type. Every call is made with the channel lock held, except `selTry`.
+/// What `selTry` (a one-case select) did.
 @usableFromInline
-protocol SelectableChannel: AnyObject {
-    var hchan: UnsafeMutablePointer<HChan> { get }
-    /// A one-case select: chansend/chanrecv with `block`.
-    func selTry(send: Bool, elem: UnsafeMutableRawPointer, block: Bool) throws(ChannelError) -> (selected: Bool, received: Bool)
-    func selSendToParked(_ sg: UnsafeMutablePointer<Sudog>, from: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m>
-    func selRecvFromParked(_ sg: UnsafeMutablePointer<Sudog>, into: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m>
-    func selBufSend(from: UnsafeMutableRawPointer)
-    func selBufRecv(into: UnsafeMutableRawPointer)
-    /// Destroy a send case's value slot (no lock needed).
-    func selDestroy(_ elem: UnsafeMutableRawPointer)
-}
-
-extension Channel: SelectableChannel {
-    @usableFromInline var hchan: UnsafeMutablePointer<HChan> { h }
-
-    @usableFromInline func selTry(send: Bool, elem: UnsafeMutableRawPointer, block: Bool) throws(ChannelError) -> (selected: Bool, received: Bool) {
-        if send {
-            let ok = try chansend(UnsafePointer(elem.assumingMemoryBound(to: Element.self)), block: block)
-            return (ok, false)
-        }
-        return chanrecv(elem.assumingMemoryBound(to: Element.self), block: block)
-    }
-    @usableFromInline func selSendToParked(_ sg: UnsafeMutablePointer<Sudog>, from: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
-        sendToParked(sg, UnsafePointer(from.assumingMemoryBound(to: Element.self)))
-    }
-    @usableFromInline func selRecvFromParked(_ sg: UnsafeMutablePointer<Sudog>, into: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
-        recvFromParked(sg, into.assumingMemoryBound(to: Element.self))
-    }
-    @usableFromInline func selBufSend(from: UnsafeMutableRawPointer) {
-        bufSend(UnsafePointer(from.assumingMemoryBound(to: Element.self)))
-    }
-    @usableFromInline func selBufRecv(into: UnsafeMutableRawPointer) {
-        bufRecv(into.assumingMemoryBound(to: Element.self))
-    }
-    @usableFromInline func selDestroy(_ elem: UnsafeMutableRawPointer) {
-        elem.assumingMemoryBound(to: Element.self).deinitialize(count: 1)
-    }
+enum SelTryResult {
+    case notReady, closed, done, received, sendOnClosed
 }
 
 /// select.go `scase`, plus what the builder needs.
@@ -95,7 +58,7 @@ struct SelectCase {
     /// case is declared and `releaseCases` releases it, so that copying
     /// cases around inside selectgo costs no reference counting. The
     /// retain keeps the channel alive while the select may be parked on it.
-    @usableFromInline unowned(unsafe) let chan: any SelectableChannel
+    @usableFromInline let chan: Unmanaged<AnyChannel>
     @usableFromInline let h: UnsafeMutablePointer<HChan>
     @usableFromInline let isSend: Bool
     /// Send: the value (initialized). Receive: the slot (uninitialized
@@ -105,7 +68,7 @@ struct SelectCase {
     @usableFromInline let ownsElem: Bool
 
     @inlinable
-    init(chan: any SelectableChannel, h: UnsafeMutablePointer<HChan>, isSend: Bool,
+    init(chan: Unmanaged<AnyChannel>, h: UnsafeMutablePointer<HChan>, isSend: Bool,
          elem: UnsafeMutableRawPointer, ownsElem: Bool) {
         self.chan = chan
         self.h = h
@@ -162,8 +125,7 @@ public struct Select: ~Copyable {
         case .collect:
             if count >= capacity { overflowed = true; count += 1; return }
             let (p, owned) = slot(for: E.self)
-            _ = Unmanaged.passRetained(c)
-            (cases + count).initialize(to: SelectCase(chan: c, h: c.h, isSend: false, elem: p, ownsElem: owned))
+            (cases + count).initialize(to: SelectCase(chan: .passRetained(c), h: c.h, isSend: false, elem: p, ownsElem: owned))
             count += 1
         case .dispatch:
             if index == chosen {
@@ -185,8 +147,7 @@ public struct Select: ~Copyable {
             if count >= capacity { overflowed = true; count += 1; return }
             let (p, owned) = slot(for: E.self)
             p.assumingMemoryBound(to: E.self).initialize(to: value())
-            _ = Unmanaged.passRetained(c)
-            (cases + count).initialize(to: SelectCase(chan: c, h: c.h, isSend: true, elem: p, ownsElem: owned))
+            (cases + count).initialize(to: SelectCase(chan: .passRetained(c), h: c.h, isSend: true, elem: p, ownsElem: owned))
             count += 1
         case .dispatch:
             if index == chosen {
@@ -223,9 +184,9 @@ public struct Select: ~Copyable {
         let n = Swift.min(count, capacity)
         for i in 0..<n {
             let k = cases[i]
-            if k.isSend { k.chan.selDestroy(k.elem) }
+            if k.isSend { k.chan._withUnsafeGuaranteedRef { $0.selDestroy(k.elem) } }
             if k.ownsElem { k.elem.deallocate() }
-            Unmanaged<AnyObject>.passUnretained(k.chan).release()
+            k.chan.release()
         }
         cases.deinitialize(count: n)
         count = 0
@@ -276,8 +237,13 @@ func runSelect(_ s: inout Select, _ body: (inout Select) -> Void) throws(Channel
             // Compiler rewrites in Go: one case + default is selectnbsend /
             // selectnbrecv; one case alone is a plain send or receive.
             let k = s.cases[0]
-            let r = try k.chan.selTry(send: k.isSend, elem: k.elem, block: !s.hasDefault)
-            (casi, recvOK) = r.selected ? (0, r.received) : (-1, false)
+            let block = !s.hasDefault
+            switch k.chan._withUnsafeGuaranteedRef({ $0.selTry(send: k.isSend, elem: k.elem, block: block) }) {
+            case .notReady: (casi, recvOK) = (-1, false)
+            case .closed, .done: (casi, recvOK) = (0, false)
+            case .received: (casi, recvOK) = (0, true)
+            case .sendOnClosed: throw ChannelError.sendOnClosedChannel
+            }
         } else if n == 0 {
             if !s.hasDefault { goFatal("select (no cases): blocked forever") }
             (casi, recvOK) = (-1, false)
@@ -291,9 +257,11 @@ func runSelect(_ s: inout Select, _ body: (inout Select) -> Void) throws(Channel
         body(&s)
         s.releaseCases()
         return casi
-    } catch {
+    } catch let e as ChannelError {
         s.releaseCases()
-        throw error
+        throw e
+    } catch {
+        goFatal("select: unexpected error \(error)")
     }
 }
 
@@ -387,7 +355,7 @@ func selectgo(_ scases: UnsafeMutablePointer<SelectCase>, _ n: Int, block: Bool)
             if !k.isSend {
                 if let sg = c.sendq.dequeue() {
                     // recv: take from a parked sender.
-                    let target = k.chan.selRecvFromParked(sg, into: k.elem)
+                    let target = k.chan._withUnsafeGuaranteedRef { $0.selRecvFromParked(sg, into: k.elem) }
                     selunlock(scases, lockorder, n)
                     let me = currentM()
                     countEvent(me, .handoffs)
@@ -396,7 +364,7 @@ func selectgo(_ scases: UnsafeMutablePointer<SelectCase>, _ n: Int, block: Bool)
                 }
                 if c.pointee.qcount > 0 {
                     // bufrecv
-                    k.chan.selBufRecv(into: k.elem)
+                    k.chan._withUnsafeGuaranteedRef { $0.selBufRecv(into: k.elem) }
                     selunlock(scases, lockorder, n)
                     return (casi, true)
                 }
@@ -413,7 +381,7 @@ func selectgo(_ scases: UnsafeMutablePointer<SelectCase>, _ n: Int, block: Bool)
                 }
                 if let sg = c.recvq.dequeue() {
                     // send: hand straight to a parked receiver.
-                    let target = k.chan.selSendToParked(sg, from: k.elem)
+                    let target = k.chan._withUnsafeGuaranteedRef { $0.selSendToParked(sg, from: k.elem) }
                     selunlock(scases, lockorder, n)
                     let me = currentM()
                     countEvent(me, .handoffs)
@@ -422,7 +390,7 @@ func selectgo(_ scases: UnsafeMutablePointer<SelectCase>, _ n: Int, block: Bool)
                 }
                 if c.pointee.qcount < c.pointee.dataqsiz {
                     // bufsend
-                    k.chan.selBufSend(from: k.elem)
+                    k.chan._withUnsafeGuaranteedRef { $0.selBufSend(from: k.elem) }
                     selunlock(scases, lockorder, n)
                     return (casi, false)
                 }
