@@ -12,10 +12,14 @@
 // frame size (runtime/internal/obj/x86/obj6.go stacksplit); if the check
 // fails, call `morestack`; then push the return address (the caller's PC),
 // push the caller's BP, point BP at it, reserve the locals and zero their
-// pointer slots. `ret()` runs the frame's deferred records (deferreturn),
+// pointer slots. `ret()` (or `ret(f)`, which knows its frame size the way
+// a compiled epilogue does) runs the frame's deferred records (deferreturn),
 // pops the locals by the function's frame size, pops BP and the return
 // address, and, in segmented mode, leaves the segment when that address is
-// `lessstack`.
+// `lessstack`. The registers (SP, BP, PC, the stack bounds and guard, the
+// defer head) live in a malloc'd `GRegs` block rather than in the object:
+// Swift checks exclusive access to class properties at run time, which on
+// these paths cost more than the modelled work.
 //
 // Contiguous mode (`morestack` -> `newstack`): allocate a stack twice the
 // size (or more, until the frame plus the guard fit), copy the used part,
