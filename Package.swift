@@ -88,6 +88,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GoBenchSuitesTests",
+            dependencies: ["GoBenchSuites", "GoBenchKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GoBenchCLITests",
             dependencies: ["gobench"],
             swiftSettings: swiftSettings

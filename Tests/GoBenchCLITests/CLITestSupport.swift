@@ -31,7 +31,9 @@ func gobench(_ args: [String], cwd: String? = nil, environment: [String: String]
     let p = Process()
     p.executableURL = URL(fileURLWithPath: try gobenchPath())
     p.arguments = args
-    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    // A fresh folder unless told otherwise: nothing a test runs may leave
+    // results in the repository.
+    p.currentDirectoryURL = URL(fileURLWithPath: try cwd ?? scratchDirectory("cwd"))
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
     p.environment = env

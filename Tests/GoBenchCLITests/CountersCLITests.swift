@@ -5,46 +5,6 @@
 import Foundation
 import Testing
 
-/// The gobench binary next to this test bundle (.build/<triple>/debug).
-private func gobenchPath() throws -> String {
-    var candidates: [String] = []
-    let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var dir = exe.deletingLastPathComponent()
-    for _ in 0..<4 {
-        candidates.append(dir.appendingPathComponent("gobench").path)
-        dir = dir.deletingLastPathComponent()
-    }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    candidates.append(root.appendingPathComponent(".build/debug/gobench").path)
-    return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
-                        "gobench binary not found in \(candidates)")
-}
-
-private struct Output {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-private func gobench(_ args: [String]) throws -> Output {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: try gobenchPath())
-    p.arguments = args
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    p.standardOutput = try FileHandle(forWritingTo: outURL)
-    p.standardError = try FileHandle(forWritingTo: errURL)
-    try p.run()
-    p.waitUntilExit()
-    return Output(status: p.terminationStatus,
-                  stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                  stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
-}
-
 /// "1562.1 instructions/op" values of `benchmark` in Go text, in order.
 private func values(_ unit: String, of benchmark: String, in text: String) -> [Double] {
     text.split(separator: "\n").filter { $0.hasPrefix(benchmark + "-") }.compactMap { line in

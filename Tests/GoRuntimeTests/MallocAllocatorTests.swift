@@ -29,7 +29,7 @@ func mallocRunThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
 
 /// A value behind a lock, shareable with escaping closures.
 final class MallocLocked<T>: @unchecked Sendable {
-    private let mutex: Mutex<T>
+    private let mutex: Synchronization.Mutex<T>
     init(_ value: T) { mutex = Mutex(value) }
     func withLock<R>(_ body: (inout T) -> R) -> R { mutex.withLock { body(&$0) } }
 }

@@ -140,11 +140,11 @@ struct SemaPort {
     func runtimeLock() {
         let key = syncAllocAligned(8).assumingMemoryBound(to: UInt32.self)
         defer { syncFreeAligned(UnsafeMutableRawPointer(key)) }
-        let l = RuntimeLock(key: key)
+        let l = RuntimeLock(key)
         let counter = SyncBox(0)
         nonisolated(unsafe) let k = key
         SyncTestThreads.run(4) { _ in
-            let l = RuntimeLock(key: k)
+            let l = RuntimeLock(k)
             for _ in 0..<10_000 { l.lock(); counter.value += 1; l.unlock() }
         }
         #expect(counter.value == 40_000)

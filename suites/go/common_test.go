@@ -4,6 +4,7 @@
 package gobench
 
 import (
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -26,3 +27,5 @@ func measureParallelism(b *testing.B, body func()) {
 		b.ReportMetric(float64(cpuTime()-c0)/float64(wall), "parallelism")
 	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -209,9 +209,3 @@ func BenchmarkRwmutex(b *testing.B) {
 	})
 }
 
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
-}

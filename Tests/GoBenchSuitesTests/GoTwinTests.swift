@@ -1,0 +1,34 @@
+// The name mapping between our benchmarks and Go's reference suite is
+// total: every benchmark that should have a Go twin has one of the same
+// name, and every Go reference benchmark has a twin here.
+
+import Foundation
+import GoBenchKit
+import GoBenchSuites
+import Testing
+
+func repositoryRoot() -> String {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}
+
+@Suite struct GoTwinTests {
+    @Test func everyExemptionMatchesSomething() {
+        let names = Suites.registry().benchmarks.map(\.name)
+        for e in Suites.withoutGoTwin {
+            #expect(names.contains { $0.contains(try! Regex(e.pattern)) }, "exemption \(e.pattern) matches nothing")
+        }
+    }
+
+    @Test func namesMapBothWays() throws {
+        guard GoReference.locateGo() != nil else { return }   // no Go here: nothing to compare with
+        // Every Go benchmark once (-benchtime 1x) just to learn its name.
+        let reference = try GoReference.prepare(moduleDirectory: repositoryRoot() + "/suites/go")
+        defer { reference.cleanUp() }
+        let goNames = Set(try reference.runRound(0, pattern: ".", benchTime: .iterations(1)).map(\.name))
+        let ours = Set(Suites.registry().benchmarks.map(\.name).filter(Suites.hasGoTwin))
+        #expect(ours.subtracting(goNames).sorted() == [], "ours without a Go twin")
+        #expect(goNames.subtracting(ours).sorted() == [], "Go benchmarks without a twin here")
+    }
+}
