@@ -35,7 +35,7 @@ extension Allocator {
     /// The packing fast path.
     @inline(__always)
     func tinyAlloc(_ c: UnsafeMutablePointer<MCache>, _ size: Int) -> UnsafeMutableRawPointer {
-        var off = c.pointee.tinyoffset
+        var off = c.tinyoffset
         if size & 7 == 0 {
             off = (off &+ 7) & ~7
         } else if size & 3 == 0 {
@@ -43,12 +43,12 @@ extension Allocator {
         } else if size & 1 == 0 {
             off = (off &+ 1) & ~1
         }
-        if off &+ size <= maxTinySize && c.pointee.tiny != 0 {
-            let x = c.pointee.tiny &+ UInt(bitPattern: off)
-            c.pointee.bytesRequested &+= size
-            c.pointee.bytesHandedOut &+= off &+ size &- c.pointee.tinyoffset
-            c.pointee.tinyoffset = off &+ size
-            c.pointee.tinyHanded &+= 1
+        if off &+ size <= maxTinySize && c.tiny != 0 {
+            let x = c.tiny &+ UInt(bitPattern: off)
+            c.bytesRequested &+= size
+            c.bytesHandedOut &+= off &+ size &- c.tinyoffset
+            c.tinyoffset = off &+ size
+            c.tinyHanded &+= 1
             return UnsafeMutableRawPointer(bitPattern: x).unsafelyUnwrapped
         }
         return tinyAllocSlow(c, size)
@@ -60,26 +60,26 @@ extension Allocator {
         var v = c.alloc[tinySpanClass].nextFreeFast()
         if v == 0 {
             v = nextFree(c, tinySpanClass)
-            c.pointee.bytesHandedOut -= maxTinySize  // counted below instead
+            c.bytesHandedOut -= maxTinySize  // counted below instead
         }
         let s = c.alloc[tinySpanClass]  // the span v came from
         let i = s.objIndex(v)
-        c.pointee.tinyBlocks += 1
-        c.pointee.bytesRequested += size
-        if size < c.pointee.tinyoffset || c.pointee.tiny == 0 {
+        c.tinyBlocks += 1
+        c.bytesRequested += size
+        if size < c.tinyoffset || c.tiny == 0 {
             // The new block has more room left: it becomes current.
             retireTinyBlock(c)
             s.tinyRef(i).pointee.store(tinyFlag, ordering: .releasing)
-            c.pointee.tiny = v
-            c.pointee.tinyoffset = size
-            c.pointee.tinyHanded = 1
-            c.pointee.tinySpan = s
-            c.pointee.tinyIndex = i
-            c.pointee.bytesHandedOut += size
+            c.tiny = v
+            c.tinyoffset = size
+            c.tinyHanded = 1
+            c.tinySpan = s
+            c.tinyIndex = i
+            c.bytesHandedOut += size
         } else {
             // Keep the old block; this one is born retired with one member.
             s.tinyRef(i).pointee.store(tinyFlag &+ 1, ordering: .releasing)
-            c.pointee.bytesHandedOut += maxTinySize
+            c.bytesHandedOut += maxTinySize
         }
         return UnsafeMutableRawPointer(bitPattern: v).unsafelyUnwrapped
     }
@@ -87,14 +87,14 @@ extension Allocator {
     /// The current block stops being current: hand its member count to the
     /// counter, and free the block if every member is already gone.
     func retireTinyBlock(_ c: UnsafeMutablePointer<MCache>) {
-        guard c.pointee.tiny != 0, let s = c.pointee.tinySpan else { return }
-        let i = c.pointee.tinyIndex
-        c.pointee.bytesHandedOut += maxTinySize - c.pointee.tinyoffset
-        let handed = UInt8(c.pointee.tinyHanded)
-        c.pointee.tiny = 0
-        c.pointee.tinyoffset = 0
-        c.pointee.tinyHanded = 0
-        c.pointee.tinySpan = nil
+        guard c.tiny != 0, let s = c.tinySpan else { return }
+        let i = c.tinyIndex
+        c.bytesHandedOut += maxTinySize - c.tinyoffset
+        let handed = UInt8(c.tinyHanded)
+        c.tiny = 0
+        c.tinyoffset = 0
+        c.tinyHanded = 0
+        c.tinySpan = nil
         let now = s.tinyRef(i).pointee.wrappingAdd(handed, ordering: .acquiringAndReleasing).newValue
         if now == tinyFlag {
             s.tinyRef(i).pointee.store(0, ordering: .relaxed)

@@ -47,30 +47,30 @@ final class MCentral {
     // MARK: Lists (lock held)
 
     private func push(_ s: UnsafeMutablePointer<MSpan>, _ which: SpanList) {
-        s.pointee.list = which
-        s.pointee.prev = nil
+        s.list = which
+        s.prev = nil
         if which == .partial {
-            s.pointee.next = partial
-            partial?.pointee.prev = s
+            s.next = partial
+            partial?.prev = s
             partial = s
             partialCount += 1
         } else {
-            s.pointee.next = full
-            full?.pointee.prev = s
+            s.next = full
+            full?.prev = s
             full = s
             fullCount += 1
         }
     }
 
     private func remove(_ s: UnsafeMutablePointer<MSpan>) {
-        if let p = s.pointee.prev { p.pointee.next = s.pointee.next }
-        else if s.pointee.list == .partial { partial = s.pointee.next }
-        else { full = s.pointee.next }
-        s.pointee.next?.pointee.prev = s.pointee.prev
-        if s.pointee.list == .partial { partialCount -= 1 } else { fullCount -= 1 }
-        s.pointee.list = .none
-        s.pointee.next = nil
-        s.pointee.prev = nil
+        if let p = s.prev { p.next = s.next }
+        else if s.list == .partial { partial = s.next }
+        else { full = s.next }
+        s.next?.prev = s.prev
+        if s.list == .partial { partialCount -= 1 } else { fullCount -= 1 }
+        s.list = .none
+        s.next = nil
+        s.prev = nil
     }
 
     // MARK: mcache traffic
@@ -97,7 +97,7 @@ final class MCentral {
         span.cachedByAtomic.pointee.store(UInt(bitPattern: cache), ordering: .relaxed)
         cgort_malloc_mutex_unlock(lock)
         // Owner-private from now: start the search at slot 0.
-        span.pointee.freeindex = 0
+        span.freeindex = 0
         span.refillAllocCache(0)
         return span
     }
@@ -116,7 +116,7 @@ final class MCentral {
             heap.freeSpan(s)
             return true
         }
-        push(s, live < s.pointee.nelems ? .partial : .full)
+        push(s, live < s.nelems ? .partial : .full)
         cgort_malloc_mutex_unlock(lock)
         return false
     }
@@ -126,27 +126,27 @@ final class MCentral {
     func freeRemote(_ s: UnsafeMutablePointer<MSpan>, _ i: Int) {
         cgort_malloc_mutex_lock(lock)
         let bit: UInt64 = 1 << UInt64(i & 63)
-        if s.pointee.state != .inUse { goFatal("free of object in a freed span") }
+        if s.state != .inUse { goFatal("free of object in a freed span") }
         if s.cachedByAtomic.pointee.load(ordering: .relaxed) != 0 {
             // Held by another mcache: record; its owner folds this in at
             // uncacheSpan, under this lock.
-            if s.pointee.remoteFreedBits[i >> 6] & bit != 0 { goFatal("double free of object") }
-            s.pointee.remoteFreedBits[i >> 6] |= bit
-            s.pointee.remoteFreedCount += 1
+            if s.remoteFreedBits[i >> 6] & bit != 0 { goFatal("double free of object") }
+            s.remoteFreedBits[i >> 6] |= bit
+            s.remoteFreedCount += 1
             cgort_malloc_mutex_unlock(lock)
             return
         }
         // Uncached: allocBits is exact.
-        if s.pointee.allocBits[i >> 6] & bit == 0 { goFatal("double free or free of unallocated object") }
-        s.pointee.allocBits[i >> 6] &= ~bit
-        s.pointee.allocCount -= 1
-        if s.pointee.allocCount == 0 {
+        if s.allocBits[i >> 6] & bit == 0 { goFatal("double free or free of unallocated object") }
+        s.allocBits[i >> 6] &= ~bit
+        s.allocCount -= 1
+        if s.allocCount == 0 {
             remove(s)
             cgort_malloc_mutex_unlock(lock)
             heap.freeSpan(s)
             return
         }
-        if s.pointee.list == .full {
+        if s.list == .full {
             remove(s)
             push(s, .partial)
         }
@@ -163,23 +163,23 @@ final class MCentral {
             var k = 0
             var s = head
             while let p = s {
-                precondition(p.pointee.list == which, "span on the wrong list")
-                precondition(Int(p.pointee.spanclass) == spanclass, "span of another class on list")
+                precondition(p.list == which, "span on the wrong list")
+                precondition(Int(p.spanclass) == spanclass, "span of another class on list")
                 precondition(p.cachedByAtomic.pointee.load(ordering: .relaxed) == 0, "cached span on a list")
-                precondition(p.pointee.freeindex == 0, "unswept span on a list")
+                precondition(p.freeindex == 0, "unswept span on a list")
                 var bits = 0
                 for w in 0..<spanBitmapWords {
-                    bits += p.pointee.allocBits[w].nonzeroBitCount
-                    precondition(p.pointee.freedBits[w] == 0 && p.pointee.remoteFreedBits[w] == 0, "unswept frees")
+                    bits += p.allocBits[w].nonzeroBitCount
+                    precondition(p.freedBits[w] == 0 && p.remoteFreedBits[w] == 0, "unswept frees")
                 }
-                precondition(bits == p.pointee.allocCount, "allocCount != alloc bits")
+                precondition(bits == p.allocCount, "allocCount != alloc bits")
                 if which == .partial {
-                    precondition(bits > 0 && bits < p.pointee.nelems, "partial span empty or full")
+                    precondition(bits > 0 && bits < p.nelems, "partial span empty or full")
                 } else {
-                    precondition(bits == p.pointee.nelems, "full span has free slots")
+                    precondition(bits == p.nelems, "full span has free slots")
                 }
                 k += 1
-                s = p.pointee.next
+                s = p.next
             }
             precondition(k == count, "list count mismatch")
             n += k
