@@ -136,6 +136,34 @@ struct MallocAllocatorTests {
         a.checkInvariants()
     }
 
+    @Test func tinyMembersAndOrdinaryObjectsFreedByAnotherThread() {
+        let a = Allocator()
+        let x = UInt(bitPattern: a.allocate(size: 4))
+        let y = a.allocate(size: 4)                      // same block as x
+        let z = UInt(bitPattern: a.allocate(size: 16))   // ordinary object, same span class
+        #expect(UInt(bitPattern: y) == x + 4)
+        // Another thread frees x and z while this thread's mcache holds
+        // the span: both are recorded for the owner.
+        mallocRunThreads(1) { _ in
+            a.free(UnsafeMutableRawPointer(bitPattern: x)!)
+            a.free(UnsafeMutableRawPointer(bitPattern: z)!)
+        }
+        #expect(a.statistics().spansInUse == 1)
+        a.free(y)
+        a.flushCurrentThreadCache()   // retire the block, fold the remote changes, sweep
+        a.checkInvariants()
+        #expect(a.statistics().spansInUse == 0)
+        // And with the span held by nobody: the remote free applies directly.
+        let p = UInt(bitPattern: a.allocate(size: 8))
+        _ = a.allocate(size: 8)  // keeps the block alive below
+        a.flushCurrentThreadCache()
+        mallocRunThreads(1) { _ in a.free(UnsafeMutableRawPointer(bitPattern: p)!) }
+        #expect(a.statistics().spansInUse == 1)
+        a.free(UnsafeMutableRawPointer(bitPattern: p + 8)!)
+        #expect(a.statistics().spansInUse == 0)
+        a.checkInvariants()
+    }
+
     @Test func largeObjectsGetTheirOwnPages() {
         let a = Allocator()
         let sizes = [32769, 65536, 100_000, 1 << 20, 70 << 20]  // the last spans two arenas

@@ -6,8 +6,8 @@
 // spanOf), its slot by the division magic (objIndex), and then:
 //   - large object: the span goes straight back to mheap (Go frees large
 //     spans in sweep the same way);
-//   - tiny block member: the block's counter drops (Allocator+Tiny.swift);
-//     the block itself is freed with its last member;
+//   - tiny span class: a tiny block member drops the block's counter, the
+//     block itself is freed with its last member (Allocator+Tiny.swift);
 //   - the span is held by the calling thread's mcache: set the slot's bit in
 //     span.freedBits, no lock, no atomic RMW (the fast path);
 //   - otherwise: mcentral.freeRemote under the mcentral lock, which either
@@ -38,8 +38,8 @@ extension Allocator {
             return
         }
         let i = s.objIndex(addr)
-        if spc == tinySpanClass && s.tinyRef(i).pointee.load(ordering: .acquiring) != 0 {
-            freeTiny(s, i)
+        if spc == tinySpanClass {
+            freeInTinyClass(s, i, addr)
             return
         }
         if s.startAddr &+ UInt(bitPattern: i &* s.elemsize) != addr {

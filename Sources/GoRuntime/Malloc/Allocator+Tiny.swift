@@ -10,18 +10,25 @@
 //
 // Freeing. Go frees a tiny block when the collector finds all its members
 // dead. Here each block counts its members in a one-byte counter per slot
-// of its span (`MSpan.tinyRefs`), built so that the owner's packing path
-// does no atomic at all:
-//   - a block that becomes current gets counter `tinyFlag` (an atomic
-//     store, a plain store on x86); the owner counts members in
-//     mcache.tinyHanded;
-//   - each member's free subtracts 1 atomically; while the block is current
-//     the counter stays below tinyFlag, so no free can see tinyFlag;
+// of its span (`MSpan.tinyRefs`), built so that neither packing nor a free
+// on the owning thread needs a locked instruction:
+//   - a block that becomes current gets counter `tinyFlag`; the owner
+//     counts members in mcache.tinyHanded;
+//   - each member's free subtracts 1; while the block is current the
+//     counter stays below tinyFlag, so no free can see tinyFlag;
 //   - when the block stops being current (replaced, or releaseAll) the owner
 //     adds tinyHanded: the counter is then tinyFlag + members - frees, and
 //     whichever of that add or a later free brings it to exactly tinyFlag
 //     is the last reference; it zeroes the counter and frees the block as
 //     an ordinary 16-byte object.
+// Who may change a counter follows the span's alloc state (MSpan.swift):
+// the thread whose mcache holds the span changes it with a relaxed load and
+// store (no other thread writes it meanwhile); other threads take the
+// mcentral lock and either record their change in remoteTinyDeltas (span
+// held elsewhere; folded in by uncacheSpan) or apply it (span held by no
+// one). All counter accesses are atomic, so a non-owner may read a counter
+// to tell a tiny block (never 0 while it has members) from an ordinary
+// object.
 // A counter of 0 marks an ordinary 16-byte noscan object, so `free` can tell
 // the two apart from the counter alone. At most 16 members per block keep
 // the counter within tinyFlag +- 16.
@@ -90,27 +97,53 @@ extension Allocator {
         guard c.tiny != 0, let s = c.tinySpan else { return }
         let i = c.tinyIndex
         c.bytesHandedOut += maxTinySize - c.tinyoffset
-        let handed = UInt8(c.tinyHanded)
+        let handed = c.tinyHanded
         c.tiny = 0
         c.tinyoffset = 0
         c.tinyHanded = 0
         c.tinySpan = nil
-        let now = s.tinyRef(i).pointee.wrappingAdd(handed, ordering: .acquiringAndReleasing).newValue
-        if now == tinyFlag {
-            s.tinyRef(i).pointee.store(0, ordering: .relaxed)
-            freeObject(s, i)
+        if s.isCached(by: c) {
+            tinyAdjustOwned(s, i, delta: UInt8(handed))
+        } else {
+            central[tinySpanClass].tinyAdjustRemote(s, i, delta: handed, regularAddr: nil)
         }
     }
 
-    /// A member of tiny block `i` of `s` is freed.
-    @inline(never)
-    func freeTiny(_ s: UnsafeMutablePointer<MSpan>, _ i: Int) {
-        let now = s.tinyRef(i).pointee.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue
-        if now == tinyFlag {
-            s.tinyRef(i).pointee.store(0, ordering: .relaxed)
+    /// Owner path: change counter `i` of a span this thread's mcache holds.
+    /// Only this thread writes the counters of such a span (others record
+    /// remoteTinyDeltas under the mcentral lock), so a relaxed load and
+    /// store make an exact read-modify-write without a locked instruction.
+    @inline(__always)
+    func tinyAdjustOwned(_ s: UnsafeMutablePointer<MSpan>, _ i: Int, delta: UInt8) {
+        let ref = s.tinyRef(i)
+        let nv = ref.pointee.load(ordering: .relaxed) &+ delta
+        if nv == tinyFlag {
+            ref.pointee.store(0, ordering: .relaxed)
             freeObject(s, i)
-        } else if now < tinyFlag &- UInt8(maxTinySize) {
-            goFatal("tiny block freed more times than it has members")
+        } else {
+            if nv < tinyFlag &- UInt8(maxTinySize) || nv > tinyFlag &+ UInt8(maxTinySize) {
+                goFatal("tiny block freed more times than it has members")
+            }
+            ref.pointee.store(nv, ordering: .relaxed)
         }
+    }
+
+    /// `free` of an address in a span of the tiny span class: a member of
+    /// a tiny block, or an ordinary 16-byte noscan object (counter 0).
+    @inline(__always)
+    func freeInTinyClass(_ s: UnsafeMutablePointer<MSpan>, _ i: Int, _ addr: UInt) {
+        let c = currentCache()
+        if s.isCached(by: c) {
+            if s.tinyRef(i).pointee.load(ordering: .relaxed) == 0 {
+                if s.startAddr &+ UInt(bitPattern: i &* maxTinySize) != addr {
+                    badFree(addr, "free of interior pointer")
+                }
+                freeObject(s, i)
+            } else {
+                tinyAdjustOwned(s, i, delta: 0 &- 1)
+            }
+            return
+        }
+        central[tinySpanClass].tinyAdjustRemote(s, i, delta: -1, regularAddr: addr)
     }
 }

@@ -117,7 +117,7 @@ public final class Allocator: @unchecked Sendable {
         central = (0..<numSpanClasses).map { MCentral(spanclass: $0, heap: h) }
         emptySpan = cgort_malloc_meta_alloc(UInt64(MemoryLayout<MSpan>.stride))!
             .bindMemory(to: MSpan.self, capacity: 1)
-        let noBits = cgort_malloc_meta_alloc(UInt64(3 * spanBitmapWords * 8 + maxTinyBlocksPerSpan))!
+        let noBits = cgort_malloc_meta_alloc(UInt64(3 * spanBitmapWords * 8 + 2 * maxTinyBlocksPerSpan))!
         let words = noBits.bindMemory(to: UInt64.self, capacity: 3 * spanBitmapWords)
         emptySpan.initialize(to: MSpan(
             next: nil, prev: nil, list: .none, state: .dead, spanclass: 0,

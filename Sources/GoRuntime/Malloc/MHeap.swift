@@ -50,7 +50,7 @@ let spanSlotsPerChunk = 64
 /// Bytes of one span slot: the MSpan, three bitmaps, tiny counters.
 let spanSlotBytes: Int = {
     let head = (MemoryLayout<MSpan>.stride + 63) & ~63
-    return head + 3 * spanBitmapWords * 8 + maxTinyBlocksPerSpan
+    return head + 3 * spanBitmapWords * 8 + 2 * maxTinyBlocksPerSpan  // tinyRefs, remoteTinyDeltas
 }()
 
 final class MHeap {
@@ -190,7 +190,7 @@ final class MHeap {
             for i in (0..<spanSlotsPerChunk).reversed() {
                 let slot = chunk + i * spanSlotBytes
                 let words = (slot + head).bindMemory(to: UInt64.self, capacity: 3 * spanBitmapWords)
-                let refs = (slot + head + 3 * spanBitmapWords * 8).bindMemory(to: UInt8.self, capacity: maxTinyBlocksPerSpan)
+                let refs = (slot + head + 3 * spanBitmapWords * 8).bindMemory(to: UInt8.self, capacity: 2 * maxTinyBlocksPerSpan)
                 let s = slot.bindMemory(to: MSpan.self, capacity: 1)
                 s.initialize(to: MSpan(
                     next: nil, prev: nil, list: .none, state: .dead, spanclass: 0,

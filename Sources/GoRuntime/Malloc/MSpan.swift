@@ -108,7 +108,8 @@ struct MSpan {
     @usableFromInline var remoteFreedBits: UnsafeMutablePointer<UInt64>
     @usableFromInline var remoteFreedCount: Int
 
-    /// Per-slot tiny block counters, accessed only atomically.
+    /// Per-slot tiny block counters, accessed only atomically; followed in
+    /// memory by `remoteTinyDeltas` (see Allocator+Tiny.swift).
     @usableFromInline var tinyRefs: UnsafeMutablePointer<UInt8>
 
     /// Address of the MCache holding this span, or 0. Written only under the
@@ -226,6 +227,12 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     func isCached(by cache: UnsafeMutablePointer<MCache>) -> Bool {
         cachedByAtomic.pointee.load(ordering: .relaxed) == UInt(bitPattern: cache)
     }
+
+    /// Per-slot changes to the tiny counters made by other threads while an
+    /// mcache holds the span; guarded by the mcentral lock, folded into the
+    /// counters by `MCentral.uncacheSpan`. Wrapping byte arithmetic.
+    @inline(__always)
+    var remoteTinyDeltas: UnsafeMutablePointer<UInt8> { self.tinyRefs + maxTinyBlocksPerSpan }
 
     /// The atomic view of tiny counter `i`.
     @inline(__always)
