@@ -47,7 +47,8 @@ let maxTinyBlocksPerSpan = pageSize / 16
 /// Span slots per fixalloc chunk.
 let spanSlotsPerChunk = 64
 
-/// Bytes of one span slot: the MSpan, three bitmaps, tiny counters.
+/// Bytes of one span slot: the MSpan, three bitmaps, tiny counters and
+/// remote tiny deltas.
 let spanSlotBytes: Int = {
     let head = (MemoryLayout<MSpan>.stride + 63) & ~63
     return head + 3 * spanBitmapWords * 8 + 2 * maxTinyBlocksPerSpan  // tinyRefs, remoteTinyDeltas
