@@ -8,8 +8,8 @@
 //     without a call (Go reaches its mcache through g.m.p, a register);
 //   - the runtime lock (Go's runtime.mutex, lock_futex.go), here a
 //     pthread_mutex so that ThreadSanitizer understands it.
-// Symbols are prefixed `cgort_malloc_`; only Malloc/MallocSystem.swift
-// imports them.
+// Symbols are prefixed `cgort_malloc_`; only the files of
+// GoRuntime/Malloc call them.
 #ifndef CGORUNTIME_MALLOC_H
 #define CGORUNTIME_MALLOC_H
 

@@ -6,8 +6,8 @@
 // spanOf), its slot by the division magic (objIndex), and then:
 //   - large object: the span goes straight back to mheap (Go frees large
 //     spans in sweep the same way);
-//   - tiny block member: the block's counter drops (Allocator+Tiny.swift);
-//     the block itself is freed with its last member;
+//   - tiny span class: a tiny block member drops the block's counter, the
+//     block itself is freed with its last member (Allocator+Tiny.swift);
 //   - the span is held by the calling thread's mcache: set the slot's bit in
 //     span.freedBits, no lock, no atomic RMW (the fast path);
 //   - otherwise: mcentral.freeRemote under the mcentral lock, which either
@@ -32,17 +32,17 @@ extension Allocator {
         let off = addr &- heapBase
         if off >= heapBytes { heap.badPointer(addr) }
         guard let s = spanTable[Int(bitPattern: off &>> UInt(pageShift))] else { heap.badPointer(addr) }
-        let spc = Int(s.pointee.spanclass)
+        let spc = Int(s.spanclass)
         if spc &>> 1 == 0 {
             freeLarge(s, addr)
             return
         }
         let i = s.objIndex(addr)
-        if spc == tinySpanClass && s.tinyRef(i).pointee.load(ordering: .acquiring) != 0 {
-            freeTiny(s, i)
+        if spc == tinySpanClass {
+            freeInTinyClass(s, i, addr)
             return
         }
-        if s.pointee.startAddr &+ UInt(bitPattern: i &* s.pointee.elemsize) != addr {
+        if s.startAddr &+ UInt(bitPattern: i &* s.elemsize) != addr {
             badFree(addr, "free of interior pointer")
         }
         freeObject(s, i)
@@ -56,19 +56,19 @@ extension Allocator {
             // Owner path: the span's alloc state is this thread's.
             let w = i &>> 6
             let bit: UInt64 = 1 &<< UInt64(i & 63)
-            if s.pointee.freedBits[w] & bit != 0 || !s.isAllocatedByOwner(i) {
-                badFree(s.pointee.startAddr + UInt(i * s.pointee.elemsize), "double free or free of unallocated object")
+            if s.freedBits[w] & bit != 0 || !s.isAllocatedByOwner(i) {
+                badFree(s.startAddr + UInt(i * s.elemsize), "double free or free of unallocated object")
             }
-            s.pointee.freedBits[w] |= bit
-            s.pointee.allocCount &-= 1
+            s.freedBits[w] |= bit
+            s.allocCount &-= 1
             return
         }
-        central[Int(s.pointee.spanclass)].freeRemote(s, i)
+        central[Int(s.spanclass)].freeRemote(s, i)
     }
 
     @inline(never)
     func freeLarge(_ s: UnsafeMutablePointer<MSpan>, _ addr: UInt) {
-        if addr != s.pointee.startAddr { badFree(addr, "free of interior pointer") }
+        if addr != s.startAddr { badFree(addr, "free of interior pointer") }
         heap.freeSpan(s)
     }
 

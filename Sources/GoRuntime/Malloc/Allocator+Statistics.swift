@@ -61,14 +61,14 @@ extension Allocator {
             for spc in 0..<numSpanClasses {
                 let s = p.alloc[spc]
                 if s == emptySpan { continue }
-                precondition(Int(s.pointee.spanclass) == spc, "mcache holds a span of another class")
+                precondition(Int(s.spanclass) == spc, "mcache holds a span of another class")
                 precondition(s.cachedByAtomic.pointee.load(ordering: .relaxed) == UInt(bitPattern: p),
                              "cached span does not name its mcache")
-                precondition(s.pointee.list == .none, "cached span on an mcentral list")
-                precondition(s.pointee.freeindex <= s.pointee.nelems, "freeindex past nelems")
+                precondition(s.list == .none, "cached span on an mcentral list")
+                precondition(s.freeindex <= s.nelems, "freeindex past nelems")
                 precondition(cached.insert(UInt(bitPattern: s)).inserted, "span cached twice")
             }
-            c = p.pointee.registryNext
+            c = p.registryNext
         }
         cgort_malloc_mutex_unlock(registryLock)
 
@@ -88,16 +88,16 @@ extension Allocator {
                 continue
             }
             precondition(inUse, "span on a free page")
-            precondition(s.pointee.state == .inUse, "dead span in the page table")
-            precondition(s.pointee.startAddr == heap.base + UInt(p << pageShift), "page table points into a span's middle")
-            let n = s.pointee.npages
+            precondition(s.state == .inUse, "dead span in the page table")
+            precondition(s.startAddr == heap.base + UInt(p << pageShift), "page table points into a span's middle")
+            let n = s.npages
             for q in p..<(p + n) { precondition(heap.spans[q] == s, "span pages not contiguous in the table") }
-            precondition(s.pointee.nelems * s.pointee.elemsize <= n << pageShift, "objects overflow span")
-            if s.pointee.spanclass >> 1 == 0 {
+            precondition(s.nelems * s.elemsize <= n << pageShift, "objects overflow span")
+            if s.spanclass >> 1 == 0 {
                 large += 1
-                precondition(s.pointee.allocCount == 1, "large span without its object")
+                precondition(s.allocCount == 1, "large span without its object")
             } else if !cached.contains(UInt(bitPattern: s)) {
-                precondition(s.pointee.list != .none, "uncached small span on no list")
+                precondition(s.list != .none, "uncached small span on no list")
             }
             spans += 1
             pages += n

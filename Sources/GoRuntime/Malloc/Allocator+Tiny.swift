@@ -10,18 +10,25 @@
 //
 // Freeing. Go frees a tiny block when the collector finds all its members
 // dead. Here each block counts its members in a one-byte counter per slot
-// of its span (`MSpan.tinyRefs`), built so that the owner's packing path
-// does no atomic at all:
-//   - a block that becomes current gets counter `tinyFlag` (an atomic
-//     store, a plain store on x86); the owner counts members in
-//     mcache.tinyHanded;
-//   - each member's free subtracts 1 atomically; while the block is current
-//     the counter stays below tinyFlag, so no free can see tinyFlag;
+// of its span (`MSpan.tinyRefs`), built so that neither packing nor a free
+// on the owning thread needs a locked instruction:
+//   - a block that becomes current gets counter `tinyFlag`; the owner
+//     counts members in mcache.tinyHanded;
+//   - each member's free subtracts 1; while the block is current the
+//     counter stays below tinyFlag, so no free can see tinyFlag;
 //   - when the block stops being current (replaced, or releaseAll) the owner
 //     adds tinyHanded: the counter is then tinyFlag + members - frees, and
 //     whichever of that add or a later free brings it to exactly tinyFlag
 //     is the last reference; it zeroes the counter and frees the block as
 //     an ordinary 16-byte object.
+// Who may change a counter follows the span's alloc state (MSpan.swift):
+// the thread whose mcache holds the span changes it with a relaxed load and
+// store (no other thread writes it meanwhile); other threads take the
+// mcentral lock and either record their change in remoteTinyDeltas (span
+// held elsewhere; folded in by uncacheSpan) or apply it (span held by no
+// one). All counter accesses are atomic, so a non-owner may read a counter
+// to tell a tiny block (never 0 while it has members) from an ordinary
+// object.
 // A counter of 0 marks an ordinary 16-byte noscan object, so `free` can tell
 // the two apart from the counter alone. At most 16 members per block keep
 // the counter within tinyFlag +- 16.
@@ -35,7 +42,7 @@ extension Allocator {
     /// The packing fast path.
     @inline(__always)
     func tinyAlloc(_ c: UnsafeMutablePointer<MCache>, _ size: Int) -> UnsafeMutableRawPointer {
-        var off = c.pointee.tinyoffset
+        var off = c.tinyoffset
         if size & 7 == 0 {
             off = (off &+ 7) & ~7
         } else if size & 3 == 0 {
@@ -43,12 +50,12 @@ extension Allocator {
         } else if size & 1 == 0 {
             off = (off &+ 1) & ~1
         }
-        if off &+ size <= maxTinySize && c.pointee.tiny != 0 {
-            let x = c.pointee.tiny &+ UInt(bitPattern: off)
-            c.pointee.bytesRequested &+= size
-            c.pointee.bytesHandedOut &+= off &+ size &- c.pointee.tinyoffset
-            c.pointee.tinyoffset = off &+ size
-            c.pointee.tinyHanded &+= 1
+        if off &+ size <= maxTinySize && c.tiny != 0 {
+            let x = c.tiny &+ UInt(bitPattern: off)
+            c.bytesRequested &+= size
+            c.bytesHandedOut &+= off &+ size &- c.tinyoffset
+            c.tinyoffset = off &+ size
+            c.tinyHanded &+= 1
             return UnsafeMutableRawPointer(bitPattern: x).unsafelyUnwrapped
         }
         return tinyAllocSlow(c, size)
@@ -60,26 +67,26 @@ extension Allocator {
         var v = c.alloc[tinySpanClass].nextFreeFast()
         if v == 0 {
             v = nextFree(c, tinySpanClass)
-            c.pointee.bytesHandedOut -= maxTinySize  // counted below instead
+            c.bytesHandedOut -= maxTinySize  // counted below instead
         }
         let s = c.alloc[tinySpanClass]  // the span v came from
         let i = s.objIndex(v)
-        c.pointee.tinyBlocks += 1
-        c.pointee.bytesRequested += size
-        if size < c.pointee.tinyoffset || c.pointee.tiny == 0 {
+        c.tinyBlocks += 1
+        c.bytesRequested += size
+        if size < c.tinyoffset || c.tiny == 0 {
             // The new block has more room left: it becomes current.
             retireTinyBlock(c)
             s.tinyRef(i).pointee.store(tinyFlag, ordering: .releasing)
-            c.pointee.tiny = v
-            c.pointee.tinyoffset = size
-            c.pointee.tinyHanded = 1
-            c.pointee.tinySpan = s
-            c.pointee.tinyIndex = i
-            c.pointee.bytesHandedOut += size
+            c.tiny = v
+            c.tinyoffset = size
+            c.tinyHanded = 1
+            c.tinySpan = s
+            c.tinyIndex = i
+            c.bytesHandedOut += size
         } else {
             // Keep the old block; this one is born retired with one member.
             s.tinyRef(i).pointee.store(tinyFlag &+ 1, ordering: .releasing)
-            c.pointee.bytesHandedOut += maxTinySize
+            c.bytesHandedOut += maxTinySize
         }
         return UnsafeMutableRawPointer(bitPattern: v).unsafelyUnwrapped
     }
@@ -87,30 +94,56 @@ extension Allocator {
     /// The current block stops being current: hand its member count to the
     /// counter, and free the block if every member is already gone.
     func retireTinyBlock(_ c: UnsafeMutablePointer<MCache>) {
-        guard c.pointee.tiny != 0, let s = c.pointee.tinySpan else { return }
-        let i = c.pointee.tinyIndex
-        c.pointee.bytesHandedOut += maxTinySize - c.pointee.tinyoffset
-        let handed = UInt8(c.pointee.tinyHanded)
-        c.pointee.tiny = 0
-        c.pointee.tinyoffset = 0
-        c.pointee.tinyHanded = 0
-        c.pointee.tinySpan = nil
-        let now = s.tinyRef(i).pointee.wrappingAdd(handed, ordering: .acquiringAndReleasing).newValue
-        if now == tinyFlag {
-            s.tinyRef(i).pointee.store(0, ordering: .relaxed)
-            freeObject(s, i)
+        guard c.tiny != 0, let s = c.tinySpan else { return }
+        let i = c.tinyIndex
+        c.bytesHandedOut += maxTinySize - c.tinyoffset
+        let handed = c.tinyHanded
+        c.tiny = 0
+        c.tinyoffset = 0
+        c.tinyHanded = 0
+        c.tinySpan = nil
+        if s.isCached(by: c) {
+            tinyAdjustOwned(s, i, delta: UInt8(handed))
+        } else {
+            central[tinySpanClass].tinyAdjustRemote(s, i, delta: handed, regularAddr: nil)
         }
     }
 
-    /// A member of tiny block `i` of `s` is freed.
-    @inline(never)
-    func freeTiny(_ s: UnsafeMutablePointer<MSpan>, _ i: Int) {
-        let now = s.tinyRef(i).pointee.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue
-        if now == tinyFlag {
-            s.tinyRef(i).pointee.store(0, ordering: .relaxed)
+    /// Owner path: change counter `i` of a span this thread's mcache holds.
+    /// Only this thread writes the counters of such a span (others record
+    /// remoteTinyDeltas under the mcentral lock), so a relaxed load and
+    /// store make an exact read-modify-write without a locked instruction.
+    @inline(__always)
+    func tinyAdjustOwned(_ s: UnsafeMutablePointer<MSpan>, _ i: Int, delta: UInt8) {
+        let ref = s.tinyRef(i)
+        let nv = ref.pointee.load(ordering: .relaxed) &+ delta
+        if nv == tinyFlag {
+            ref.pointee.store(0, ordering: .relaxed)
             freeObject(s, i)
-        } else if now < tinyFlag &- UInt8(maxTinySize) {
-            goFatal("tiny block freed more times than it has members")
+        } else {
+            if nv < tinyFlag &- UInt8(maxTinySize) || nv > tinyFlag &+ UInt8(maxTinySize) {
+                goFatal("tiny block freed more times than it has members")
+            }
+            ref.pointee.store(nv, ordering: .relaxed)
         }
+    }
+
+    /// `free` of an address in a span of the tiny span class: a member of
+    /// a tiny block, or an ordinary 16-byte noscan object (counter 0).
+    @inline(__always)
+    func freeInTinyClass(_ s: UnsafeMutablePointer<MSpan>, _ i: Int, _ addr: UInt) {
+        let c = currentCache()
+        if s.isCached(by: c) {
+            if s.tinyRef(i).pointee.load(ordering: .relaxed) == 0 {
+                if s.startAddr &+ UInt(bitPattern: i &* maxTinySize) != addr {
+                    badFree(addr, "free of interior pointer")
+                }
+                freeObject(s, i)
+            } else {
+                tinyAdjustOwned(s, i, delta: 0 &- 1)
+            }
+            return
+        }
+        central[tinySpanClass].tinyAdjustRemote(s, i, delta: -1, regularAddr: addr)
     }
 }

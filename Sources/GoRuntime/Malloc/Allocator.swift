@@ -117,7 +117,7 @@ public final class Allocator: @unchecked Sendable {
         central = (0..<numSpanClasses).map { MCentral(spanclass: $0, heap: h) }
         emptySpan = cgort_malloc_meta_alloc(UInt64(MemoryLayout<MSpan>.stride))!
             .bindMemory(to: MSpan.self, capacity: 1)
-        let noBits = cgort_malloc_meta_alloc(UInt64(3 * spanBitmapWords * 8 + maxTinyBlocksPerSpan))!
+        let noBits = cgort_malloc_meta_alloc(UInt64(3 * spanBitmapWords * 8 + 2 * maxTinyBlocksPerSpan))!
         let words = noBits.bindMemory(to: UInt64.self, capacity: 3 * spanBitmapWords)
         emptySpan.initialize(to: MSpan(
             next: nil, prev: nil, list: .none, state: .dead, spanclass: 0,
@@ -142,10 +142,10 @@ public final class Allocator: @unchecked Sendable {
         if cgort_malloc_tls_lookup(id) != nil { cgort_malloc_tls_set(0, nil) }
         var c = caches
         while let p = c {
-            c = p.pointee.registryNext
+            c = p.registryNext
             cgort_malloc_meta_free(p)
         }
-        cgort_malloc_meta_free(emptySpan.pointee.allocBits)
+        cgort_malloc_meta_free(emptySpan.allocBits)
         cgort_malloc_meta_free(emptySpan)
         class8.deallocate()
         class128.deallocate()
@@ -173,9 +173,9 @@ public final class Allocator: @unchecked Sendable {
             let spc = sizeclass &<< 1 | (noscan ? 1 : 0)
             let span = c.alloc[spc]
             var v = span.nextFreeFast()
-            c.pointee.bytesRequested &+= size
+            c.bytesRequested &+= size
             if v != 0 {
-                c.pointee.bytesHandedOut &+= span.pointee.elemsize
+                c.bytesHandedOut &+= span.elemsize
             } else {
                 v = nextFree(c, spc)  // counts bytesHandedOut itself
             }
@@ -193,13 +193,13 @@ public final class Allocator: @unchecked Sendable {
         if size > Int.max - pageSize { goFatal("runtime: allocation size out of range") }
         let npages = (size + pageSize - 1) >> pageShift
         let s = heap.allocSpan(npages: npages, spanclass: noscan ? 1 : 0)
-        s.pointee.allocCount = 1
-        s.pointee.allocBits[0] = 1
-        s.pointee.freeindex = 1
-        c.pointee.bytesRequested += size
-        c.pointee.bytesHandedOut += npages << pageShift
-        c.pointee.largeAllocs += 1
-        return UnsafeMutableRawPointer(bitPattern: s.pointee.startAddr).unsafelyUnwrapped
+        s.allocCount = 1
+        s.allocBits[0] = 1
+        s.freeindex = 1
+        c.bytesRequested += size
+        c.bytesHandedOut += npages << pageShift
+        c.largeAllocs += 1
+        return UnsafeMutableRawPointer(bitPattern: s.startAddr).unsafelyUnwrapped
     }
 
     // MARK: - The thread's mcache
@@ -231,8 +231,8 @@ public final class Allocator: @unchecked Sendable {
             bytesRequested: 0, bytesHandedOut: 0, refills: 0, tinyBlocks: 0, largeAllocs: 0,
             registryNext: nil, registryPrev: nil, owner: Unmanaged.passUnretained(self)))
         cgort_malloc_mutex_lock(registryLock)
-        c.pointee.registryNext = caches
-        caches?.pointee.registryPrev = c
+        c.registryNext = caches
+        caches?.registryPrev = c
         caches = c
         cgort_malloc_mutex_unlock(registryLock)
         cgort_malloc_key_set(key, raw)
@@ -245,8 +245,8 @@ public final class Allocator: @unchecked Sendable {
     func destroyCache(_ c: UnsafeMutablePointer<MCache>) {
         releaseAll(c)
         cgort_malloc_mutex_lock(registryLock)
-        if let p = c.pointee.registryPrev { p.pointee.registryNext = c.pointee.registryNext } else { caches = c.pointee.registryNext }
-        c.pointee.registryNext?.pointee.registryPrev = c.pointee.registryPrev
+        if let p = c.registryPrev { p.registryNext = c.registryNext } else { caches = c.registryNext }
+        c.registryNext?.registryPrev = c.registryPrev
         cgort_malloc_mutex_unlock(registryLock)
         if cgort_malloc_tls_lookup(id) == UnsafeMutableRawPointer(c) { cgort_malloc_tls_set(0, nil) }
         cgort_malloc_meta_free(c)
@@ -264,5 +264,5 @@ public final class Allocator: @unchecked Sendable {
 private let allocatorThreadExitHook: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
     guard let raw else { return }
     let c = raw.assumingMemoryBound(to: MCache.self)
-    c.pointee.owner.takeUnretainedValue().destroyCache(c)
+    c.owner.takeUnretainedValue().destroyCache(c)
 }

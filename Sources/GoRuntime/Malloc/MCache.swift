@@ -58,6 +58,70 @@ struct MCache {
     var owner: Unmanaged<Allocator>
 }
 
+// Field-by-field access to a MCache through its pointer. `pointer.f`
+// would begin a Swift access to the whole struct, which ThreadSanitizer
+// tracks as one variable; the fields of one MCache are written by different
+// threads under different rules (see the field comments), so each field is
+// reached through its own pointer instead. Offsets fold to constants.
+extension UnsafeMutablePointer where Pointee == MCache {
+    @inline(__always)
+    func field<T>(_ key: KeyPath<MCache, T>) -> UnsafeMutablePointer<T> {
+        (UnsafeMutableRawPointer(self) + MemoryLayout<MCache>.offset(of: key)!).assumingMemoryBound(to: T.self)
+    }
+    @inline(__always) var tiny: UInt {
+        get { field(\MCache.tiny).pointee }
+        nonmutating set { field(\MCache.tiny).pointee = newValue }
+    }
+    @inline(__always) var tinyoffset: Int {
+        get { field(\MCache.tinyoffset).pointee }
+        nonmutating set { field(\MCache.tinyoffset).pointee = newValue }
+    }
+    @inline(__always) var tinyHanded: Int {
+        get { field(\MCache.tinyHanded).pointee }
+        nonmutating set { field(\MCache.tinyHanded).pointee = newValue }
+    }
+    @inline(__always) var tinySpan: UnsafeMutablePointer<MSpan>? {
+        get { field(\MCache.tinySpan).pointee }
+        nonmutating set { field(\MCache.tinySpan).pointee = newValue }
+    }
+    @inline(__always) var tinyIndex: Int {
+        get { field(\MCache.tinyIndex).pointee }
+        nonmutating set { field(\MCache.tinyIndex).pointee = newValue }
+    }
+    @inline(__always) var bytesRequested: Int {
+        get { field(\MCache.bytesRequested).pointee }
+        nonmutating set { field(\MCache.bytesRequested).pointee = newValue }
+    }
+    @inline(__always) var bytesHandedOut: Int {
+        get { field(\MCache.bytesHandedOut).pointee }
+        nonmutating set { field(\MCache.bytesHandedOut).pointee = newValue }
+    }
+    @inline(__always) var refills: Int {
+        get { field(\MCache.refills).pointee }
+        nonmutating set { field(\MCache.refills).pointee = newValue }
+    }
+    @inline(__always) var tinyBlocks: Int {
+        get { field(\MCache.tinyBlocks).pointee }
+        nonmutating set { field(\MCache.tinyBlocks).pointee = newValue }
+    }
+    @inline(__always) var largeAllocs: Int {
+        get { field(\MCache.largeAllocs).pointee }
+        nonmutating set { field(\MCache.largeAllocs).pointee = newValue }
+    }
+    @inline(__always) var registryNext: UnsafeMutablePointer<MCache>? {
+        get { field(\MCache.registryNext).pointee }
+        nonmutating set { field(\MCache.registryNext).pointee = newValue }
+    }
+    @inline(__always) var registryPrev: UnsafeMutablePointer<MCache>? {
+        get { field(\MCache.registryPrev).pointee }
+        nonmutating set { field(\MCache.registryPrev).pointee = newValue }
+    }
+    @inline(__always) var owner: Unmanaged<Allocator> {
+        get { field(\MCache.owner).pointee }
+        nonmutating set { field(\MCache.owner).pointee = newValue }
+    }
+}
+
 extension UnsafeMutablePointer where Pointee == MCache {
     /// The span table behind the mcache: a constant offset from the mcache,
     /// so the fast path loads a span with one load instead of two.
@@ -75,17 +139,17 @@ extension Allocator {
     func nextFree(_ c: UnsafeMutablePointer<MCache>, _ spc: Int) -> UInt {
         var s = c.alloc[spc]
         var freeIndex = s.nextFreeIndex()
-        if freeIndex == s.pointee.nelems {
+        if freeIndex == s.nelems {
             refill(c, spc)
             s = c.alloc[spc]
             freeIndex = s.nextFreeIndex()
         }
-        if freeIndex >= s.pointee.nelems {
+        if freeIndex >= s.nelems {
             goFatal("freeIndex is not valid")
         }
-        s.pointee.allocCount += 1
-        c.pointee.bytesHandedOut += s.pointee.elemsize
-        return s.pointee.startAddr + UInt(freeIndex * s.pointee.elemsize)
+        s.allocCount += 1
+        c.bytesHandedOut += s.elemsize
+        return s.startAddr + UInt(freeIndex * s.elemsize)
     }
 
     /// mcache.go `refill`: hand the exhausted span of class `spc` back to
@@ -93,13 +157,13 @@ extension Allocator {
     func refill(_ c: UnsafeMutablePointer<MCache>, _ spc: Int) {
         let s = c.alloc[spc]
         if s != emptySpan {
-            if s.pointee.freeindex != s.pointee.nelems {
+            if s.freeindex != s.nelems {
                 goFatal("refill of span with free space remaining")
             }
             central[spc].uncacheSpan(s)
         }
         c.alloc[spc] = central[spc].cacheSpan(for: c)
-        c.pointee.refills += 1
+        c.refills += 1
         publishStatistics(c)
     }
 
@@ -119,15 +183,15 @@ extension Allocator {
 
     /// Fold the mcache's local counters into the Allocator's. Owner only.
     func publishStatistics(_ c: UnsafeMutablePointer<MCache>) {
-        stats.bytesRequested.add(c.pointee.bytesRequested, ordering: .relaxed)
-        stats.bytesHandedOut.add(c.pointee.bytesHandedOut, ordering: .relaxed)
-        stats.refills.add(c.pointee.refills, ordering: .relaxed)
-        stats.tinyBlocks.add(c.pointee.tinyBlocks, ordering: .relaxed)
-        stats.largeAllocs.add(c.pointee.largeAllocs, ordering: .relaxed)
-        c.pointee.bytesRequested = 0
-        c.pointee.bytesHandedOut = 0
-        c.pointee.refills = 0
-        c.pointee.tinyBlocks = 0
-        c.pointee.largeAllocs = 0
+        stats.bytesRequested.add(c.bytesRequested, ordering: .relaxed)
+        stats.bytesHandedOut.add(c.bytesHandedOut, ordering: .relaxed)
+        stats.refills.add(c.refills, ordering: .relaxed)
+        stats.tinyBlocks.add(c.tinyBlocks, ordering: .relaxed)
+        stats.largeAllocs.add(c.largeAllocs, ordering: .relaxed)
+        c.bytesRequested = 0
+        c.bytesHandedOut = 0
+        c.refills = 0
+        c.tinyBlocks = 0
+        c.largeAllocs = 0
     }
 }

@@ -47,30 +47,30 @@ final class MCentral {
     // MARK: Lists (lock held)
 
     private func push(_ s: UnsafeMutablePointer<MSpan>, _ which: SpanList) {
-        s.pointee.list = which
-        s.pointee.prev = nil
+        s.list = which
+        s.prev = nil
         if which == .partial {
-            s.pointee.next = partial
-            partial?.pointee.prev = s
+            s.next = partial
+            partial?.prev = s
             partial = s
             partialCount += 1
         } else {
-            s.pointee.next = full
-            full?.pointee.prev = s
+            s.next = full
+            full?.prev = s
             full = s
             fullCount += 1
         }
     }
 
     private func remove(_ s: UnsafeMutablePointer<MSpan>) {
-        if let p = s.pointee.prev { p.pointee.next = s.pointee.next }
-        else if s.pointee.list == .partial { partial = s.pointee.next }
-        else { full = s.pointee.next }
-        s.pointee.next?.pointee.prev = s.pointee.prev
-        if s.pointee.list == .partial { partialCount -= 1 } else { fullCount -= 1 }
-        s.pointee.list = .none
-        s.pointee.next = nil
-        s.pointee.prev = nil
+        if let p = s.prev { p.next = s.next }
+        else if s.list == .partial { partial = s.next }
+        else { full = s.next }
+        s.next?.prev = s.prev
+        if s.list == .partial { partialCount -= 1 } else { fullCount -= 1 }
+        s.list = .none
+        s.next = nil
+        s.prev = nil
     }
 
     // MARK: mcache traffic
@@ -97,7 +97,7 @@ final class MCentral {
         span.cachedByAtomic.pointee.store(UInt(bitPattern: cache), ordering: .relaxed)
         cgort_malloc_mutex_unlock(lock)
         // Owner-private from now: start the search at slot 0.
-        span.pointee.freeindex = 0
+        span.freeindex = 0
         span.refillAllocCache(0)
         return span
     }
@@ -109,6 +109,7 @@ final class MCentral {
     @discardableResult
     func uncacheSpan(_ s: UnsafeMutablePointer<MSpan>) -> Bool {
         cgort_malloc_mutex_lock(lock)
+        if spanclass == tinySpanClass { foldRemoteTinyDeltasLocked(s) }
         let live = s.sweep()
         s.cachedByAtomic.pointee.store(0, ordering: .relaxed)
         if live == 0 {
@@ -116,7 +117,7 @@ final class MCentral {
             heap.freeSpan(s)
             return true
         }
-        push(s, live < s.pointee.nelems ? .partial : .full)
+        push(s, live < s.nelems ? .partial : .full)
         cgort_malloc_mutex_unlock(lock)
         return false
     }
@@ -125,32 +126,98 @@ final class MCentral {
     /// `s` (the replacement for sweeping the slot). Takes the mcentral lock.
     func freeRemote(_ s: UnsafeMutablePointer<MSpan>, _ i: Int) {
         cgort_malloc_mutex_lock(lock)
+        if s.state != .inUse { goFatal("free of object in a freed span") }
+        let emptied = s.cachedByAtomic.pointee.load(ordering: .relaxed) != 0
+            ? recordRemoteFreeLocked(s, i) : freeUncachedLocked(s, i)
+        cgort_malloc_mutex_unlock(lock)
+        if emptied { heap.freeSpan(s) }
+    }
+
+    /// Lock held, `s` held by another mcache: record the free; the owner
+    /// folds it in at uncacheSpan, under this lock. Returns false.
+    private func recordRemoteFreeLocked(_ s: UnsafeMutablePointer<MSpan>, _ i: Int) -> Bool {
         let bit: UInt64 = 1 << UInt64(i & 63)
-        if s.pointee.state != .inUse { goFatal("free of object in a freed span") }
-        if s.cachedByAtomic.pointee.load(ordering: .relaxed) != 0 {
-            // Held by another mcache: record; its owner folds this in at
-            // uncacheSpan, under this lock.
-            if s.pointee.remoteFreedBits[i >> 6] & bit != 0 { goFatal("double free of object") }
-            s.pointee.remoteFreedBits[i >> 6] |= bit
-            s.pointee.remoteFreedCount += 1
-            cgort_malloc_mutex_unlock(lock)
-            return
-        }
-        // Uncached: allocBits is exact.
-        if s.pointee.allocBits[i >> 6] & bit == 0 { goFatal("double free or free of unallocated object") }
-        s.pointee.allocBits[i >> 6] &= ~bit
-        s.pointee.allocCount -= 1
-        if s.pointee.allocCount == 0 {
+        if s.remoteFreedBits[i >> 6] & bit != 0 { goFatal("double free of object") }
+        s.remoteFreedBits[i >> 6] |= bit
+        s.remoteFreedCount += 1
+        return false
+    }
+
+    /// Lock held, `s` held by no mcache (allocBits exact): free slot `i`,
+    /// moving the span from full to partial. Returns true if the span
+    /// emptied: it is then off every list and the caller must give it to
+    /// mheap.freeSpan after unlocking.
+    private func freeUncachedLocked(_ s: UnsafeMutablePointer<MSpan>, _ i: Int) -> Bool {
+        let bit: UInt64 = 1 << UInt64(i & 63)
+        if s.allocBits[i >> 6] & bit == 0 { goFatal("double free or free of unallocated object") }
+        s.allocBits[i >> 6] &= ~bit
+        s.allocCount -= 1
+        if s.allocCount == 0 {
             remove(s)
-            cgort_malloc_mutex_unlock(lock)
-            heap.freeSpan(s)
-            return
+            return true
         }
-        if s.pointee.list == .full {
+        if s.list == .full {
             remove(s)
             push(s, .partial)
         }
+        return false
+    }
+
+    /// A thread whose mcache does not hold `s` changes the counter of slot
+    /// `i` of the tiny span class by `delta` (-1: a member is freed;
+    /// +members: a block is retired). With `regularAddr` set the slot may
+    /// also be an ordinary 16-byte object (counter 0), freed as such.
+    /// Takes the mcentral lock.
+    ///
+    /// While another mcache holds `s` its owner updates the counters with
+    /// plain (relaxed atomic) loads and stores, so this thread may only
+    /// read them (to tell tiny blocks from ordinary objects: a live block's
+    /// counter is never 0) and records its change in remoteTinyDeltas.
+    func tinyAdjustRemote(_ s: UnsafeMutablePointer<MSpan>, _ i: Int, delta: Int, regularAddr: UInt?) {
+        cgort_malloc_mutex_lock(lock)
+        if s.state != .inUse { goFatal("free of object in a freed span") }
+        let ref = s.tinyRef(i)
+        let v = ref.pointee.load(ordering: .relaxed)
+        var emptied = false
+        let owned = s.cachedByAtomic.pointee.load(ordering: .relaxed) != 0
+        if v == 0 {
+            guard let addr = regularAddr else { goFatal("tiny block counter lost") }
+            if s.startAddr + UInt(i * s.elemsize) != addr { goFatal("free of interior pointer 0x\(String(addr, radix: 16))") }
+            emptied = owned ? recordRemoteFreeLocked(s, i) : freeUncachedLocked(s, i)
+        } else if owned {
+            s.remoteTinyDeltas[i] = s.remoteTinyDeltas[i] &+ UInt8(truncatingIfNeeded: delta)
+        } else {
+            let nv = v &+ UInt8(truncatingIfNeeded: delta)
+            if nv == tinyFlag {
+                ref.pointee.store(0, ordering: .relaxed)
+                emptied = freeUncachedLocked(s, i)
+            } else {
+                ref.pointee.store(nv, ordering: .relaxed)
+            }
+        }
         cgort_malloc_mutex_unlock(lock)
+        if emptied { heap.freeSpan(s) }
+    }
+
+    /// Lock held, called by the owner before sweeping a tiny-class span:
+    /// apply other threads' counter changes; blocks whose last member went
+    /// become remote frees of their slot.
+    private func foldRemoteTinyDeltasLocked(_ s: UnsafeMutablePointer<MSpan>) {
+        let deltas = s.remoteTinyDeltas
+        let words = UnsafeMutableRawPointer(deltas).assumingMemoryBound(to: UInt64.self)
+        for w in 0..<(s.nelems / 8) where words[w] != 0 {
+            for i in (w * 8)..<(w * 8 + 8) where deltas[i] != 0 {
+                let ref = s.tinyRef(i)
+                let nv = ref.pointee.load(ordering: .relaxed) &+ deltas[i]
+                deltas[i] = 0
+                if nv == tinyFlag {
+                    ref.pointee.store(0, ordering: .relaxed)
+                    _ = recordRemoteFreeLocked(s, i)
+                } else {
+                    ref.pointee.store(nv, ordering: .relaxed)
+                }
+            }
+        }
     }
 
     /// Check the list invariants; returns the spans on both lists.
@@ -163,23 +230,23 @@ final class MCentral {
             var k = 0
             var s = head
             while let p = s {
-                precondition(p.pointee.list == which, "span on the wrong list")
-                precondition(Int(p.pointee.spanclass) == spanclass, "span of another class on list")
+                precondition(p.list == which, "span on the wrong list")
+                precondition(Int(p.spanclass) == spanclass, "span of another class on list")
                 precondition(p.cachedByAtomic.pointee.load(ordering: .relaxed) == 0, "cached span on a list")
-                precondition(p.pointee.freeindex == 0, "unswept span on a list")
+                precondition(p.freeindex == 0, "unswept span on a list")
                 var bits = 0
                 for w in 0..<spanBitmapWords {
-                    bits += p.pointee.allocBits[w].nonzeroBitCount
-                    precondition(p.pointee.freedBits[w] == 0 && p.pointee.remoteFreedBits[w] == 0, "unswept frees")
+                    bits += p.allocBits[w].nonzeroBitCount
+                    precondition(p.freedBits[w] == 0 && p.remoteFreedBits[w] == 0, "unswept frees")
                 }
-                precondition(bits == p.pointee.allocCount, "allocCount != alloc bits")
+                precondition(bits == p.allocCount, "allocCount != alloc bits")
                 if which == .partial {
-                    precondition(bits > 0 && bits < p.pointee.nelems, "partial span empty or full")
+                    precondition(bits > 0 && bits < p.nelems, "partial span empty or full")
                 } else {
-                    precondition(bits == p.pointee.nelems, "full span has free slots")
+                    precondition(bits == p.nelems, "full span has free slots")
                 }
                 k += 1
-                s = p.pointee.next
+                s = p.next
             }
             precondition(k == count, "list count mismatch")
             n += k

@@ -47,10 +47,11 @@ let maxTinyBlocksPerSpan = pageSize / 16
 /// Span slots per fixalloc chunk.
 let spanSlotsPerChunk = 64
 
-/// Bytes of one span slot: the MSpan, three bitmaps, tiny counters.
+/// Bytes of one span slot: the MSpan, three bitmaps, tiny counters and
+/// remote tiny deltas.
 let spanSlotBytes: Int = {
     let head = (MemoryLayout<MSpan>.stride + 63) & ~63
-    return head + 3 * spanBitmapWords * 8 + maxTinyBlocksPerSpan
+    return head + 3 * spanBitmapWords * 8 + 2 * maxTinyBlocksPerSpan  // tinyRefs, remoteTinyDeltas
 }()
 
 final class MHeap {
@@ -135,23 +136,23 @@ final class MHeap {
         let s = allocSlot()
         let sizeclass = spc >> 1
         let elemsize = sizeclass == 0 ? npages << pageShift : Int(classToSize[sizeclass])
-        s.pointee.state = .inUse
-        s.pointee.list = .none
-        s.pointee.next = nil
-        s.pointee.prev = nil
-        s.pointee.spanclass = UInt8(spc)
-        s.pointee.startAddr = base + UInt(page << pageShift)
-        s.pointee.npages = npages
-        s.pointee.elemsize = elemsize
-        s.pointee.nelems = sizeclass == 0 ? 1 : (npages << pageShift) / elemsize
-        s.pointee.divMul = sizeclass == 0 ? 0 : classToDivMagic[sizeclass]
-        s.pointee.freeindex = 0
-        s.pointee.allocCache = 0
-        s.pointee.allocCount = 0
-        s.pointee.remoteFreedCount = 0
-        s.pointee.allocBits.initialize(repeating: 0, count: spanBitmapWords)
-        s.pointee.freedBits.initialize(repeating: 0, count: spanBitmapWords)
-        s.pointee.remoteFreedBits.initialize(repeating: 0, count: spanBitmapWords)
+        s.state = .inUse
+        s.list = .none
+        s.next = nil
+        s.prev = nil
+        s.spanclass = UInt8(spc)
+        s.startAddr = base + UInt(page << pageShift)
+        s.npages = npages
+        s.elemsize = elemsize
+        s.nelems = sizeclass == 0 ? 1 : (npages << pageShift) / elemsize
+        s.divMul = sizeclass == 0 ? 0 : classToDivMagic[sizeclass]
+        s.freeindex = 0
+        s.allocCache = 0
+        s.allocCount = 0
+        s.remoteFreedCount = 0
+        s.allocBits.initialize(repeating: 0, count: spanBitmapWords)
+        s.freedBits.initialize(repeating: 0, count: spanBitmapWords)
+        s.remoteFreedBits.initialize(repeating: 0, count: spanBitmapWords)
         s.cachedByAtomic.pointee.store(0, ordering: .relaxed)
         for p in page..<(page + npages) { spans[p] = s }
         pagesInUse.add(npages, ordering: .relaxed)
@@ -165,16 +166,16 @@ final class MHeap {
     /// and be on no list. Takes the heap lock.
     func freeSpan(_ s: UnsafeMutablePointer<MSpan>) {
         cgort_malloc_mutex_lock(lock)
-        if s.pointee.state != .inUse || s.pointee.list != .none {
+        if s.state != .inUse || s.list != .none {
             goFatal("mheap.freeSpan: span not in use or still listed")
         }
-        let page = Int((s.pointee.startAddr - base) >> UInt(pageShift))
-        let npages = s.pointee.npages
+        let page = Int((s.startAddr - base) >> UInt(pageShift))
+        let npages = s.npages
         for p in page..<(page + npages) { spans[p] = nil }
         setPages(page, npages, inUse: false)
         if page < searchPage { searchPage = page }
-        s.pointee.state = .dead
-        s.pointee.nextFreeSlot = freeSlots
+        s.state = .dead
+        s.nextFreeSlot = freeSlots
         freeSlots = s
         pagesInUse.subtract(npages, ordering: .relaxed)
         spansInUse.subtract(1, ordering: .relaxed)
@@ -190,7 +191,7 @@ final class MHeap {
             for i in (0..<spanSlotsPerChunk).reversed() {
                 let slot = chunk + i * spanSlotBytes
                 let words = (slot + head).bindMemory(to: UInt64.self, capacity: 3 * spanBitmapWords)
-                let refs = (slot + head + 3 * spanBitmapWords * 8).bindMemory(to: UInt8.self, capacity: maxTinyBlocksPerSpan)
+                let refs = (slot + head + 3 * spanBitmapWords * 8).bindMemory(to: UInt8.self, capacity: 2 * maxTinyBlocksPerSpan)
                 let s = slot.bindMemory(to: MSpan.self, capacity: 1)
                 s.initialize(to: MSpan(
                     next: nil, prev: nil, list: .none, state: .dead, spanclass: 0,
@@ -203,8 +204,8 @@ final class MHeap {
             }
         }
         let s = freeSlots!
-        freeSlots = s.pointee.nextFreeSlot
-        s.pointee.nextFreeSlot = nil
+        freeSlots = s.nextFreeSlot
+        s.nextFreeSlot = nil
         return s
     }
 

@@ -108,7 +108,8 @@ struct MSpan {
     @usableFromInline var remoteFreedBits: UnsafeMutablePointer<UInt64>
     @usableFromInline var remoteFreedCount: Int
 
-    /// Per-slot tiny block counters, accessed only atomically.
+    /// Per-slot tiny block counters, accessed only atomically; followed in
+    /// memory by `remoteTinyDeltas` (see Allocator+Tiny.swift).
     @usableFromInline var tinyRefs: UnsafeMutablePointer<UInt8>
 
     /// Address of the MCache holding this span, or 0. Written only under the
@@ -120,9 +121,97 @@ struct MSpan {
     @usableFromInline var nextFreeSlot: UnsafeMutablePointer<MSpan>?
 }
 
+// Field-by-field access to a MSpan through its pointer. `pointer.f`
+// would begin a Swift access to the whole struct, which ThreadSanitizer
+// tracks as one variable; the fields of one MSpan are written by different
+// threads under different rules (see the field comments), so each field is
+// reached through its own pointer instead. Offsets fold to constants.
+extension UnsafeMutablePointer where Pointee == MSpan {
+    @inline(__always)
+    func field<T>(_ key: KeyPath<MSpan, T>) -> UnsafeMutablePointer<T> {
+        (UnsafeMutableRawPointer(self) + MemoryLayout<MSpan>.offset(of: key)!).assumingMemoryBound(to: T.self)
+    }
+    @inline(__always) var next: UnsafeMutablePointer<MSpan>? {
+        get { field(\MSpan.next).pointee }
+        nonmutating set { field(\MSpan.next).pointee = newValue }
+    }
+    @inline(__always) var prev: UnsafeMutablePointer<MSpan>? {
+        get { field(\MSpan.prev).pointee }
+        nonmutating set { field(\MSpan.prev).pointee = newValue }
+    }
+    @inline(__always) var list: SpanList {
+        get { field(\MSpan.list).pointee }
+        nonmutating set { field(\MSpan.list).pointee = newValue }
+    }
+    @inline(__always) var state: SpanState {
+        get { field(\MSpan.state).pointee }
+        nonmutating set { field(\MSpan.state).pointee = newValue }
+    }
+    @inline(__always) var spanclass: UInt8 {
+        get { field(\MSpan.spanclass).pointee }
+        nonmutating set { field(\MSpan.spanclass).pointee = newValue }
+    }
+    @inline(__always) var startAddr: UInt {
+        get { field(\MSpan.startAddr).pointee }
+        nonmutating set { field(\MSpan.startAddr).pointee = newValue }
+    }
+    @inline(__always) var npages: Int {
+        get { field(\MSpan.npages).pointee }
+        nonmutating set { field(\MSpan.npages).pointee = newValue }
+    }
+    @inline(__always) var elemsize: Int {
+        get { field(\MSpan.elemsize).pointee }
+        nonmutating set { field(\MSpan.elemsize).pointee = newValue }
+    }
+    @inline(__always) var nelems: Int {
+        get { field(\MSpan.nelems).pointee }
+        nonmutating set { field(\MSpan.nelems).pointee = newValue }
+    }
+    @inline(__always) var divMul: UInt32 {
+        get { field(\MSpan.divMul).pointee }
+        nonmutating set { field(\MSpan.divMul).pointee = newValue }
+    }
+    @inline(__always) var freeindex: Int {
+        get { field(\MSpan.freeindex).pointee }
+        nonmutating set { field(\MSpan.freeindex).pointee = newValue }
+    }
+    @inline(__always) var allocCache: UInt64 {
+        get { field(\MSpan.allocCache).pointee }
+        nonmutating set { field(\MSpan.allocCache).pointee = newValue }
+    }
+    @inline(__always) var allocCount: Int {
+        get { field(\MSpan.allocCount).pointee }
+        nonmutating set { field(\MSpan.allocCount).pointee = newValue }
+    }
+    @inline(__always) var allocBits: UnsafeMutablePointer<UInt64> {
+        get { field(\MSpan.allocBits).pointee }
+        nonmutating set { field(\MSpan.allocBits).pointee = newValue }
+    }
+    @inline(__always) var freedBits: UnsafeMutablePointer<UInt64> {
+        get { field(\MSpan.freedBits).pointee }
+        nonmutating set { field(\MSpan.freedBits).pointee = newValue }
+    }
+    @inline(__always) var remoteFreedBits: UnsafeMutablePointer<UInt64> {
+        get { field(\MSpan.remoteFreedBits).pointee }
+        nonmutating set { field(\MSpan.remoteFreedBits).pointee = newValue }
+    }
+    @inline(__always) var remoteFreedCount: Int {
+        get { field(\MSpan.remoteFreedCount).pointee }
+        nonmutating set { field(\MSpan.remoteFreedCount).pointee = newValue }
+    }
+    @inline(__always) var tinyRefs: UnsafeMutablePointer<UInt8> {
+        get { field(\MSpan.tinyRefs).pointee }
+        nonmutating set { field(\MSpan.tinyRefs).pointee = newValue }
+    }
+    @inline(__always) var nextFreeSlot: UnsafeMutablePointer<MSpan>? {
+        get { field(\MSpan.nextFreeSlot).pointee }
+        nonmutating set { field(\MSpan.nextFreeSlot).pointee = newValue }
+    }
+}
+
 extension UnsafeMutablePointer where Pointee == MSpan {
     /// The atomic view of `cachedBy`.
-    @inlinable
+    @inline(__always)
     var cachedByAtomic: UnsafeMutablePointer<Atomic<UInt>> {
         (UnsafeMutableRawPointer(self) + MemoryLayout<MSpan>.offset(of: \MSpan.cachedBy)!)
             .assumingMemoryBound(to: Atomic<UInt>.self)
@@ -134,31 +223,37 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// thread reads its own address it reads its own latest store; any
     /// other thread reads a value that is at best a hint and rechecks it
     /// under the mcentral lock.
-    @inlinable
+    @inline(__always)
     func isCached(by cache: UnsafeMutablePointer<MCache>) -> Bool {
         cachedByAtomic.pointee.load(ordering: .relaxed) == UInt(bitPattern: cache)
     }
 
+    /// Per-slot changes to the tiny counters made by other threads while an
+    /// mcache holds the span; guarded by the mcentral lock, folded into the
+    /// counters by `MCentral.uncacheSpan`. Wrapping byte arithmetic.
+    @inline(__always)
+    var remoteTinyDeltas: UnsafeMutablePointer<UInt8> { self.tinyRefs + maxTinyBlocksPerSpan }
+
     /// The atomic view of tiny counter `i`.
-    @inlinable
+    @inline(__always)
     func tinyRef(_ i: Int) -> UnsafeMutablePointer<Atomic<UInt8>> {
-        UnsafeMutableRawPointer(pointee.tinyRefs + i).assumingMemoryBound(to: Atomic<UInt8>.self)
+        UnsafeMutableRawPointer(self.tinyRefs + i).assumingMemoryBound(to: Atomic<UInt8>.self)
     }
 
     /// malloc.go `nextFreeFast`: the next free slot from allocCache, or 0
     /// when the cache is exhausted or a 64-slot boundary needs a refill.
     @inline(__always)
     func nextFreeFast() -> UInt {
-        let theBit = pointee.allocCache.trailingZeroBitCount  // 64 if zero
+        let theBit = self.allocCache.trailingZeroBitCount  // 64 if zero
         if theBit < 64 {
-            let result = pointee.freeindex &+ theBit
-            if result < pointee.nelems {
+            let result = self.freeindex &+ theBit
+            if result < self.nelems {
                 let freeidx = result &+ 1
-                if freeidx & 63 == 0 && freeidx != pointee.nelems { return 0 }
-                pointee.allocCache >>= UInt64(theBit &+ 1)
-                pointee.freeindex = freeidx
-                pointee.allocCount &+= 1
-                return UInt(bitPattern: result &* pointee.elemsize) &+ pointee.startAddr
+                if freeidx & 63 == 0 && freeidx != self.nelems { return 0 }
+                self.allocCache >>= UInt64(theBit &+ 1)
+                self.freeindex = freeidx
+                self.allocCount &+= 1
+                return UInt(bitPattern: result &* self.elemsize) &+ self.startAddr
             }
         }
         return 0
@@ -168,40 +263,40 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// bits of group `whichWord` into allocCache.
     @inline(__always)
     func refillAllocCache(_ whichWord: Int) {
-        pointee.allocCache = ~pointee.allocBits[whichWord]
+        self.allocCache = ~self.allocBits[whichWord]
     }
 
     /// mbitmap.go `nextFreeIndex`: the next free slot at or after freeindex,
     /// advancing freeindex past it; nelems when the span is full.
     func nextFreeIndex() -> Int {
-        var sfreeindex = pointee.freeindex
-        let snelems = pointee.nelems
+        var sfreeindex = self.freeindex
+        let snelems = self.nelems
         if sfreeindex == snelems { return sfreeindex }
 
-        var aCache = pointee.allocCache
+        var aCache = self.allocCache
         var bitIndex = aCache.trailingZeroBitCount
         while bitIndex == 64 {
             // Move to the start of the next 64-slot group.
             sfreeindex = (sfreeindex + 64) & ~63
             if sfreeindex >= snelems {
-                pointee.freeindex = snelems
+                self.freeindex = snelems
                 return snelems
             }
             refillAllocCache(sfreeindex >> 6)
-            aCache = pointee.allocCache
+            aCache = self.allocCache
             bitIndex = aCache.trailingZeroBitCount
         }
         let result = sfreeindex + bitIndex
         if result >= snelems {
-            pointee.freeindex = snelems
+            self.freeindex = snelems
             return snelems
         }
-        pointee.allocCache >>= UInt64(bitIndex + 1)
+        self.allocCache >>= UInt64(bitIndex + 1)
         sfreeindex = result + 1
         if sfreeindex & 63 == 0 && sfreeindex != snelems {
             refillAllocCache(sfreeindex >> 6)
         }
-        pointee.freeindex = sfreeindex
+        self.freeindex = sfreeindex
         return result
     }
 
@@ -209,8 +304,8 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// 32-bit reciprocal instead of a division.
     @inline(__always)
     func objIndex(_ addr: UInt) -> Int {
-        let off = UInt64(addr &- pointee.startAddr)
-        return Int(truncatingIfNeeded: (off &* UInt64(pointee.divMul)) >> 32)
+        let off = UInt64(addr &- self.startAddr)
+        return Int(truncatingIfNeeded: (off &* UInt64(self.divMul)) >> 32)
     }
 
     @inline(__always)
@@ -223,7 +318,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// allocBits. Owner only.
     @inline(__always)
     func isAllocatedByOwner(_ i: Int) -> Bool {
-        i < pointee.freeindex || bitIsSet(pointee.allocBits, i)
+        i < self.freeindex || bitIsSet(self.allocBits, i)
     }
 
     /// Sweep: fold handed-out slots and both free bitmaps into allocBits
@@ -231,28 +326,28 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// lock and either owns the span (uncacheSpan) or it is uncached.
     /// Returns the number of allocated slots.
     func sweep() -> Int {
-        let n = pointee.nelems
+        let n = self.nelems
         let words = (n + 63) >> 6
-        let fi = pointee.freeindex
+        let fi = self.freeindex
         var count = 0
         for w in 0..<words {
             let lo = w << 6
             // Slots below freeindex in this word.
             let handed: UInt64 = fi >= lo + 64 ? ~0 : (fi <= lo ? 0 : (1 << UInt64(fi - lo)) - 1)
             let valid: UInt64 = n >= lo + 64 ? ~0 : (1 << UInt64(n - lo)) - 1
-            let alloc = (handed | pointee.allocBits[w]) & ~(pointee.freedBits[w] | pointee.remoteFreedBits[w]) & valid
-            pointee.allocBits[w] = alloc
-            pointee.freedBits[w] = 0
-            pointee.remoteFreedBits[w] = 0
+            let alloc = (handed | self.allocBits[w]) & ~(self.freedBits[w] | self.remoteFreedBits[w]) & valid
+            self.allocBits[w] = alloc
+            self.freedBits[w] = 0
+            self.remoteFreedBits[w] = 0
             count += alloc.nonzeroBitCount
         }
-        if count != pointee.allocCount - pointee.remoteFreedCount {
-            goFatal("sweep: span allocation count \(pointee.allocCount) - \(pointee.remoteFreedCount) remote frees != \(count) bits")
+        if count != self.allocCount - self.remoteFreedCount {
+            goFatal("sweep: span allocation count \(self.allocCount) - \(self.remoteFreedCount) remote frees != \(count) bits")
         }
-        pointee.allocCount = count
-        pointee.remoteFreedCount = 0
-        pointee.freeindex = 0
-        pointee.allocCache = 0  // refilled when an mcache takes the span
+        self.allocCount = count
+        self.remoteFreedCount = 0
+        self.freeindex = 0
+        self.allocCache = 0  // refilled when an mcache takes the span
         return count
     }
 }
