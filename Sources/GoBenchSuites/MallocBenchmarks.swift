@@ -145,6 +145,11 @@ func mallocBenchmarks() -> [Benchmark] {
             "malloc/tiny/size=\(size)", size: size, noscan: true,
             summary: "tiny allocator: noscan \(size) B objects packed into 16 B blocks, allocate+free in batches"))
     }
+    for size in mallocSizes {
+        list.append(mallocBenchmark(
+            "malloc/noscan/size=\(size)", size: size, noscan: true,
+            summary: "Allocator.allocate+free of \(size) B, noscan (pointer-free; tiny allocator below 16 B), in batches of \(mallocBatch)"))
+    }
     list.append(mallocBenchmark(
         "malloc/threads=2", size: 64, noscan: false, threads: 2,
         summary: "two threads allocate+free 64 B in batches on one Allocator (one mcache each)"))

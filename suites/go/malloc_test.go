@@ -7,8 +7,8 @@
 // N-byte object, [N/8]*byte, the scan span class as on our side);
 // malloc/tiny/size=N is BenchmarkMalloc/tiny/size=N ([N]byte: noscan, tiny
 // allocator); malloc/threads=2 is BenchmarkMalloc/threads=2 (two goroutines,
-// 64-byte pointerful objects). BenchmarkMallocNoscan/size=N is Go-only: the
-// noscan ([N]byte) cost of the same sizes, for reference.
+// 64-byte pointerful objects). BenchmarkMalloc/noscan/size=N is the noscan
+// ([N]byte) cost of the same sizes, twin of our malloc/noscan/size=N.
 //
 // Run: cd suites/go && go test -run '^$' -bench Malloc -benchmem -count 5
 package gobench
@@ -108,6 +108,7 @@ func BenchmarkMalloc(b *testing.B) {
 			mallocLoop(b.N, &batch, func() unsafe.Pointer { return newNoscan(size) })
 		})
 	}
+	b.Run("noscan", mallocNoscan)
 	b.Run("threads=2", func(b *testing.B) {
 		var wg sync.WaitGroup
 		for t := 0; t < 2; t++ {
@@ -126,7 +127,8 @@ func BenchmarkMalloc(b *testing.B) {
 	})
 }
 
-func BenchmarkMallocNoscan(b *testing.B) {
+// mallocNoscan runs as BenchmarkMalloc/noscan/size=N.
+func mallocNoscan(b *testing.B) {
 	for _, size := range mallocSizes {
 		size := size
 		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
