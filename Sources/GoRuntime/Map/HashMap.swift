@@ -210,7 +210,7 @@ final class BucketStorage<Key: MapKey, Value> {
             for b in overflow { M.deinitializeEntries(b) }
         }
         for b in overflow { free(b) }
-        free(base)
+        LargeBucketArrayCache.release(base, bytes: allocated * HashMap<Key, Value>.bucketSize)
     }
 }
 
@@ -328,6 +328,10 @@ public final class HashMap<Key: MapKey, Value> {
     @usableFromInline
     static func allocateZeroedBuckets(_ n: Int) -> UnsafeMutableRawPointer {
         let bytes = n * bucketSize
+        if let p = LargeBucketArrayCache.take(bytes: bytes) {
+            memset(p, 0, bytes)  // Go's makeBucketArray with dirtyalloc: clear and reuse
+            return p
+        }
         if maxAlign <= 16, let p = calloc(n, bucketSize) { return p }
         guard let p = aligned_alloc(maxAlign, roundUp(bytes, maxAlign)) else {
             goFatal("out of memory allocating \(n) map buckets")
@@ -355,6 +359,41 @@ public final class HashMap<Key: MapKey, Value> {
     var flags: UInt8 {
         get { flagsAtomic.pointee.load(ordering: .relaxed) }
         set { flagsAtomic.pointee.store(newValue, ordering: .relaxed) }
+    }
+}
+
+/// Keeps the most recently freed large bucket array for reuse, as Go's
+/// heap hands a freed span back to the next allocation of its size.
+///
+/// Why: arrays above glibc's mmap threshold (32 MiB at most; a 1M-entry
+/// Int64 map's array is 40 MiB) are unmapped on free and the next map pays
+/// a page fault for every page it touches. Reusing the array costs one
+/// memset of memory that is already resident. Only one array, of at least
+/// `minimumBytes`, is kept; all calls take the lock (these are rare).
+enum LargeBucketArrayCache {
+    /// Smaller arrays are left to malloc, which recycles them itself.
+    static let minimumBytes = 1 << 20
+    private static let slot = Mutex<(pointer: UnsafeMutableRawPointer, bytes: Int)?>(nil)
+
+    /// An array of exactly `bytes` bytes if one is cached (not zeroed).
+    static func take(bytes: Int) -> UnsafeMutableRawPointer? {
+        guard bytes >= minimumBytes else { return nil }
+        return slot.withLock { s -> UnsafeMutableRawPointer? in
+            guard let c = s, c.bytes == bytes else { return nil }
+            s = nil
+            return c.pointer
+        }
+    }
+
+    /// Frees `p`, or keeps it for the next `take` of the same size.
+    static func release(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        guard bytes >= minimumBytes else { free(p); return }
+        let evicted = slot.withLock { s -> UnsafeMutableRawPointer? in
+            let old = s?.pointer
+            s = (p, bytes)
+            return old
+        }
+        if let e = evicted { free(e) }
     }
 }
 
