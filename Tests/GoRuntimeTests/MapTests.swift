@@ -158,7 +158,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
         for round in 0..<3 {
             let m = HashMap<Int64, Int64>(minimumCapacity: 200_000)
             #expect(m.B == 15)
-            for i in 0..<5000 { #expect(m[Int64(i)] == nil); m[Int64(i &* 7919 &+ round)] = 1 }
+            for i in 0..<5000 { #expect(m[Int64(-1 - i)] == nil); m[Int64(i &* 7919 &+ round)] = 1 }
             m.checkInvariants()
             #expect(m.count == 5000)
         }
