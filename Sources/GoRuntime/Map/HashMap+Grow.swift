@@ -47,7 +47,7 @@ extension HashMap {
     /// preallocated overflow buckets (rounded up to the allocation's size
     /// class). The last preallocated bucket's overflow pointer is set to a
     /// non-nil sentinel (the array's base) to mark the end of the free run.
-    @usableFromInline
+    @inlinable
     func makeBucketArray(_ b: UInt8) -> (BucketStorage<Key, Value>, UnsafeMutableRawPointer?) {
         let base = 1 << Int(b)
         var nbuckets = base
@@ -67,7 +67,7 @@ extension HashMap {
     }
 
     /// The first bucket of a map made without a hint (B == 0).
-    @usableFromInline @inline(never)
+    @inlinable @inline(never)
     func _allocateFirstBucket() {
         let s = BucketStorage<Key, Value>(buckets: 1)
         storage = s

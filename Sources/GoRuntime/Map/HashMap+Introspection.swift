@@ -96,6 +96,7 @@ extension HashMap {
         let size = Self.bucketSize
         let f = flags
         if f & MapConst.hashWriting != 0 { fail("hashWriting set outside a write") }
+        if MemoryLayout<HMap>.offset(of: \HMap.flags) != HMap.flagsOffset { fail("HMap.flags moved") }
         let seed = UInt64(h.pointee.hash0)
         guard let base = h.pointee.buckets else {
             if h.pointee.count != 0 || h.pointee.oldbuckets != nil { fail("no buckets but count/oldbuckets") }

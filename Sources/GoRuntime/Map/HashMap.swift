@@ -147,7 +147,7 @@ enum MapConst {
 
 /// Go's hmap: the map header. Lives in memory the HashMap allocates, so the
 /// hot paths reach it through a pointer without exclusivity bookkeeping.
-/// `flags` must stay at byte offset `HMap.flagsOffset` (checked at init):
+/// `flags` must stay at byte offset `HMap.flagsOffset` (checked by checkInvariants):
 /// it is read and written through an atomic view.
 @usableFromInline
 struct HMap {
@@ -182,6 +182,7 @@ struct HMap {
 
     @usableFromInline init() {}
 
+    /// Where `flags` lives (checked by checkInvariants and the tests).
     @inlinable static var flagsOffset: Int { 8 }
 }
 
@@ -196,21 +197,31 @@ final class BucketStorage<Key: MapKey, Value> {
     @usableFromInline let allocated: Int
     /// Overflow buckets allocated one by one for this array.
     @usableFromInline var overflow: [UnsafeMutableRawPointer] = []
+    /// Bytes of `base` (for the large-array cache).
+    @usableFromInline let bytes: Int
+    /// Whether keys or values need deinitializing. Stored so that deinit,
+    /// which runs unspecialized, needs no generic layout lookups for the
+    /// common trivial case.
+    @usableFromInline let needsDeinit: Bool
 
-    @usableFromInline
+    /// Inlinable so that it is specialized (no runtime generic metadata
+    /// lookups when a small map is made).
+    @inlinable
     init(buckets: Int) {
         allocated = buckets
+        bytes = buckets * HashMap<Key, Value>.bucketSize
+        needsDeinit = !_isPOD(Key.self) || !_isPOD(Value.self)
         base = HashMap<Key, Value>.allocateZeroedBuckets(buckets)
     }
 
     deinit {
-        typealias M = HashMap<Key, Value>
-        if !_isPOD(Key.self) || !_isPOD(Value.self) {
+        if needsDeinit {
+            typealias M = HashMap<Key, Value>
             for i in 0..<allocated { M.deinitializeEntries(base + i * M.bucketSize) }
             for b in overflow { M.deinitializeEntries(b) }
         }
         for b in overflow { free(b) }
-        LargeBucketArrayCache.release(base, bytes: allocated * HashMap<Key, Value>.bucketSize)
+        LargeBucketArrayCache.release(base, bytes: bytes)
     }
 }
 
@@ -229,16 +240,17 @@ public final class HashMap<Key: MapKey, Value> {
 
     /// Go's makemap_small: an empty map; the first bucket is allocated by
     /// the first insert.
+    @inlinable
     public init() {
         MapHash.ensureInitialized()
         h = .allocate(capacity: 1)
         h.initialize(to: HMap())
-        precondition(MemoryLayout<HMap>.offset(of: \HMap.flags) == HMap.flagsOffset)
         h.pointee.hash0 = UInt32(truncatingIfNeeded: MapHash.fastrand64())
     }
 
     /// Go's makemap(hint): sized so that `minimumCapacity` entries fit
     /// without growing.
+    @inlinable
     public convenience init(minimumCapacity hint: Int) {
         self.init()
         var B: UInt8 = 0
@@ -325,7 +337,7 @@ public final class HashMap<Key: MapKey, Value> {
     }
 
     /// Zeroed memory for `n` buckets (tophash 0 is emptyRest).
-    @usableFromInline
+    @inlinable
     static func allocateZeroedBuckets(_ n: Int) -> UnsafeMutableRawPointer {
         let bytes = n * bucketSize
         if let p = LargeBucketArrayCache.take(bytes: bytes) {
@@ -334,7 +346,7 @@ public final class HashMap<Key: MapKey, Value> {
         }
         if maxAlign <= 16, let p = calloc(n, bucketSize) { return p }
         guard let p = aligned_alloc(maxAlign, roundUp(bytes, maxAlign)) else {
-            goFatal("out of memory allocating \(n) map buckets")
+            mapFatalOutOfMemory()
         }
         memset(p, 0, bytes)
         return p
@@ -370,12 +382,14 @@ public final class HashMap<Key: MapKey, Value> {
 /// a page fault for every page it touches. Reusing the array costs one
 /// memset of memory that is already resident. Only one array, of at least
 /// `minimumBytes`, is kept; all calls take the lock (these are rare).
+@usableFromInline
 enum LargeBucketArrayCache {
     /// Smaller arrays are left to malloc, which recycles them itself.
     static let minimumBytes = 1 << 20
     private static let slot = Mutex<(pointer: UnsafeMutableRawPointer, bytes: Int)?>(nil)
 
     /// An array of exactly `bytes` bytes if one is cached (not zeroed).
+    @usableFromInline
     static func take(bytes: Int) -> UnsafeMutableRawPointer? {
         guard bytes >= minimumBytes else { return nil }
         return slot.withLock { s -> UnsafeMutableRawPointer? in
@@ -386,6 +400,7 @@ enum LargeBucketArrayCache {
     }
 
     /// Frees `p`, or keeps it for the next `take` of the same size.
+    @usableFromInline
     static func release(_ p: UnsafeMutableRawPointer, bytes: Int) {
         guard bytes >= minimumBytes else { free(p); return }
         let evicted = slot.withLock { s -> UnsafeMutableRawPointer? in
@@ -404,6 +419,9 @@ func mapFatalConcurrentWrites() -> Never { goFatal("concurrent map writes") }
 
 @usableFromInline @inline(never)
 func mapFatalReadWrite() -> Never { goFatal("concurrent map read and map write") }
+
+@usableFromInline @inline(never)
+func mapFatalOutOfMemory() -> Never { goFatal("out of memory allocating map buckets") }
 
 @usableFromInline @inline(never)
 func mapFatalIterationWrite() -> Never { goFatal("concurrent map iteration and map write") }
