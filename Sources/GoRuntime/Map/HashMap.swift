@@ -233,9 +233,14 @@ final class BucketStorage<Key: MapKey, Value> {
 public final class HashMap<Key: MapKey, Value> {
     /// The header (Go's *hmap).
     @usableFromInline let h: UnsafeMutablePointer<HMap>
-    /// Owner of h.buckets.
+    /// Owner of h.buckets. Written only by a writer holding hashWriting and
+    /// read by readers and iterators, the map's own single-writer contract,
+    /// so Swift's dynamic exclusivity checks (a runtime call per write) are
+    /// off for these two.
+    @exclusivity(unchecked)
     @usableFromInline var storage: BucketStorage<Key, Value>?
     /// Owner of h.oldbuckets, while growing.
+    @exclusivity(unchecked)
     @usableFromInline var oldStorage: BucketStorage<Key, Value>?
 
     /// Go's makemap_small: an empty map; the first bucket is allocated by
