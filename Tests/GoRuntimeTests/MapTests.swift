@@ -361,6 +361,41 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
         iterateWhileMutating(startMidGrow: true, seed: seed &+ 100)
     }
 
+    /// Non-trivial keys and values across growth with and without
+    /// iterators: evacuation moves entries when no iterator can see the old
+    /// array and copies them when one can.
+    @Test(arguments: [false, true])
+    func iterationDuringGrowthWithStrings(startMidGrow: Bool) {
+        var rng = SplitMix(state: startMidGrow ? 7 : 8)
+        let m = HashMap<String, String>()
+        var mirror: [String: String] = [:]
+        var next = 0
+        func insert() { let k = "k\(next)"; m[k] = "v\(next)"; mirror[k] = "v\(next)"; next += 1 }
+        for _ in 0..<600 { insert() }
+        if startMidGrow { while !m.isGrowing { insert() } }
+        let initial = Set(mirror.keys)
+        var deleted = Set<String>()
+        var seen = Set<String>()
+        for (k, v) in m {
+            #expect(seen.insert(k).inserted && mirror[k] == v)
+            for _ in 0..<3 {
+                if rng.next() % 3 == 0 {
+                    let victim = "k\(rng.next() % UInt64(next))"
+                    if mirror.removeValue(forKey: victim) != nil { deleted.insert(victim) }
+                    m[victim] = nil
+                } else {
+                    insert()
+                }
+            }
+        }
+        m.checkInvariants()
+        #expect(initial.subtracting(deleted).isSubset(of: seen))
+        #expect(contents(m) == mirror)
+        for _ in 0..<5000 { insert() }  // more growth, no iterator: moves
+        m.checkInvariants()
+        #expect(contents(m) == mirror)
+    }
+
     @Test func nonTrivialKeysAndValuesAreReleased() {
         #expect(Tracked.live == 0)
         do {

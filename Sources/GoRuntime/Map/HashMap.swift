@@ -34,8 +34,10 @@
 // declared below). Invariants, checked by `checkInvariants()`:
 //   - a slot's key and value are initialized exactly when its tophash is
 //     not emptyRest, emptyOne or evacuatedEmpty (see `isInitialized`);
-//     evacuated slots keep an initialized *copy* until their array is freed,
-//     which is what lets an iterator that started on the old array read them;
+//     evacuated slots (evacuatedX/Y) keep an initialized *copy* until their
+//     array is freed, which is what lets an iterator that started on the old
+//     array read them (entries moved out with no iterator around are marked
+//     evacuatedEmpty instead, see evacuate);
 //   - in a bucket chain, every slot after an emptyRest is emptyRest;
 //   - the current array holds no evacuated* marks; an old bucket is either
 //     entirely in evacuated* states or in none of them;
@@ -199,29 +201,50 @@ final class BucketStorage<Key: MapKey, Value> {
     @usableFromInline var overflow: [UnsafeMutableRawPointer] = []
     /// Bytes of `base` (for the large-array cache).
     @usableFromInline let bytes: Int
-    /// Whether keys or values need deinitializing. Stored so that deinit,
-    /// which runs unspecialized, needs no generic layout lookups for the
-    /// common trivial case.
+    /// Whether keys or values need deinitializing, and the bucket layout.
+    /// Stored so that deinit, which runs unspecialized, needs no runtime
+    /// generic metadata lookups (a HashMap<Key, Value> static member called
+    /// from generic code instantiates that metadata on every call).
     @usableFromInline let needsDeinit: Bool
+    @usableFromInline let bucketSize: Int
+    @usableFromInline let keysOffset: Int
+    @usableFromInline let valuesOffset: Int
 
     /// Inlinable so that it is specialized (no runtime generic metadata
     /// lookups when a small map is made).
     @inlinable
     init(buckets: Int) {
+        typealias M = HashMap<Key, Value>
         allocated = buckets
-        bytes = buckets * HashMap<Key, Value>.bucketSize
+        bytes = buckets * M.bucketSize
         needsDeinit = !_isPOD(Key.self) || !_isPOD(Value.self)
-        base = HashMap<Key, Value>.allocateZeroedBuckets(buckets)
+        bucketSize = M.bucketSize
+        keysOffset = M.keysOffset
+        valuesOffset = M.valuesOffset
+        base = M.allocateZeroedBuckets(buckets)
     }
 
     deinit {
         if needsDeinit {
-            typealias M = HashMap<Key, Value>
-            for i in 0..<allocated { M.deinitializeEntries(base + i * M.bucketSize) }
-            for b in overflow { M.deinitializeEntries(b) }
+            for i in 0..<allocated { deinitializeEntries(base + i * bucketSize) }
+            for b in overflow { deinitializeEntries(b) }
         }
         for b in overflow { free(b) }
         LargeBucketArrayCache.release(base, bytes: bytes)
+    }
+
+    /// Deinitializes the initialized entries of one bucket (not its chain):
+    /// those whose tophash is not emptyRest, emptyOne or evacuatedEmpty
+    /// (HashMap.isInitialized).
+    private func deinitializeEntries(_ b: UnsafeMutableRawPointer) {
+        let ks = MemoryLayout<Key>.stride, vs = MemoryLayout<Value>.stride
+        for i in 0..<8 {
+            let t = b.load(fromByteOffset: i, as: UInt8.self)
+            if t > 1 && t != 4 {
+                (b + keysOffset + i * ks).assumingMemoryBound(to: Key.self).deinitialize(count: 1)
+                (b + valuesOffset + i * vs).assumingMemoryBound(to: Value.self).deinitialize(count: 1)
+            }
+        }
     }
 }
 
@@ -355,15 +378,6 @@ public final class HashMap<Key: MapKey, Value> {
         }
         memset(p, 0, bytes)
         return p
-    }
-
-    /// Deinitializes the initialized entries of one bucket (not its chain).
-    @usableFromInline
-    static func deinitializeEntries(_ b: UnsafeMutableRawPointer) {
-        for i in 0..<MapConst.bucketCnt where isInitialized(tophash(b, i)) {
-            keyAt(b, i).deinitialize(count: 1)
-            valueAt(b, i).deinitialize(count: 1)
-        }
     }
 
     // MARK: Flags (atomic view; see the header comment)
