@@ -151,6 +151,19 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
         m.checkInvariants()
     }
 
+    @Test func reusedLargeBucketArrayIsCleared() {
+        // 2^15 buckets * 144 bytes is above LargeBucketArrayCache's minimum:
+        // the second map gets the first one's array back and must see it
+        // zeroed.
+        for round in 0..<3 {
+            let m = HashMap<Int64, Int64>(minimumCapacity: 200_000)
+            #expect(m.B == 15)
+            for i in 0..<5000 { #expect(m[Int64(-1 - i)] == nil); m[Int64(i &* 7919 &+ round)] = 1 }
+            m.checkInvariants()
+            #expect(m.count == 5000)
+        }
+    }
+
     @Test func incrementalEvacuationSplitsXY() {
         let m = HashMap<Int64, Int64>(minimumCapacity: 1664)  // B = 8, full at 1664
         for i in 0..<1664 { m[Int64(i)] = Int64(i) }
@@ -233,7 +246,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
         // Phase 1: small key space, invariants after every operation.
         // Phase 2: wider key space across several growths, checked every
         // 256 operations and compared in full every 8192.
-        for (range, ops, every) in [(64, 60_000, 1), (700, 60_000, 7), (20_000, 160_000, 256)] {
+        for (range, ops, every) in [(64, 40_000, 1), (700, 40_000, 7), (20_000, 100_000, 256)] {
             let m = HashMap<Int64, Int>()
             var d: [Int64: Int] = [:]
             for op in 0..<ops {
@@ -346,6 +359,41 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
     func iterationDuringGrowth(seed: UInt64) {
         iterateWhileMutating(startMidGrow: false, seed: seed)
         iterateWhileMutating(startMidGrow: true, seed: seed &+ 100)
+    }
+
+    /// Non-trivial keys and values across growth with and without
+    /// iterators: evacuation moves entries when no iterator can see the old
+    /// array and copies them when one can.
+    @Test(arguments: [false, true])
+    func iterationDuringGrowthWithStrings(startMidGrow: Bool) {
+        var rng = SplitMix(state: startMidGrow ? 7 : 8)
+        let m = HashMap<String, String>()
+        var mirror: [String: String] = [:]
+        var next = 0
+        func insert() { let k = "k\(next)"; m[k] = "v\(next)"; mirror[k] = "v\(next)"; next += 1 }
+        for _ in 0..<600 { insert() }
+        if startMidGrow { while !m.isGrowing { insert() } }
+        let initial = Set(mirror.keys)
+        var deleted = Set<String>()
+        var seen = Set<String>()
+        for (k, v) in m {
+            #expect(seen.insert(k).inserted && mirror[k] == v)
+            for _ in 0..<3 {
+                if rng.next() % 3 == 0 {
+                    let victim = "k\(rng.next() % UInt64(next))"
+                    if mirror.removeValue(forKey: victim) != nil { deleted.insert(victim) }
+                    m[victim] = nil
+                } else {
+                    insert()
+                }
+            }
+        }
+        m.checkInvariants()
+        #expect(initial.subtracting(deleted).isSubset(of: seen))
+        #expect(contents(m) == mirror)
+        for _ in 0..<5000 { insert() }  // more growth, no iterator: moves
+        m.checkInvariants()
+        #expect(contents(m) == mirror)
     }
 
     @Test func nonTrivialKeysAndValuesAreReleased() {

@@ -17,7 +17,7 @@ extension HashMap {
     /// The value for `key`, or nil. Setting nil deletes the key.
     @inlinable
     public subscript(key: Key) -> Value? {
-        get {
+        @inline(__always) get {
             guard let (b, i) = _lookup(key) else { return nil }
             return Self.valueAt(b, i).pointee
         }

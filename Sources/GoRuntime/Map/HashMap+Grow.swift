@@ -47,7 +47,7 @@ extension HashMap {
     /// preallocated overflow buckets (rounded up to the allocation's size
     /// class). The last preallocated bucket's overflow pointer is set to a
     /// non-nil sentinel (the array's base) to mark the end of the free run.
-    @usableFromInline
+    @inlinable
     func makeBucketArray(_ b: UInt8) -> (BucketStorage<Key, Value>, UnsafeMutableRawPointer?) {
         let base = 1 << Int(b)
         var nbuckets = base
@@ -67,7 +67,7 @@ extension HashMap {
     }
 
     /// The first bucket of a map made without a hint (B == 0).
-    @usableFromInline @inline(never)
+    @inlinable @inline(never)
     func _allocateFirstBucket() {
         let s = BucketStorage<Key, Value>(buckets: 1)
         storage = s
@@ -159,15 +159,24 @@ extension HashMap {
     }
 
     /// evacuate: move old bucket `oldbucket` and its chain into the new
-    /// array (X, and Y when doubling). Entries are copied, not moved: the
-    /// old slots keep their values for iterators still reading the old
-    /// array, and are released with it.
+    /// array (X, and Y when doubling).
+    ///
+    /// While an iterator may be reading the old array (oldIterator), entries
+    /// are copied: the old slots, marked evacuatedX/Y, keep their key for
+    /// the iterator's lookup and are released with the array. Otherwise,
+    /// for keys or values that need deinitialization, entries are moved and
+    /// the old slot is marked evacuatedEmpty (Go keeps the X/Y mark and
+    /// clears the memory for its GC; only an iterator that predates
+    /// oldIterator's clearing could tell, and none exists). Trivial types
+    /// are always copied with Go's marks: a copy costs nothing there.
     @inlinable @inline(never)
     func _evacuate(_ oldbucket: Int) {
         let h = self.h
         let size = Self.bucketSize
         let newbit = _noldbuckets
-        let sameSize = flags & MapConst.sameSizeGrow != 0
+        let f = flags
+        let sameSize = f & MapConst.sameSizeGrow != 0
+        let moveOut = (!_isPOD(Key.self) || !_isPOD(Value.self)) && f & MapConst.oldIterator == 0
         let first = h.pointee.oldbuckets.unsafelyUnwrapped + oldbucket * size
         if !Self.evacuated(first) {
             // X and Y destinations: bucket, next slot.
@@ -192,7 +201,8 @@ extension HashMap {
                         let hash = Key.mapHash(k.pointee, seed: seed)
                         useY = hash & UInt64(newbit) != 0
                     }
-                    Self.setTophash(b, i, useY ? MapConst.evacuatedY : MapConst.evacuatedX)
+                    Self.setTophash(b, i, moveOut ? MapConst.evacuatedEmpty
+                                               : useY ? MapConst.evacuatedY : MapConst.evacuatedX)
                     let dst: UnsafeMutableRawPointer
                     let di: Int
                     if useY {
@@ -203,8 +213,13 @@ extension HashMap {
                         dst = xb; di = xi; xi += 1
                     }
                     Self.setTophash(dst, di, top)
-                    Self.keyAt(dst, di).initialize(to: k.pointee)
-                    Self.valueAt(dst, di).initialize(to: Self.valueAt(b, i).pointee)
+                    if moveOut {
+                        Self.keyAt(dst, di).moveInitialize(from: k, count: 1)
+                        Self.valueAt(dst, di).moveInitialize(from: Self.valueAt(b, i), count: 1)
+                    } else {
+                        Self.keyAt(dst, di).initialize(to: k.pointee)
+                        Self.valueAt(dst, di).initialize(to: Self.valueAt(b, i).pointee)
+                    }
                 }
                 ob = Self.overflow(b)
             }

@@ -38,6 +38,7 @@ extension HashMap {
     public var hashSeed: UInt32 { h.pointee.hash0 }
 
     /// Cumulative event counts since the map was made.
+    @frozen
     public struct Stats: Equatable, Sendable {
         /// Old buckets evacuated.
         public var evacuations: Int
@@ -46,7 +47,16 @@ extension HashMap {
         /// Grows started, and how many of those were same-size.
         public var grows: Int
         public var sameSizeGrows: Int
+        @inlinable
+        init(evacuations: Int, overflowAllocations: Int, grows: Int, sameSizeGrows: Int) {
+            self.evacuations = evacuations
+            self.overflowAllocations = overflowAllocations
+            self.grows = grows
+            self.sameSizeGrows = sameSizeGrows
+        }
     }
+    /// Inlinable: benchmarks read it once per map they build.
+    @inlinable
     public var stats: Stats {
         Stats(evacuations: h.pointee.evacuations, overflowAllocations: h.pointee.overflowAllocations,
               grows: h.pointee.grows, sameSizeGrows: h.pointee.sameSizeGrows)
@@ -96,6 +106,7 @@ extension HashMap {
         let size = Self.bucketSize
         let f = flags
         if f & MapConst.hashWriting != 0 { fail("hashWriting set outside a write") }
+        if MemoryLayout<HMap>.offset(of: \HMap.flags) != HMap.flagsOffset { fail("HMap.flags moved") }
         let seed = UInt64(h.pointee.hash0)
         guard let base = h.pointee.buckets else {
             if h.pointee.count != 0 || h.pointee.oldbuckets != nil { fail("no buckets but count/oldbuckets") }

@@ -34,8 +34,10 @@
 // declared below). Invariants, checked by `checkInvariants()`:
 //   - a slot's key and value are initialized exactly when its tophash is
 //     not emptyRest, emptyOne or evacuatedEmpty (see `isInitialized`);
-//     evacuated slots keep an initialized *copy* until their array is freed,
-//     which is what lets an iterator that started on the old array read them;
+//     evacuated slots (evacuatedX/Y) keep an initialized *copy* until their
+//     array is freed, which is what lets an iterator that started on the old
+//     array read them (entries moved out with no iterator around are marked
+//     evacuatedEmpty instead, see evacuate);
 //   - in a bucket chain, every slot after an emptyRest is emptyRest;
 //   - the current array holds no evacuated* marks; an old bucket is either
 //     entirely in evacuated* states or in none of them;
@@ -147,7 +149,7 @@ enum MapConst {
 
 /// Go's hmap: the map header. Lives in memory the HashMap allocates, so the
 /// hot paths reach it through a pointer without exclusivity bookkeeping.
-/// `flags` must stay at byte offset `HMap.flagsOffset` (checked at init):
+/// `flags` must stay at byte offset `HMap.flagsOffset` (checked by checkInvariants):
 /// it is read and written through an atomic view.
 @usableFromInline
 struct HMap {
@@ -182,6 +184,7 @@ struct HMap {
 
     @usableFromInline init() {}
 
+    /// Where `flags` lives (checked by checkInvariants and the tests).
     @inlinable static var flagsOffset: Int { 8 }
 }
 
@@ -196,21 +199,52 @@ final class BucketStorage<Key: MapKey, Value> {
     @usableFromInline let allocated: Int
     /// Overflow buckets allocated one by one for this array.
     @usableFromInline var overflow: [UnsafeMutableRawPointer] = []
+    /// Bytes of `base` (for the large-array cache).
+    @usableFromInline let bytes: Int
+    /// Whether keys or values need deinitializing, and the bucket layout.
+    /// Stored so that deinit, which runs unspecialized, needs no runtime
+    /// generic metadata lookups (a HashMap<Key, Value> static member called
+    /// from generic code instantiates that metadata on every call).
+    @usableFromInline let needsDeinit: Bool
+    @usableFromInline let bucketSize: Int
+    @usableFromInline let keysOffset: Int
+    @usableFromInline let valuesOffset: Int
 
-    @usableFromInline
+    /// Inlinable so that it is specialized (no runtime generic metadata
+    /// lookups when a small map is made).
+    @inlinable
     init(buckets: Int) {
+        typealias M = HashMap<Key, Value>
         allocated = buckets
-        base = HashMap<Key, Value>.allocateZeroedBuckets(buckets)
+        bytes = buckets * M.bucketSize
+        needsDeinit = !_isPOD(Key.self) || !_isPOD(Value.self)
+        bucketSize = M.bucketSize
+        keysOffset = M.keysOffset
+        valuesOffset = M.valuesOffset
+        base = M.allocateZeroedBuckets(buckets)
     }
 
     deinit {
-        typealias M = HashMap<Key, Value>
-        if !_isPOD(Key.self) || !_isPOD(Value.self) {
-            for i in 0..<allocated { M.deinitializeEntries(base + i * M.bucketSize) }
-            for b in overflow { M.deinitializeEntries(b) }
+        if needsDeinit {
+            for i in 0..<allocated { deinitializeEntries(base + i * bucketSize) }
+            for b in overflow { deinitializeEntries(b) }
         }
         for b in overflow { free(b) }
-        free(base)
+        LargeBucketArrayCache.release(base, bytes: bytes)
+    }
+
+    /// Deinitializes the initialized entries of one bucket (not its chain):
+    /// those whose tophash is not emptyRest, emptyOne or evacuatedEmpty
+    /// (HashMap.isInitialized).
+    private func deinitializeEntries(_ b: UnsafeMutableRawPointer) {
+        let ks = MemoryLayout<Key>.stride, vs = MemoryLayout<Value>.stride
+        for i in 0..<8 {
+            let t = b.load(fromByteOffset: i, as: UInt8.self)
+            if t > 1 && t != 4 {
+                (b + keysOffset + i * ks).assumingMemoryBound(to: Key.self).deinitialize(count: 1)
+                (b + valuesOffset + i * vs).assumingMemoryBound(to: Value.self).deinitialize(count: 1)
+            }
+        }
     }
 }
 
@@ -222,23 +256,29 @@ final class BucketStorage<Key: MapKey, Value> {
 public final class HashMap<Key: MapKey, Value> {
     /// The header (Go's *hmap).
     @usableFromInline let h: UnsafeMutablePointer<HMap>
-    /// Owner of h.buckets.
+    /// Owner of h.buckets. Written only by a writer holding hashWriting and
+    /// read by readers and iterators, the map's own single-writer contract,
+    /// so Swift's dynamic exclusivity checks (a runtime call per write) are
+    /// off for these two.
+    @exclusivity(unchecked)
     @usableFromInline var storage: BucketStorage<Key, Value>?
     /// Owner of h.oldbuckets, while growing.
+    @exclusivity(unchecked)
     @usableFromInline var oldStorage: BucketStorage<Key, Value>?
 
     /// Go's makemap_small: an empty map; the first bucket is allocated by
     /// the first insert.
+    @inlinable
     public init() {
         MapHash.ensureInitialized()
         h = .allocate(capacity: 1)
         h.initialize(to: HMap())
-        precondition(MemoryLayout<HMap>.offset(of: \HMap.flags) == HMap.flagsOffset)
         h.pointee.hash0 = UInt32(truncatingIfNeeded: MapHash.fastrand64())
     }
 
     /// Go's makemap(hint): sized so that `minimumCapacity` entries fit
     /// without growing.
+    @inlinable
     public convenience init(minimumCapacity hint: Int) {
         self.init()
         var B: UInt8 = 0
@@ -325,24 +365,19 @@ public final class HashMap<Key: MapKey, Value> {
     }
 
     /// Zeroed memory for `n` buckets (tophash 0 is emptyRest).
-    @usableFromInline
+    @inlinable
     static func allocateZeroedBuckets(_ n: Int) -> UnsafeMutableRawPointer {
         let bytes = n * bucketSize
+        if let p = LargeBucketArrayCache.take(bytes: bytes) {
+            memset(p, 0, bytes)  // Go's makeBucketArray with dirtyalloc: clear and reuse
+            return p
+        }
         if maxAlign <= 16, let p = calloc(n, bucketSize) { return p }
         guard let p = aligned_alloc(maxAlign, roundUp(bytes, maxAlign)) else {
-            goFatal("out of memory allocating \(n) map buckets")
+            mapFatalOutOfMemory()
         }
         memset(p, 0, bytes)
         return p
-    }
-
-    /// Deinitializes the initialized entries of one bucket (not its chain).
-    @usableFromInline
-    static func deinitializeEntries(_ b: UnsafeMutableRawPointer) {
-        for i in 0..<MapConst.bucketCnt where isInitialized(tophash(b, i)) {
-            keyAt(b, i).deinitialize(count: 1)
-            valueAt(b, i).deinitialize(count: 1)
-        }
     }
 
     // MARK: Flags (atomic view; see the header comment)
@@ -358,6 +393,44 @@ public final class HashMap<Key: MapKey, Value> {
     }
 }
 
+/// Keeps the most recently freed large bucket array for reuse, as Go's
+/// heap hands a freed span back to the next allocation of its size.
+///
+/// Why: arrays above glibc's mmap threshold (32 MiB at most; a 1M-entry
+/// Int64 map's array is 40 MiB) are unmapped on free and the next map pays
+/// a page fault for every page it touches. Reusing the array costs one
+/// memset of memory that is already resident. Only one array, of at least
+/// `minimumBytes`, is kept; all calls take the lock (these are rare).
+@usableFromInline
+enum LargeBucketArrayCache {
+    /// Smaller arrays are left to malloc, which recycles them itself.
+    static let minimumBytes = 1 << 20
+    private static let slot = Mutex<(pointer: UnsafeMutableRawPointer, bytes: Int)?>(nil)
+
+    /// An array of exactly `bytes` bytes if one is cached (not zeroed).
+    @usableFromInline
+    static func take(bytes: Int) -> UnsafeMutableRawPointer? {
+        guard bytes >= minimumBytes else { return nil }
+        return slot.withLock { s -> UnsafeMutableRawPointer? in
+            guard let c = s, c.bytes == bytes else { return nil }
+            s = nil
+            return c.pointer
+        }
+    }
+
+    /// Frees `p`, or keeps it for the next `take` of the same size.
+    @usableFromInline
+    static func release(_ p: UnsafeMutableRawPointer, bytes: Int) {
+        guard bytes >= minimumBytes else { free(p); return }
+        let evicted = slot.withLock { s -> UnsafeMutableRawPointer? in
+            let old = s?.pointer
+            s = (p, bytes)
+            return old
+        }
+        if let e = evicted { free(e) }
+    }
+}
+
 // MARK: Fatal errors (outlined: never on a fast path)
 
 @usableFromInline @inline(never)
@@ -365,6 +438,9 @@ func mapFatalConcurrentWrites() -> Never { goFatal("concurrent map writes") }
 
 @usableFromInline @inline(never)
 func mapFatalReadWrite() -> Never { goFatal("concurrent map read and map write") }
+
+@usableFromInline @inline(never)
+func mapFatalOutOfMemory() -> Never { goFatal("out of memory allocating map buckets") }
 
 @usableFromInline @inline(never)
 func mapFatalIterationWrite() -> Never { goFatal("concurrent map iteration and map write") }

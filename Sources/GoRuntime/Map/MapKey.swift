@@ -82,9 +82,20 @@ extension String: MapKey {
         _withUTF8(key) { MapHash.memhash($0.baseAddress, count: $0.count, seed: seed) }
     }
 
-    /// Byte equality (Go's string ==): lengths, then memcmp.
+    /// Byte equality (Go's string ==). Fast path, like Go's `k.str ==
+    /// key.str`: the same two String words (same storage object, or the
+    /// same small-string bytes) are equal without touching the bytes or
+    /// retaining anything. Otherwise lengths, then memcmp (outlined).
     @inlinable @inline(__always)
     public static func mapKeysEqual(_ a: String, _ b: String) -> Bool {
+        let x = unsafeBitCast(a, to: (UInt64, UInt64).self)
+        let y = unsafeBitCast(b, to: (UInt64, UInt64).self)
+        if x == y { return true }
+        return _bytesEqual(a, b)
+    }
+
+    @usableFromInline @inline(never)
+    static func _bytesEqual(_ a: String, _ b: String) -> Bool {
         _withUTF8(a) { pa in
             _withUTF8(b) { pb in
                 pa.count == pb.count
