@@ -153,7 +153,7 @@ func chanBenchmarks() -> [Benchmark] {
         },
         Benchmark("chan/alt/mutex-deque/same-thread",
                   summary: "Synchronization.Mutex around a 1-slot ring: the same-thread shape without a channel") { run in
-            let q = Mutex<(Int, Bool)>((0, false))
+            let q = Synchronization.Mutex<(Int, Bool)>((0, false))
             return { worker in
                 var sum = 0
                 defer { blackHole(sum) }

@@ -65,8 +65,8 @@ private final class String16Fixture: @unchecked Sendable {
 
 /// Process-wide cache of fixtures (prepare runs on the runner's thread; the
 /// mutex keeps it correct if that ever changes).
-private let fixtureCache = Mutex<[Int: MapFixture]>([:])
-private let string16Cache = Mutex<String16Fixture?>(nil)
+private let fixtureCache = Synchronization.Mutex<[Int: MapFixture]>([:])
+private let string16Cache = Synchronization.Mutex<String16Fixture?>(nil)
 
 private func fixture(_ n: Int) -> MapFixture {
     fixtureCache.withLock { c in

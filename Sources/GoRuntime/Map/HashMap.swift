@@ -405,7 +405,7 @@ public final class HashMap<Key: MapKey, Value> {
 enum LargeBucketArrayCache {
     /// Smaller arrays are left to malloc, which recycles them itself.
     static let minimumBytes = 1 << 20
-    private static let slot = Mutex<(pointer: UnsafeMutableRawPointer, bytes: Int)?>(nil)
+    private static let slot = Synchronization.Mutex<(pointer: UnsafeMutableRawPointer, bytes: Int)?>(nil)
 
     /// An array of exactly `bytes` bytes if one is cached (not zeroed).
     @usableFromInline
