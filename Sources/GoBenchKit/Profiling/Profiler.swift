@@ -55,13 +55,22 @@ public struct BenchmarkProfile: Sendable {
         raw.cpuNanoseconds > 0 ? Double(raw.stats.samples) * 1e9 / Double(hz) / Double(raw.cpuNanoseconds) : 0
     }
 
+    /// Mean wall time inside the handler per signal, in nanoseconds (it
+    /// includes any preemption while in the handler).
+    public var handlerNanosecondsPerSample: Double {
+        raw.stats.signals > 0 ? Double(raw.stats.handlerNanoseconds) / Double(raw.stats.signals) : 0
+    }
+
     /// One line for the run summary.
     public var summaryLine: String {
         let workers = raw.perWorker.filter { $0.value > 0 }.count
         return String(format: "%@: %d samples from %d/%d workers, %.1f Hz achieved (asked %d), cpu %.3fs, "
-                      + "samples*period/cpu %.1f%%, lost %d, truncated %d, unwind-failed %d, source %@",
+                      + "samples*period/cpu %.1f%%, handler wall %.2f us/sample (%.2f%% of cpu), lost %d, truncated %d, "
+                      + "unwind-failed %d, source %@",
                       benchmark, raw.stats.samples, workers, raw.threads, achievedHz, hz,
-                      Double(raw.cpuNanoseconds) / 1e9, coverage * 100, raw.stats.lost, raw.stats.truncated,
+                      Double(raw.cpuNanoseconds) / 1e9, coverage * 100, handlerNanosecondsPerSample / 1000,
+                      raw.cpuNanoseconds > 0 ? Double(raw.stats.handlerNanoseconds) * 100 / Double(raw.cpuNanoseconds) : 0,
+                      raw.stats.lost, raw.stats.truncated,
                       raw.stats.unwindFailed, raw.sources.sorted().joined(separator: "+"))
             + (raw.armFailures.isEmpty ? "" : ", arm failures: \(raw.armFailures[0])")
     }
