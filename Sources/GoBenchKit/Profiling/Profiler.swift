@@ -36,6 +36,23 @@ public struct RawBenchmarkSamples: Sendable {
     public var startedAt = Date()
 }
 
+extension RawBenchmarkSamples {
+    /// Drains `ring` (after its thread disarmed) into these samples.
+    public mutating func absorb(_ ring: SampleRing, worker: Int) {
+        var stacks = self.stacks
+        var n = 0
+        ring.drain { stack, truncated in
+            // A cut stack gets a "[truncated]" root (address 0), so its
+            // frames do not pose as a complete call chain.
+            stacks[truncated ? Array(stack) + [0] : Array(stack), default: 0] += 1
+            n += 1
+        }
+        self.stacks = stacks
+        perWorker[worker, default: 0] += n
+        stats = stats + ring.stats
+    }
+}
+
 /// One benchmark's symbolized profile.
 public struct BenchmarkProfile: Sendable {
     public var benchmark: String
@@ -132,13 +149,8 @@ public final class Profiler: Instrument, @unchecked Sendable {
         var samples = 0
         var cpu: Int64 = 0
         for case let p as ProfileProbe in probes {
-            p.ring.drain { stack, _ in
-                r.stacks[Array(stack), default: 0] += 1
-                r.perWorker[p.worker, default: 0] += 1
-            }
-            let s = p.ring.stats
-            r.stats = r.stats + s
-            samples += s.samples
+            r.absorb(p.ring, worker: p.worker)
+            samples += p.ring.stats.samples
             cpu += p.cpuNanoseconds
             switch p.source {
             case .success(let src)?: r.sources.insert(src.rawValue)
@@ -214,9 +226,10 @@ enum ProfileBuilder {
         var locationID: [UInt64: UInt64] = [:]   // adjusted address -> id
         func location(_ address: UInt64, leaf: Bool) -> UInt64 {
             // Callers are return addresses: the location is the call itself.
-            let a = leaf ? address : address &- 1
+            let a = leaf || address == 0 ? address : address &- 1
             if let id = locationID[a] { return id }
-            let f = symbolizer.function(at: a, isReturnAddress: false)
+            let f = address == 0 ? SymbolizedFunction(name: "[truncated]", systemName: "[truncated]", file: "")
+                : symbolizer.function(at: a, isReturnAddress: false)
             let fid: UInt64
             if let id = functionID[f] { fid = id } else {
                 fid = UInt64(functionID.count + 1)
@@ -224,7 +237,7 @@ enum ProfileBuilder {
                 p.functions.append(.init(id: fid, name: f.name, systemName: f.systemName, file: f.file))
             }
             var mid: UInt64 = 0
-            if let mi = symbolizer.moduleIndex(for: a) {
+            if a != 0, let mi = symbolizer.moduleIndex(for: a) {
                 if let id = mappingID[mi] { mid = id } else {
                     mid = UInt64(mappingID.count + 1)
                     mappingID[mi] = mid
