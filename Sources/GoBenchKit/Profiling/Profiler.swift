@@ -72,8 +72,7 @@ public struct BenchmarkProfile: Sendable {
         raw.cpuNanoseconds > 0 ? Double(raw.stats.samples) * 1e9 / Double(hz) / Double(raw.cpuNanoseconds) : 0
     }
 
-    /// Mean wall time inside the handler per signal, in nanoseconds (it
-    /// includes any preemption while in the handler).
+    /// Mean CPU time inside the handler per signal, in nanoseconds.
     public var handlerNanosecondsPerSample: Double {
         raw.stats.signals > 0 ? Double(raw.stats.handlerNanoseconds) / Double(raw.stats.signals) : 0
     }
@@ -82,7 +81,7 @@ public struct BenchmarkProfile: Sendable {
     public var summaryLine: String {
         let workers = raw.perWorker.filter { $0.value > 0 }.count
         return String(format: "%@: %d samples from %d/%d workers, %.1f Hz achieved (asked %d), cpu %.3fs, "
-                      + "samples*period/cpu %.1f%%, handler wall %.2f us/sample (%.2f%% of cpu), lost %d, truncated %d, "
+                      + "samples*period/cpu %.1f%%, handler %.2f cpu-us/sample (%.2f%% of cpu), lost %d, truncated %d, "
                       + "unwind-failed %d, source %@",
                       benchmark, raw.stats.samples, workers, raw.threads, achievedHz, hz,
                       Double(raw.cpuNanoseconds) / 1e9, coverage * 100, handlerNanosecondsPerSample / 1000,

@@ -66,7 +66,7 @@ public struct SamplerStats: Sendable, Equatable {
     public var lost: Int = 0
     public var truncated: Int = 0
     public var unwindFailed: Int = 0
-    /// Time spent inside the handler (unwinding and recording), summed.
+    /// Thread CPU time spent inside the handler (unwinding and recording), summed.
     public var handlerNanoseconds: Int = 0
 
     public static func + (a: SamplerStats, b: SamplerStats) -> SamplerStats {
