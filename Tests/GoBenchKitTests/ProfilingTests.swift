@@ -59,8 +59,7 @@ private func sampleThisThread(_ config: SamplerConfig, _ body: () -> Void) -> (F
     body()
     ring.disarm()
     if case .failure(let e) = armed { Issue.record("\(e)") }
-    ring.drain { stack, _ in raw.stacks[Array(stack), default: 0] += 1 }
-    raw.stats = ring.stats
+    raw.absorb(ring, worker: 0)
     let p = ProfileBuilder.build(raw, symbolizer: Symbolizer(), hz: config.hz, unwinder: config.unwinder)
     return (FoldedStacks(pprof: p), ring.stats)
 }
@@ -99,6 +98,20 @@ struct ProfilingSamplerTests {
         // frame-pointer walk sees the recursion here; it may lose samples
         // taken in prologues, never gain intact ones out of nothing.
         #expect(p.intact <= p.inLeaf)
+    }
+
+    @Test(.disabled(if: Sampler.stacksAreUnreliable, "ThreadSanitizer defers signals: no exact stacks"))
+    func stacksDeeperThanTheLimitAreMarkedTruncated() throws {
+        try #require(Sampler.libunwindAvailable)
+        let (f, stats) = sampleThisThread(SamplerConfig(hz: 997, unwinder: .libunwind)) {
+            blackHole(profRecurse(Sampler.maxFrames + 20, 150_000_000))
+        }
+        let inLeaf = f.counts.filter { $0.key.contains { $0.hasPrefix("GoBenchKitTests.profLeafSpin") } }
+        let leafSamples = inLeaf.values.reduce(0, +)
+        #expect(leafSamples >= 20)
+        #expect(stats.truncated >= leafSamples)
+        // Each cut stack: "[truncated]" root, then exactly maxFrames frames.
+        #expect(inLeaf.keys.allSatisfy { $0.first == "[truncated]" && $0.count == Sampler.maxFrames + 1 })
     }
 
     @Test func bothUnwindersAgreeOnAKnownStackOutsideSignals() throws {

@@ -57,6 +57,7 @@ typedef struct cgb_ring_stats {
     uint64_t lost;        ///< ring full or handler re-entered
     uint64_t truncated;   ///< records with CGB_SAMPLE_TRUNCATED
     uint64_t unwind_failed;
+    uint64_t handler_ns;  ///< thread CPU time spent inside the handler, summed
 } cgb_ring_stats;
 
 /// Installs the SIGPROF handler (once per process) and loads libunwind.

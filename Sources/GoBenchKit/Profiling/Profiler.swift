@@ -36,6 +36,23 @@ public struct RawBenchmarkSamples: Sendable {
     public var startedAt = Date()
 }
 
+extension RawBenchmarkSamples {
+    /// Drains `ring` (after its thread disarmed) into these samples.
+    public mutating func absorb(_ ring: SampleRing, worker: Int) {
+        var stacks = self.stacks
+        var n = 0
+        ring.drain { stack, truncated in
+            // A cut stack gets a "[truncated]" root (address 0), so its
+            // frames do not pose as a complete call chain.
+            stacks[truncated ? Array(stack) + [0] : Array(stack), default: 0] += 1
+            n += 1
+        }
+        self.stacks = stacks
+        perWorker[worker, default: 0] += n
+        stats = stats + ring.stats
+    }
+}
+
 /// One benchmark's symbolized profile.
 public struct BenchmarkProfile: Sendable {
     public var benchmark: String
@@ -55,13 +72,21 @@ public struct BenchmarkProfile: Sendable {
         raw.cpuNanoseconds > 0 ? Double(raw.stats.samples) * 1e9 / Double(hz) / Double(raw.cpuNanoseconds) : 0
     }
 
+    /// Mean CPU time inside the handler per signal, in nanoseconds.
+    public var handlerNanosecondsPerSample: Double {
+        raw.stats.signals > 0 ? Double(raw.stats.handlerNanoseconds) / Double(raw.stats.signals) : 0
+    }
+
     /// One line for the run summary.
     public var summaryLine: String {
         let workers = raw.perWorker.filter { $0.value > 0 }.count
         return String(format: "%@: %d samples from %d/%d workers, %.1f Hz achieved (asked %d), cpu %.3fs, "
-                      + "samples*period/cpu %.1f%%, lost %d, truncated %d, unwind-failed %d, source %@",
+                      + "samples*period/cpu %.1f%%, handler %.2f cpu-us/sample (%.2f%% of cpu), lost %d, truncated %d, "
+                      + "unwind-failed %d, source %@",
                       benchmark, raw.stats.samples, workers, raw.threads, achievedHz, hz,
-                      Double(raw.cpuNanoseconds) / 1e9, coverage * 100, raw.stats.lost, raw.stats.truncated,
+                      Double(raw.cpuNanoseconds) / 1e9, coverage * 100, handlerNanosecondsPerSample / 1000,
+                      raw.cpuNanoseconds > 0 ? Double(raw.stats.handlerNanoseconds) * 100 / Double(raw.cpuNanoseconds) : 0,
+                      raw.stats.lost, raw.stats.truncated,
                       raw.stats.unwindFailed, raw.sources.sorted().joined(separator: "+"))
             + (raw.armFailures.isEmpty ? "" : ", arm failures: \(raw.armFailures[0])")
     }
@@ -123,13 +148,8 @@ public final class Profiler: Instrument, @unchecked Sendable {
         var samples = 0
         var cpu: Int64 = 0
         for case let p as ProfileProbe in probes {
-            p.ring.drain { stack, _ in
-                r.stacks[Array(stack), default: 0] += 1
-                r.perWorker[p.worker, default: 0] += 1
-            }
-            let s = p.ring.stats
-            r.stats = r.stats + s
-            samples += s.samples
+            r.absorb(p.ring, worker: p.worker)
+            samples += p.ring.stats.samples
             cpu += p.cpuNanoseconds
             switch p.source {
             case .success(let src)?: r.sources.insert(src.rawValue)
@@ -205,9 +225,10 @@ enum ProfileBuilder {
         var locationID: [UInt64: UInt64] = [:]   // adjusted address -> id
         func location(_ address: UInt64, leaf: Bool) -> UInt64 {
             // Callers are return addresses: the location is the call itself.
-            let a = leaf ? address : address &- 1
+            let a = leaf || address == 0 ? address : address &- 1
             if let id = locationID[a] { return id }
-            let f = symbolizer.function(at: a, isReturnAddress: false)
+            let f = address == 0 ? SymbolizedFunction(name: "[truncated]", systemName: "[truncated]", file: "")
+                : symbolizer.function(at: a, isReturnAddress: false)
             let fid: UInt64
             if let id = functionID[f] { fid = id } else {
                 fid = UInt64(functionID.count + 1)
@@ -215,7 +236,7 @@ enum ProfileBuilder {
                 p.functions.append(.init(id: fid, name: f.name, systemName: f.systemName, file: f.file))
             }
             var mid: UInt64 = 0
-            if let mi = symbolizer.moduleIndex(for: a) {
+            if a != 0, let mi = symbolizer.moduleIndex(for: a) {
                 if let id = mappingID[mi] { mid = id } else {
                     mid = UInt64(mappingID.count + 1)
                     mappingID[mi] = mid

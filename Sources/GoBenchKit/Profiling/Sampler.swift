@@ -66,10 +66,13 @@ public struct SamplerStats: Sendable, Equatable {
     public var lost: Int = 0
     public var truncated: Int = 0
     public var unwindFailed: Int = 0
+    /// Thread CPU time spent inside the handler (unwinding and recording), summed.
+    public var handlerNanoseconds: Int = 0
 
     public static func + (a: SamplerStats, b: SamplerStats) -> SamplerStats {
         SamplerStats(signals: a.signals + b.signals, samples: a.samples + b.samples, lost: a.lost + b.lost,
-                     truncated: a.truncated + b.truncated, unwindFailed: a.unwindFailed + b.unwindFailed)
+                     truncated: a.truncated + b.truncated, unwindFailed: a.unwindFailed + b.unwindFailed,
+                     handlerNanoseconds: a.handlerNanoseconds + b.handlerNanoseconds)
     }
 }
 
@@ -127,7 +130,8 @@ public final class SampleRing: @unchecked Sendable {
     public var stats: SamplerStats {
         let s = cgb_ring_get_stats(ring)
         return SamplerStats(signals: Int(s.signals), samples: Int(s.samples), lost: Int(s.lost),
-                            truncated: Int(s.truncated), unwindFailed: Int(s.unwind_failed))
+                            truncated: Int(s.truncated), unwindFailed: Int(s.unwind_failed),
+                            handlerNanoseconds: Int(s.handler_ns))
     }
 
     /// Reads every record written so far: `body(stack, truncated)` with the
