@@ -7,49 +7,14 @@ import FoundationXML
 #endif
 import Testing
 
-/// The gobench executable next to the test bundle (.build/<config>/gobench).
-private func profGobenchPath() throws -> String {
-    var candidates: [String] = []
-    if let exe = Bundle.main.executableURL {
-        candidates.append(exe.deletingLastPathComponent().appendingPathComponent("gobench").path)
-    }
-    for b in Bundle.allBundles {
-        candidates.append(b.bundleURL.deletingLastPathComponent().appendingPathComponent("gobench").path)
-    }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    candidates.append(root.appendingPathComponent(".build/debug/gobench").path)
-    return try #require(candidates.first(where: FileManager.default.isExecutableFile), "gobench not built")
-}
-
-private struct ProfCLIResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-private func profGobench(_ args: [String], cwd: URL? = nil) throws -> ProfCLIResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: try profGobenchPath())
-    p.arguments = args
-    if let cwd { p.currentDirectoryURL = cwd }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    // Read both pipes concurrently enough for our small outputs: stderr
-    // first is fine because stdout here stays far below the pipe buffer
-    // except for SVG on stdout, which the tests send to files.
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return ProfCLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                     stderr: String(decoding: e, as: UTF8.self))
-}
-
+/// A fresh scratch folder as a URL.
 private func profTempDir(_ tag: String) throws -> URL {
-    let d = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-    return d
+    URL(fileURLWithPath: try scratchDirectory(tag))
+}
+
+/// Runs gobench (the shared runner) with an optional working folder.
+private func profGobench(_ args: [String], cwd: URL? = nil) throws -> CLIResult {
+    try gobench(args, cwd: cwd?.path)
 }
 
 private func profIsWellFormedXML(_ url: URL) throws -> Bool {
