@@ -38,7 +38,9 @@ public enum ABBuild {
             throw FormatError("\"\(spec)\" is neither an executable gobench binary nor a git revision of \(repository)")
         }
         let sha = rev.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let dir = "\(scratchRoot)/\(sha)"
+        // Absolute, because the build below runs inside the folder.
+        let root = scratchRoot.hasPrefix("/") ? scratchRoot : FileManager.default.currentDirectoryPath + "/" + scratchRoot
+        let dir = "\(root)/\(sha)"
         let binary = "\(dir)/.build/release/gobench"
         if FileManager.default.isExecutableFile(atPath: binary) { return binary }
         try AtomicFile.makeDirectory(dir)

@@ -162,5 +162,5 @@ public enum GoText {
 
     /// Units that describe the conditions of a run rather than its result;
     /// written without a Unit line, read back as `.neither`.
-    public static let conditionUnits: Set<String> = ["parallelism", "steal-pct", "invol-cs", "loadavg-1m", "cpu-mhz"]
+    public static let conditionUnits: Set<String> = ["parallelism", "steal-pct", "invol-cs", "loadavg-1m", "cpu-mhz", "counter-scale", "profile-hz"]
 }
