@@ -179,10 +179,14 @@ struct ProfilingSamplerTests {
     }
 
     @Test func timerFallbackSamplesToo() {
+        // Spin for a fixed amount of CPU time (not a fixed iteration count:
+        // a debug build on a loaded machine runs the loop at any speed).
         let (f, stats) = sampleThisThread(SamplerConfig(hz: 997, unwinder: .fp, source: .timer)) {
-            blackHole(profLeafSpin(200_000_000))
+            let start = threadCPUNanos()
+            while threadCPUNanos() - start < 400_000_000 { blackHole(profLeafSpin(5_000_000)) }
         }
-        // CPU-time timers deliver at most ~250/s here (HZ=250).
+        // CPU-time timers deliver at most ~250/s here (HZ=250): 400 ms of
+        // CPU is about 100 samples; ask for a fifth of that.
         #expect(stats.samples >= 20)
         guard !Sampler.stacksAreUnreliable else { return }
         #expect(f.samples(containing: "GoBenchKitTests.profLeafSpin") * 10 >= f.total * 9)
