@@ -81,11 +81,20 @@ public struct GoReference: Sendable {
             throw FormatError("Go reference benchmarks failed (exit \(r.status)): \(tail)")
         }
         let parsed = try GoText.parse(r.stdout, impl: "go")
+        // Go's -N suffix is GOMAXPROCS, not the benchmark's thread count:
+        // take the threads from the name ("threads=2"), as our side does.
         return parsed.results.filter { $0.name.contains(regex) }.map {
             var x = $0
             x.repetition = round
+            x.threads = GoReference.threadsInName($0.name)
             return x
         }
+    }
+
+    /// N from a "threads=N" component of a benchmark name, else 1.
+    static func threadsInName(_ name: String) -> Int {
+        guard let r = name.range(of: "threads=") else { return 1 }
+        return Int(name[r.upperBound...].prefix { $0.isNumber }) ?? 1
     }
 
     /// Removes the compiled test binary.
@@ -104,6 +113,13 @@ public struct GoReference: Sendable {
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        // `go` needs a build cache; without HOME (some CI shells) it would
+        // refuse to build, so give it one under the temporary folder.
+        var env = ProcessInfo.processInfo.environment
+        if env["GOCACHE"] == nil && env["HOME"] == nil && env["XDG_CACHE_HOME"] == nil {
+            env["GOCACHE"] = NSTemporaryDirectory() + "gobench-gocache"
+        }
+        p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
