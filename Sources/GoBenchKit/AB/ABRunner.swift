@@ -33,7 +33,7 @@ public enum ABBuild {
         if spec.contains("/"), FileManager.default.isExecutableFile(atPath: spec) {
             return spec
         }
-        let rev = try GoReference.run("/usr/bin/env", ["git", "rev-parse", "--verify", "--quiet", "\(spec)^{commit}"], in: repository)
+        let rev = try Subprocess.run("/usr/bin/env", ["git", "rev-parse", "--verify", "--quiet", "\(spec)^{commit}"], in: repository)
         guard rev.status == 0 else {
             throw FormatError("\"\(spec)\" is neither an executable gobench binary nor a git revision of \(repository)")
         }
@@ -45,12 +45,12 @@ public enum ABBuild {
         if FileManager.default.isExecutableFile(atPath: binary) { return binary }
         try AtomicFile.makeDirectory(dir)
         log("building \(spec) (\(sha.prefix(12))) in \(dir)")
-        let export = try GoReference.run("/bin/sh", ["-c", "git -C \"$0\" archive \"$1\" | tar -x -C \"$2\"", repository, sha, dir],
+        let export = try Subprocess.run("/bin/sh", ["-c", "git -C \"$0\" archive \"$1\" | tar -x -C \"$2\"", repository, sha, dir],
                                          in: repository)
         guard export.status == 0 else {
             throw FormatError("cannot export \(spec): \(export.stderr.split(separator: "\n").first ?? "git archive failed")")
         }
-        let build = try GoReference.run("/usr/bin/env", ["swift", "build", "-c", "release", "--product", "gobench",
+        let build = try Subprocess.run("/usr/bin/env", ["swift", "build", "-c", "release", "--product", "gobench",
                                                          "--package-path", dir], in: dir)
         guard build.status == 0, FileManager.default.isExecutableFile(atPath: binary) else {
             let line = (build.stdout + build.stderr).split(separator: "\n").first { $0.contains("error") } ?? "exit \(build.status)"
@@ -113,27 +113,13 @@ public struct ABRunner {
     }
 
     func invoke(_ side: ABSide, _ args: [String]) throws -> [RepetitionResult] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: side.binary)
-        p.arguments = args + ["--format", "csv", "--no-save"]
         var env = ProcessInfo.processInfo.environment
         for (k, v) in side.environment { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        do { try p.run() } catch { throw FormatError("cannot run \(side.binary): \(error.localizedDescription)") }
-        final class Box: @unchecked Sendable { var data = Data() }
-        let errBox = Box()
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        done.wait()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            let line = String(decoding: errBox.data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-            throw FormatError("\(side.label) (\(side.binary)) failed with exit \(p.terminationStatus): \(line)")
+        let r = try Subprocess.run(side.binary, args + ["--format", "csv", "--no-save"], environment: env)
+        guard r.status == 0 else {
+            let line = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+            throw FormatError("\(side.label) (\(side.binary)) failed with exit \(r.status): \(line)")
         }
-        return try CSV.parse(String(decoding: data, as: UTF8.self))
+        return try CSV.parse(r.stdout)
     }
 }

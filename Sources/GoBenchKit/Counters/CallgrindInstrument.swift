@@ -51,7 +51,7 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
     public init(iterations: Int = 1000, executable: String? = nil, valgrind: String? = nil) {
         self.iterations = max(1, iterations)
         self.executable = executable ?? CallgrindInstrument.currentExecutable()
-        self.valgrind = valgrind ?? CallgrindInstrument.findInPath("valgrind")
+        self.valgrind = valgrind ?? Subprocess.find("valgrind")
         self.valgrindVersion = self.valgrind.flatMap { CallgrindInstrument.version(of: $0) } ?? "unknown"
     }
 
@@ -178,7 +178,7 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
         defer { lock.unlock() }
         if let known = strippedCopy { return known ?? executable }
         var result: String?
-        if let objcopy = Self.findInPath("objcopy") {
+        if let objcopy = Subprocess.find("objcopy") {
             let fm = FileManager.default
             let dir = fm.temporaryDirectory.appendingPathComponent(
                 "gobench-callgrind-exe-\(getpid())-\(UInt64.random(in: 0..<UInt64.max))").path
@@ -214,26 +214,9 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    static func findInPath(_ tool: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/\(tool)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
     static func version(of valgrind: String) -> String? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: valgrind)
-        p.arguments = ["--version"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let s = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let r = try? Subprocess.run(valgrind, ["--version"]) else { return nil }
+        let s = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         return s.isEmpty ? nil : s
     }
 

@@ -27,12 +27,7 @@ public struct GoReference: Sendable {
 
     /// Finds `go` on PATH or at Debian's golang-1.19-go location.
     public static func locateGo() -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") + ["/usr/lib/go-1.19/bin"] {
-            let candidate = "\(dir)/go"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
+        Subprocess.find("go", alsoIn: ["/usr/lib/go-1.19/bin"])
     }
 
     /// Locates Go and compiles the reference suite. Errors are one line:
@@ -102,41 +97,14 @@ public struct GoReference: Sendable {
         try? FileManager.default.removeItem(atPath: testBinary)
     }
 
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ executable: String, _ args: [String], in dir: String) throws -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        // `go` needs a build cache; without HOME (some CI shells) it would
-        // refuse to build, so give it one under the temporary folder.
+    /// Runs the go tool or the test binary. `go` needs a build cache;
+    /// without HOME (some CI shells) it would refuse to build, so give it
+    /// one under the temporary folder.
+    static func run(_ executable: String, _ args: [String], in dir: String) throws -> Subprocess.Output {
         var env = ProcessInfo.processInfo.environment
         if env["GOCACHE"] == nil && env["HOME"] == nil && env["XDG_CACHE_HOME"] == nil {
             env["GOCACHE"] = NSTemporaryDirectory() + "gobench-gocache"
         }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        do { try p.run() } catch {
-            throw FormatError("cannot run \(executable): \(error.localizedDescription)")
-        }
-        final class Box: @unchecked Sendable { var data = Data() }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            box.data = err.fileHandleForReading.readDataToEndOfFile()
-            done.signal()
-        }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        done.wait()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: box.data, as: UTF8.self))
+        return try Subprocess.run(executable, args, in: dir, environment: env)
     }
 }

@@ -91,21 +91,9 @@ public struct RunEnvironment: Sendable, Equatable {
     /// `git describe --always --dirty` of the working directory, or
     /// "unknown" outside a repository.
     static func gitRevision() -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "describe", "--always", "--dirty", "--abbrev=12"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do {
-            try p.run()
-            p.waitUntilExit()
-        } catch {
-            return "unknown"
-        }
-        guard p.terminationStatus == 0 else { return "unknown" }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let s = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let r = try? Subprocess.run("/usr/bin/env", ["git", "describe", "--always", "--dirty", "--abbrev=12"]),
+              r.status == 0 else { return "unknown" }
+        let s = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         return s.isEmpty ? "unknown" : s
     }
 
