@@ -16,6 +16,16 @@ final class StackRunTotals: @unchecked Sendable {
     var segments = 0
     var pointersAdjusted = 0
 
+    init() {}
+
+    /// The counts between two snapshots of one stack's statistics.
+    init(since before: StackStats, now: StackStats) {
+        copies = now.copies - before.copies
+        bytesCopied = now.bytesCopied - before.bytesCopied
+        segments = now.segmentsAllocated - before.segmentsAllocated
+        pointersAdjusted = now.pointersAdjusted - before.pointersAdjusted
+    }
+
     func add(_ s: StackStats) {
         copies += s.copies
         bytesCopied += s.bytesCopied
@@ -83,14 +93,7 @@ func stackBenchmarks() -> [Benchmark] {
             d.run(depth: depth)                       // grow once, untimed
             let before = s.stats
             run.teardown {
-                let t = StackRunTotals()
-                var delta = s.stats
-                delta.copies -= before.copies
-                delta.bytesCopied -= before.bytesCopied
-                delta.segmentsAllocated -= before.segmentsAllocated
-                delta.pointersAdjusted -= before.pointersAdjusted
-                t.add(delta)
-                t.report(run)
+                StackRunTotals(since: before, now: s.stats).report(run)
             }
             return { worker in
                 for _ in 0..<worker.n { blackHole(d.run(depth: depth)) }
@@ -111,14 +114,7 @@ func stackBenchmarks() -> [Benchmark] {
             let levels = d.descendToBoundary()          // the next call grows or splits
             let before = s.stats
             run.teardown {
-                let t = StackRunTotals()
-                var delta = s.stats
-                delta.copies -= before.copies
-                delta.bytesCopied -= before.bytesCopied
-                delta.segmentsAllocated -= before.segmentsAllocated
-                delta.pointersAdjusted -= before.pointersAdjusted
-                t.add(delta)
-                t.report(run)
+                StackRunTotals(since: before, now: s.stats).report(run)
                 d.ascend(levels)
             }
             return { worker in blackHole(d.callLoop(worker.n)) }

@@ -320,22 +320,27 @@ public enum Demangler {
             let a = Array(s)
             return j + a.count <= chars.count && Array(chars[j..<(j + a.count)]) == a
         }
+        // From `start`, past a type (nested brackets balanced; "->" is not a
+        // closing ">") up to " in " (closure context follows) or the end.
+        func skipTypeTail(_ start: Int) -> Int {
+            var k = start
+            var depth = 0
+            while k < chars.count {
+                if depth == 0 && startsWith(" in ", at: k) { break }
+                switch chars[k] {
+                case "(", "[", "<", "{": depth += 1
+                case ")", "]", "}": depth -= 1
+                case ">": if chars[k - 1] != "-" { depth -= 1 }
+                default: break
+                }
+                k += 1
+            }
+            return k
+        }
         while i < chars.count {
             if startsWith(" : ", at: i) {
                 // Type tail: drop up to " in " (closure context follows) or the end.
-                var k = i + 3
-                var depth = 0
-                while k < chars.count {
-                    if depth == 0 && startsWith(" in ", at: k) { break }
-                    switch chars[k] {
-                    case "(", "[", "<", "{": depth += 1
-                    case ")", "]", "}": depth -= 1
-                    case ">": if chars[k - 1] != "-" { depth -= 1 }
-                    default: break
-                    }
-                    k += 1
-                }
-                i = k
+                i = skipTypeTail(i + 3)
                 continue
             }
             if chars[i] == "(" {
@@ -345,18 +350,7 @@ public enum Demangler {
                     if startsWith(" async", at: k) { k += 6; continue }
                     if startsWith(" throws", at: k) { k += 7; continue }
                     if startsWith(" -> ", at: k) {
-                        k += 4
-                        var depth = 0
-                        while k < chars.count {
-                            if depth == 0 && startsWith(" in ", at: k) { break }
-                            switch chars[k] {
-                            case "(", "[", "<", "{": depth += 1
-                            case ")", "]", "}": depth -= 1
-                            case ">": if chars[k - 1] != "-" { depth -= 1 }
-                            default: break
-                            }
-                            k += 1
-                        }
+                        k = skipTypeTail(k + 4)
                         continue
                     }
                     break
