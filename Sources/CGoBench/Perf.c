@@ -47,6 +47,34 @@ int cgb_perf_read_group(int fd, uint64_t *buf, int capacity) {
 
 int cgb_perf_close(int fd) { return close(fd) < 0 ? -errno : 0; }
 
+int cgb_perf_open_process(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
+                          int pid, int user_only) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = type;
+    attr.config = config;
+    attr.config1 = config1;
+    attr.config2 = config2;
+    /* No PERF_FORMAT_GROUP: the kernel refuses group reads of inherited
+       events, so each event is its own leader and is scaled on its own. */
+    attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+    attr.disabled = 1;
+    attr.enable_on_exec = 1;  /* count from the exec, not the fork */
+    attr.inherit = 1;         /* and every thread the process starts */
+    attr.exclude_kernel = user_only ? 1 : 0;
+    attr.exclude_hv = user_only ? 1 : 0;
+    long fd = syscall(SYS_perf_event_open, &attr, (pid_t)pid, -1 /* any cpu */, -1 /* no group */,
+                      PERF_FLAG_FD_CLOEXEC);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+int cgb_perf_read_one(int fd, uint64_t out[3]) {
+    ssize_t r = read(fd, out, 3 * sizeof(uint64_t));
+    if (r < 0) return -errno;
+    return r == 3 * (ssize_t)sizeof(uint64_t) ? 0 : -EIO;
+}
+
 #else  /* not Linux: no perf events; every open reports ENOSYS */
 #include <errno.h>
 int cgb_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
@@ -56,4 +84,7 @@ int cgb_perf_enable_group(int fd) { return -ENOSYS; }
 int cgb_perf_disable_group(int fd) { return -ENOSYS; }
 int cgb_perf_read_group(int fd, uint64_t *buf, int capacity) { return -ENOSYS; }
 int cgb_perf_close(int fd) { return -ENOSYS; }
+int cgb_perf_open_process(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
+                          int pid, int user_only) { return -ENOSYS; }
+int cgb_perf_read_one(int fd, uint64_t out[3]) { return -ENOSYS; }
 #endif

@@ -26,7 +26,7 @@ import Glibc
 /// so the symbol is looked up once with dlsym.
 func glibcMallocTrim() {
     typealias Trim = @convention(c) (Int) -> Int32
-    struct Once { nonisolated(unsafe) static let fn: Trim? = dlsym(nil, "malloc_trim")  // RTLD_DEFAULT
+    struct Once { static let fn: Trim? = dlsym(nil, "malloc_trim")  // RTLD_DEFAULT
         .map { unsafeBitCast($0, to: Trim.self) } }
     _ = Once.fn?(0)
 }

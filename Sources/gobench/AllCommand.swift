@@ -38,9 +38,11 @@ struct AllCommand: ParsableCommand {
                     plans.append(p)
                 }
             }
+            let instruments = try flags.instruments()
             var reference: Session.Reference?
             var goRef: GoReference?
             if withGo {
+                let counters = instruments.lazy.compactMap { $0 as? CounterInstrument }.first
                 let ref = try GoReference.prepare(moduleDirectory: goFlags.goSuite)
                 goRef = ref
                 // Go runs every benchmark of its suite at the suite's
@@ -49,12 +51,12 @@ struct AllCommand: ParsableCommand {
                 let names = plans.map { NSRegularExpression.escapedPattern(for: $0.benchmark.name) }
                 let pattern = "^(" + names.joined(separator: "|") + ")$"
                 reference = Session.Reference(rounds: plans.map(\.count).max() ?? 1,
-                                              context: [("go", ref.version)]) { round in
-                    try ref.runRound(round, pattern: pattern, benchTime: benchTime)
+                                              context: [("go", ref.version)] + GoReference.counterContext(counters)) { round in
+                    try ref.runRound(round, pattern: pattern, benchTime: benchTime, counters: counters)
                 }
             }
             defer { goRef?.cleanUp() }
-            _ = try Session.run(plans, instruments: try flags.instruments(), options: try flags.sessionOptions(),
+            _ = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(),
                                 extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
                                 reference: reference)
         }

@@ -25,9 +25,17 @@ struct GoCommand: ParsableCommand {
             defer { reference.cleanUp() }
             let benchTime = try flags.benchTimeOverride() ?? .nanoseconds(1_000_000_000)
             let count = try flags.countOverride() ?? 1
-            _ = try Session.run([], options: try flags.sessionOptions(), reference: Session.Reference(
-                rounds: count, context: [("go", reference.version)]) { round in
-                    let r = try reference.runRound(round, pattern: pattern, benchTime: benchTime)
+            // The perf counters follow Go's test process; callgrind's
+            // instruction counts are for our benchmarks only.
+            let instruments = try flags.instruments()
+            guard instruments.allSatisfy({ $0 is CounterInstrument }) else {
+                throw SelectionError("--instructions and --profile apply to gobench's own benchmarks, not to Go's")
+            }
+            let counters = instruments.lazy.compactMap { $0 as? CounterInstrument }.first
+            _ = try Session.run([], instruments: instruments, options: try flags.sessionOptions(),
+                                reference: Session.Reference(
+                rounds: count, context: [("go", reference.version)] + GoReference.counterContext(counters)) { round in
+                    let r = try reference.runRound(round, pattern: pattern, benchTime: benchTime, counters: counters)
                     if r.isEmpty { throw SelectionError("no Go reference benchmark matches \"\(pattern)\"") }
                     return r
                 })

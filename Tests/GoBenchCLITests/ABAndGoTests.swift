@@ -34,16 +34,24 @@ import Testing
             FileManager.default.isExecutableFile(atPath: $0)
         }
         let root = repositoryRoot()
-        let r = try gobench(["go", "^atomic/cas/uncontended$", "--benchtime", "1000x", "--count", "2",
-                             "--format", "csv", "--no-save"], cwd: root)
+        let r = try gobench(["go", "^atomic/cas/uncontended$", "--benchtime", "2000000x", "--count", "2",
+                             "--format", "csv", "--no-save", "--counters", "task-clock"], cwd: root)
         if !hasGo {
             #expect(r.status == 1 && r.stderr.contains("Go is not installed"))
             return
         }
         #expect(r.status == 0, "\(r.stderr)")
         let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("atomic/cas/uncontended,go,") }
-        #expect(rows.contains { $0.contains(",ns,") && $0.contains(",1000,") })
+        #expect(rows.contains { $0.contains(",ns,") && $0.contains(",2000000,") })
         #expect(rows.contains { $0.contains(",allocs,") })
+        // The counters followed Go's test process: a per-op task-clock row
+        // per round, from the difference of the two counted runs (2e6 CAS
+        // are ~20 ms of CPU, far above the ~1 ms that two process starts
+        // differ by).
+        let taskClock = rows.filter { $0.contains(",task-clock-ns,") }
+        #expect(taskClock.count == 2, "\(r.stdout)")
+        let perOp = taskClock.compactMap { $0.split(separator: ",").dropFirst(6).first.flatMap { Double($0) } }
+        #expect(perOp.count == 2 && perOp.allSatisfy { $0 > 0.5 && $0 < 500 }, "\(taskClock)")
 
         let missing = try gobench(["go", "--go-suite", "/nonexistent", "--no-save"], cwd: root)
         #expect(missing.status == 1 && missing.stderr.contains("no go.mod"))

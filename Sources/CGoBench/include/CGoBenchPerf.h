@@ -40,4 +40,17 @@ int cgb_perf_read_group(int fd, uint64_t *buf, int capacity);
 /// Closes an event fd. 0 or -errno.
 int cgb_perf_close(int fd);
 
+/// Opens one counting event that follows process `pid` (a child held
+/// before its exec, see CGoBenchSpawn.h) and every thread it starts:
+/// inherit, enable_on_exec, opened disabled, read_format
+/// TOTAL_TIME_ENABLED | TOTAL_TIME_RUNNING, close-on-exec, no group.
+/// Counts of exited threads fold into this event, so a read after the
+/// child is reaped covers the whole process. Returns the fd, or -errno.
+int cgb_perf_open_process(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
+                          int pid, int user_only);
+
+/// Reads one event opened by cgb_perf_open_process: out[0] = value,
+/// out[1] = time_enabled, out[2] = time_running. 0 or -errno.
+int cgb_perf_read_one(int fd, uint64_t out[3]);
+
 #endif

@@ -47,6 +47,10 @@ public final class CounterInstrument: Instrument, @unchecked Sendable {
     /// Whether any event is counted.
     public var isCounting: Bool { !groups.isEmpty }
 
+    /// Every counted event, hardware group first: what `ProcessCounters`
+    /// opens on a child process (Go's reference benchmarks).
+    public var countedEvents: [CounterEvent] { groups.flatMap { $0 } }
+
     public var contextLines: [(key: String, value: String)] {
         var summary = availability.summary
         if !isCounting { summary = "off (--counters none); " + summary }

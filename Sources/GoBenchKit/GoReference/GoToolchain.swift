@@ -7,6 +7,20 @@
 // can interleave Go's rounds with ours and both sides meet the same drift.
 // Go's output is parsed by GoText and stored with impl = "go".
 //
+// Counters: Go's benchmarks run in a process of their own, so the perf
+// counters follow that process (ProcessCounters: held before exec, events
+// with inherit + enable_on_exec) instead of a worker thread. A process
+// count holds more than the timed loop: start-up, the runtime's own
+// threads, the benchmark's setup. So after each round's timed run, each
+// Go benchmark runs twice more under the counters at a fixed iteration
+// count, -test.benchtime Sx and Bx with B - S = the N of the timed run,
+// and the difference of the two counts, divided by N, is the per-op figure.
+// Both processes start, set up and run the b.N = 1 probe alike, so those
+// cancel; what stays is N iterations' worth, including the Go runtime's
+// background work in that time (GC, sysmon) and any work the benchmark
+// hides from its timer with b.StopTimer. A difference below zero (noise in
+// a count that barely moves, such as context switches) is reported as 0.
+//
 // Selection: our regex is matched against our names after the run. Go's
 // -bench flag matches each '/'-separated level separately, so only a
 // pattern anchored at a top-level name (`^mutex/...`) is passed through
@@ -24,6 +38,8 @@ public struct GoReference: Sendable {
     public let moduleDirectory: String
     /// The compiled test binary.
     public let testBinary: String
+    /// Counter warnings already printed (one line each per run).
+    private let warnings = WarnOnce()
 
     /// Finds `go` on PATH or at Debian's golang-1.19-go location.
     public static func locateGo() -> String? {
@@ -50,6 +66,21 @@ public struct GoReference: Sendable {
         return GoReference(goPath: go, version: version, moduleDirectory: moduleDirectory, testBinary: binary)
     }
 
+    private init(goPath: String, version: String, moduleDirectory: String, testBinary: String) {
+        self.goPath = goPath
+        self.version = version
+        self.moduleDirectory = moduleDirectory
+        self.testBinary = testBinary
+    }
+
+    /// The run-context line that says how Go's rows were counted.
+    public static func counterContext(_ counters: CounterInstrument?) -> [(key: String, value: String)] {
+        guard let c = counters, c.isCounting else { return [("go-counters", "off")] }
+        return [("go-counters", "whole test process, difference of two fixed-N runs per round "
+                    + "(includes Go's GC and background threads); events: "
+                    + c.countedEvents.map(\.name).joined(separator: ","))]
+    }
+
     /// Go's -bench pattern for our regex: the regex itself when it is
     /// anchored at a lower-case top-level name, else "." (all).
     public static func goBenchPattern(for pattern: String) -> String {
@@ -61,8 +92,10 @@ public struct GoReference: Sendable {
     }
 
     /// One round: every selected Go benchmark once, at `benchTime`.
-    /// Repetition numbers are set to `round`.
-    public func runRound(_ round: Int, pattern: String, benchTime: BenchTime) throws -> [RepetitionResult] {
+    /// Repetition numbers are set to `round`. With `counters` counting,
+    /// each row also gets the per-op counts of its two counted runs.
+    public func runRound(_ round: Int, pattern: String, benchTime: BenchTime,
+                         counters: CounterInstrument? = nil) throws -> [RepetitionResult] {
         let regex: Regex<AnyRegexOutput>
         do { regex = try Regex(pattern) } catch {
             throw SelectionError("invalid benchmark pattern \"\(pattern)\"")
@@ -78,12 +111,75 @@ public struct GoReference: Sendable {
         let parsed = try GoText.parse(r.stdout, impl: "go")
         // Go's -N suffix is GOMAXPROCS, not the benchmark's thread count:
         // take the threads from the name ("threads=2"), as our side does.
-        return parsed.results.filter { $0.name.contains(regex) }.map {
+        let rows = parsed.results.filter { $0.name.contains(regex) }.map {
             var x = $0
             x.repetition = round
             x.threads = GoReference.threadsInName($0.name)
             return x
         }
+        guard let counters, counters.isCounting else { return rows }
+        return try rows.map { row in
+            var x = row
+            x.metrics += try countedMetrics(row, counters: counters)
+            return x
+        }
+    }
+
+    /// Per-op counter metrics for one row: counted runs at S and S + N
+    /// iterations (see the file comment). Empty, with a warning, when a
+    /// counted run did not run exactly that benchmark or no event opened.
+    func countedMetrics(_ row: RepetitionResult, counters: CounterInstrument) throws -> [Metric] {
+        let n = max(row.n, 1)
+        let small = max(2, n / 8)  // S >= 2: -test.benchtime 1x skips the second launch
+        guard let a = try countedRun(row.name, iterations: small, counters: counters),
+              let b = try countedRun(row.name, iterations: small + n, counters: counters) else { return [] }
+        var totals: [String: Double] = [:]
+        var metrics: [Metric] = []
+        for e in counters.countedEvents {
+            guard let x = a[e.name], let y = b[e.name] else { continue }
+            totals[e.name] = max(0, y - x)
+            metrics.append(Metric(max(0, y - x) / Double(n), unit: e.unit))
+        }
+        return metrics + DerivedCounters.metrics(totals: totals)
+    }
+
+    /// One counted run of exactly the Go twin of `name` at a fixed
+    /// iteration count: event name -> whole-process count, or nil.
+    private func countedRun(_ name: String, iterations: Int, counters: CounterInstrument) throws -> [String: Double]? {
+        let outcome = try ProcessCounters.run(testBinary, [
+            "-test.run", "^$", "-test.bench", GoReference.exactBenchPattern(forName: name),
+            "-test.benchmem", "-test.count", "1", "-test.benchtime", "\(iterations)x",
+        ], in: moduleDirectory, environment: GoReference.environment(),
+           events: counters.countedEvents, userOnly: counters.availability.userOnly)
+        guard outcome.output.status == 0 else {
+            let tail = (outcome.output.stdout + outcome.output.stderr).split(separator: "\n").suffix(1).joined()
+            throw FormatError("Go reference benchmark \(name) failed under the counters (exit \(outcome.output.status)): \(tail)")
+        }
+        for e in outcome.errors { warnings.warn("Go counters: \(e.description)") }
+        let ran = try GoText.parse(outcome.output.stdout, impl: "go").results
+        guard ran.count == 1, ran[0].name == name, ran[0].n == iterations else {
+            warnings.warn("Go counters: \(name): the counted run ran \(ran.map { "\($0.name) x\($0.n)" }) instead; no counts")
+            return nil
+        }
+        return outcome.counts.isEmpty ? nil : outcome.counts
+    }
+
+    /// Go's -bench pattern that selects exactly the Go twin of our `name`:
+    /// each '/' level anchored and quoted (Go matches level by level).
+    static func exactBenchPattern(forName name: String) -> String {
+        var levels = name.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        levels[0] = "Benchmark" + levels[0].prefix(1).uppercased() + levels[0].dropFirst()
+        return levels.map { "^" + quoteMeta($0) + "$" }.joined(separator: "/")
+    }
+
+    /// Go's regexp.QuoteMeta.
+    static func quoteMeta(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            if "\\.+*?()|[]{}^$".contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return out
     }
 
     /// N from a "threads=N" component of a benchmark name, else 1.
@@ -101,10 +197,25 @@ public struct GoReference: Sendable {
     /// without HOME (some CI shells) it would refuse to build, so give it
     /// one under the temporary folder.
     static func run(_ executable: String, _ args: [String], in dir: String) throws -> Subprocess.Output {
+        try Subprocess.run(executable, args, in: dir, environment: environment())
+    }
+
+    static func environment() -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         if env["GOCACHE"] == nil && env["HOME"] == nil && env["XDG_CACHE_HOME"] == nil {
             env["GOCACHE"] = NSTemporaryDirectory() + "gobench-gocache"
         }
-        return try Subprocess.run(executable, args, in: dir, environment: env)
+        return env
+    }
+}
+
+/// Prints each distinct warning once.
+final class WarnOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen = Set<String>()
+
+    func warn(_ message: String) {
+        let first = lock.withLock { seen.insert(message).inserted }
+        if first { FileHandle.standardError.write(Data("gobench: warning: \(message)\n".utf8)) }
     }
 }
