@@ -115,6 +115,15 @@ import Testing
         let sbs = SideBySide(results)
         #expect(sbs.rows.count == 1 && abs(sbs.rows[0].ratio - 2.25 / 1.025) < 1e-9)
         #expect(sbs.geomeans.first?.subsystem == "m")
+        // Any unit pairs the same way, and its CSV rows say which.
+        let cpu = SideBySide(results.map { r in
+            var c = r
+            c.metrics = [Metric(r.metrics[0].value, unit: "task-clock-ns/op")]
+            return c
+        }, unit: "task-clock-ns/op")
+        #expect(cpu.rows.count == 1 && cpu.rows[0].ratio == sbs.rows[0].ratio)
+        #expect(cpu.csv(header: false).split(separator: "\n").last?.hasPrefix("[geomean m],task-clock-ns/op,") == true)
+        #expect(SideBySide(results, unit: "task-clock-ns/op").rows.isEmpty)
     }
 
     @Test func goBenchPatternPassesOnlyTopLevelAnchors() {

@@ -88,14 +88,18 @@ public struct SideBySide: Sendable {
         return Console.table(rows, leftAligned: 1)
     }
 
-    public func csv() -> String {
-        var out = CSV.row(["name", "unit", "ours_median", "go_median", "ratio", "ratio_low", "ratio_high", "interval_valid"])
+    public static let csvHeader = CSV.row(["name", "unit", "ours_median", "go_median", "ratio", "ratio_low",
+                                           "ratio_high", "interval_valid"])
+
+    /// The rows as CSV; `header: false` to append to another table's.
+    public func csv(header: Bool = true) -> String {
+        var out = header ? SideBySide.csvHeader : ""
         for r in rows {
             out += CSV.row([r.name, r.unit, CSV.number(r.ours), CSV.number(r.go), CSV.number(r.ratio),
                             CSV.number(r.low), CSV.number(r.high), r.intervalIsValid ? "true" : "false"])
         }
         for g in geomeans {
-            out += CSV.row(["[geomean \(g.subsystem)]", "ns/op", "", "", CSV.number(g.ratio), "", "", ""])
+            out += CSV.row(["[geomean \(g.subsystem)]", rows.first?.unit ?? "", "", "", CSV.number(g.ratio), "", "", ""])
         }
         return out
     }

@@ -100,8 +100,10 @@ public enum Session {
             if options.showProgress { Console.clearProgress() }
             throw error
         }
+        // Wall time per op, then CPU per op where both sides were counted
+        // (task-clock: on a busy machine the steadier of the two).
         let sideBySide = results.contains { $0.impl == "go" } && results.contains { $0.impl != "go" }
-            ? SideBySide(results) : nil
+            ? ["ns/op", "task-clock-ns/op"].map { SideBySide(results, unit: $0) }.filter { !$0.rows.isEmpty } : []
         if options.showProgress { Console.clearProgress() }
         env["elapsed"] = String(format: "%.1fs", Date().timeIntervalSince(started))
 
@@ -109,9 +111,10 @@ public enum Session {
             try AtomicFile.write(CSV.write(results), to: "\(dir)/results.csv")
             try AtomicFile.write(GoText.write(environment: env, results: results), to: "\(dir)/results.txt")
             try AtomicFile.write(env.json(), to: "\(dir)/context.json")
-            if let sbs = sideBySide {
-                try AtomicFile.write(sbs.csv(), to: "\(dir)/side-by-side.csv")
-                try AtomicFile.write(sbs.table(), to: "\(dir)/side-by-side.txt")
+            if !sideBySide.isEmpty {
+                try AtomicFile.write(SideBySide.csvHeader + sideBySide.map { $0.csv(header: false) }.joined(),
+                                     to: "\(dir)/side-by-side.csv")
+                try AtomicFile.write(sideBySide.map { $0.table() }.joined(separator: "\n"), to: "\(dir)/side-by-side.txt")
             }
             for i in instruments { try i.finish(runDirectory: dir) }
         } else {
@@ -131,7 +134,8 @@ public enum Session {
                 header += "\(k): \(v)\n"
             }
             report = header + "\n" + Console.summaryTable(results) + Console.flagReport(results)
-                + (sideBySide.map { "\nours beside Go (ratio below 1: the port is faster)\n" + $0.table() } ?? "")
+                + (sideBySide.isEmpty ? "" : "\nours beside Go (ratio below 1: the port is faster)\n"
+                    + sideBySide.map { $0.table() }.joined(separator: "\n"))
                 + (runDir.map { "\nresults: \($0)/\n" } ?? "")
         }
         FileHandle.standardOutput.write(Data(report.utf8))
