@@ -56,7 +56,7 @@ struct cgb_ring {
     uint64_t mask;           // capacity - 1 (capacity a power of two)
     uint64_t *words;
     // Statistics: written by the producer only, read after disarm.
-    _Atomic uint64_t signals, samples, lost, truncated, unwind_failed, handler_ns;
+    _Atomic uint64_t signals, samples, overruns, lost, truncated, unwind_failed, handler_ns;
 };
 
 /// Per-thread state. initial-exec: a TLS access in the handler must be a
@@ -101,7 +101,7 @@ void cgb_ring_destroy(cgb_ring *ring) {
 cgb_ring_stats cgb_ring_get_stats(const cgb_ring *r) {
     cgb_ring_stats s = {
         atomic_load(&((cgb_ring *)r)->signals), atomic_load(&((cgb_ring *)r)->samples),
-        atomic_load(&((cgb_ring *)r)->lost), atomic_load(&((cgb_ring *)r)->truncated),
+        atomic_load(&((cgb_ring *)r)->overruns), atomic_load(&((cgb_ring *)r)->lost), atomic_load(&((cgb_ring *)r)->truncated),
         atomic_load(&((cgb_ring *)r)->unwind_failed), atomic_load(&((cgb_ring *)r)->handler_ns)};
     return s;
 }
@@ -188,7 +188,6 @@ static int libunwind_walk(uintptr_t pc, uint64_t *out, int max, int *more, int *
 
 static void cgb_on_sigprof(int sig, siginfo_t *info, void *context) {
     (void)sig;
-    (void)info;
     int saved_errno = errno;
     cgb_ring *r = atomic_load_explicit(&cgb_self.ring, memory_order_relaxed);
     atomic_signal_fence(memory_order_acquire);
@@ -220,9 +219,19 @@ static void cgb_on_sigprof(int sig, siginfo_t *info, void *context) {
         uintptr_t lo = cgb_self.stack_lo > sp ? cgb_self.stack_lo : sp;
         n = fp_walk(pc, fp, lo, cgb_self.stack_hi, frames, CGB_MAX_FRAMES, &more);
     }
-    uint32_t flags = (more ? CGB_SAMPLE_TRUNCATED : 0) | (failed ? CGB_SAMPLE_UNWIND_FAILED : 0);
+    // A CPU-time timer that expired several times between two ticks of
+    // this thread delivers one signal and counts the rest as overruns;
+    // the sample stands for all of them (setitimer-based profilers such
+    // as Go's lose them instead).
+    uint32_t overrun = 0;
+    if (info != NULL && info->si_code == SI_TIMER && info->si_overrun > 0) {
+        overrun = info->si_overrun > 0xFFFFFF ? 0xFFFFFF : (uint32_t)info->si_overrun;
+    }
+    uint32_t flags = (more ? CGB_SAMPLE_TRUNCATED : 0) | (failed ? CGB_SAMPLE_UNWIND_FAILED : 0) |
+                     (overrun << CGB_SAMPLE_WEIGHT_SHIFT);
     if (ring_write(r, frames, (uint32_t)n, flags)) {
         atomic_fetch_add_explicit(&r->samples, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&r->overruns, overrun, memory_order_relaxed);
         if (more) atomic_fetch_add_explicit(&r->truncated, 1, memory_order_relaxed);
         if (failed) atomic_fetch_add_explicit(&r->unwind_failed, 1, memory_order_relaxed);
     } else {

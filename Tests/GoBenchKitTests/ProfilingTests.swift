@@ -187,10 +187,14 @@ struct ProfilingSamplerTests {
         }
         // CPU-time timers deliver at most ~250/s here (HZ=250), and only at
         // ticks where this thread is on the CPU: expirations between them
-        // coalesce into one signal (timer overruns, not yet counted as
-        // samples). 400 ms of CPU gave 17-100 samples depending on load;
-        // this asks only that the fallback samples at all.
+        // coalesce into one signal, whose overrun count weights the sample.
+        // 400 ms of CPU gave 17-100 signals depending on load; the periods
+        // they stand for should still cover the CPU time.
         #expect(stats.samples >= 5)
+        let expected = 0.4 * 997
+        #expect(Double(stats.periods) > 0.7 * expected && Double(stats.periods) < 1.3 * expected,
+                "\(stats.samples) samples + \(stats.overruns) overruns for ~\(Int(expected)) periods")
+        #expect(f.total == stats.periods)
         guard !Sampler.stacksAreUnreliable else { return }
         #expect(f.samples(containing: "GoBenchKitTests.profLeafSpin") * 10 >= f.total * 9)
     }

@@ -34,6 +34,10 @@
 /// Record flag: the unwinder could not find the interrupted frame; only the
 /// interrupted pc was kept.
 #define CGB_SAMPLE_UNWIND_FAILED 2u
+/// Record flags above this bit hold the record's extra weight: timer
+/// expirations that the kernel coalesced into this one signal (the POSIX
+/// timer's overrun count). A record stands for 1 + (flags >> shift) periods.
+#define CGB_SAMPLE_WEIGHT_SHIFT 8
 
 enum cgb_unwinder {
     CGB_UNWIND_LIBUNWIND = 0,
@@ -54,6 +58,7 @@ typedef struct cgb_ring cgb_ring;
 typedef struct cgb_ring_stats {
     uint64_t signals;     ///< SIGPROF deliveries while armed
     uint64_t samples;     ///< records written
+    uint64_t overruns;    ///< extra periods those records stand for (timer overruns)
     uint64_t lost;        ///< ring full or handler re-entered
     uint64_t truncated;   ///< records with CGB_SAMPLE_TRUNCATED
     uint64_t unwind_failed;

@@ -41,11 +41,11 @@ extension RawBenchmarkSamples {
     public mutating func absorb(_ ring: SampleRing, worker: Int) {
         var stacks = self.stacks
         var n = 0
-        ring.drain { stack, truncated in
+        ring.drain { stack, truncated, weight in
             // A cut stack gets a "[truncated]" root (address 0), so its
             // frames do not pose as a complete call chain.
-            stacks[truncated ? Array(stack) + [0] : Array(stack), default: 0] += 1
-            n += 1
+            stacks[truncated ? Array(stack) + [0] : Array(stack), default: 0] += weight
+            n += weight
         }
         self.stacks = stacks
         perWorker[worker, default: 0] += n
@@ -63,13 +63,13 @@ public struct BenchmarkProfile: Sendable {
 
     /// Samples per second of sampled thread CPU time.
     public var achievedHz: Double {
-        raw.cpuNanoseconds > 0 ? Double(raw.stats.samples) / (Double(raw.cpuNanoseconds) / 1e9) : 0
+        raw.cpuNanoseconds > 0 ? Double(raw.stats.periods) / (Double(raw.cpuNanoseconds) / 1e9) : 0
     }
 
     /// Samples x nominal period over measured CPU time (1.0 when every
     /// period of CPU time produced a sample).
     public var coverage: Double {
-        raw.cpuNanoseconds > 0 ? Double(raw.stats.samples) * 1e9 / Double(hz) / Double(raw.cpuNanoseconds) : 0
+        raw.cpuNanoseconds > 0 ? Double(raw.stats.periods) * 1e9 / Double(hz) / Double(raw.cpuNanoseconds) : 0
     }
 
     /// Mean CPU time inside the handler per signal, in nanoseconds.
@@ -81,12 +81,12 @@ public struct BenchmarkProfile: Sendable {
     public var summaryLine: String {
         let workers = raw.perWorker.filter { $0.value > 0 }.count
         return String(format: "%@: %d samples from %d/%d workers, %.1f Hz achieved (asked %d), cpu %.3fs, "
-                      + "samples*period/cpu %.1f%%, handler %.2f cpu-us/sample (%.2f%% of cpu), lost %d, truncated %d, "
+                      + "samples*period/cpu %.1f%%, handler %.2f cpu-us/sample (%.2f%% of cpu), overruns %d, lost %d, truncated %d, "
                       + "unwind-failed %d, source %@",
                       benchmark, raw.stats.samples, workers, raw.threads, achievedHz, hz,
                       Double(raw.cpuNanoseconds) / 1e9, coverage * 100, handlerNanosecondsPerSample / 1000,
                       raw.cpuNanoseconds > 0 ? Double(raw.stats.handlerNanoseconds) * 100 / Double(raw.cpuNanoseconds) : 0,
-                      raw.stats.lost, raw.stats.truncated,
+                      raw.stats.overruns, raw.stats.lost, raw.stats.truncated,
                       raw.stats.unwindFailed, raw.sources.sorted().joined(separator: "+"))
             + (raw.armFailures.isEmpty ? "" : ", arm failures: \(raw.armFailures[0])")
     }
@@ -149,7 +149,7 @@ public final class Profiler: Instrument, @unchecked Sendable {
         var cpu: Int64 = 0
         for case let p as ProfileProbe in probes {
             r.absorb(p.ring, worker: p.worker)
-            samples += p.ring.stats.samples
+            samples += p.ring.stats.periods
             cpu += p.cpuNanoseconds
             switch p.source {
             case .success(let src)?: r.sources.insert(src.rawValue)

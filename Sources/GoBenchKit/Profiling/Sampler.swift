@@ -63,6 +63,9 @@ public struct SamplerConfig: Sendable, Equatable {
 public struct SamplerStats: Sendable, Equatable {
     public var signals: Int = 0
     public var samples: Int = 0
+    /// Extra periods the samples stand for: CPU-time timer expirations the
+    /// kernel coalesced into one signal (the timer source only).
+    public var overruns: Int = 0
     public var lost: Int = 0
     public var truncated: Int = 0
     public var unwindFailed: Int = 0
@@ -70,10 +73,14 @@ public struct SamplerStats: Sendable, Equatable {
     public var handlerNanoseconds: Int = 0
 
     public static func + (a: SamplerStats, b: SamplerStats) -> SamplerStats {
-        SamplerStats(signals: a.signals + b.signals, samples: a.samples + b.samples, lost: a.lost + b.lost,
+        SamplerStats(signals: a.signals + b.signals, samples: a.samples + b.samples, overruns: a.overruns + b.overruns,
+                     lost: a.lost + b.lost,
                      truncated: a.truncated + b.truncated, unwindFailed: a.unwindFailed + b.unwindFailed,
                      handlerNanoseconds: a.handlerNanoseconds + b.handlerNanoseconds)
     }
+
+    /// Sampling periods the samples stand for (samples plus overruns).
+    public var periods: Int { samples + overruns }
 }
 
 public enum Sampler {
@@ -129,15 +136,16 @@ public final class SampleRing: @unchecked Sendable {
 
     public var stats: SamplerStats {
         let s = cgb_ring_get_stats(ring)
-        return SamplerStats(signals: Int(s.signals), samples: Int(s.samples), lost: Int(s.lost),
+        return SamplerStats(signals: Int(s.signals), samples: Int(s.samples), overruns: Int(s.overruns), lost: Int(s.lost),
                             truncated: Int(s.truncated), unwindFailed: Int(s.unwind_failed),
                             handlerNanoseconds: Int(s.handler_ns))
     }
 
-    /// Reads every record written so far: `body(stack, truncated)` with the
-    /// stack leaf first (the leaf is the interrupted pc; the rest are
-    /// return addresses).
-    public func drain(_ body: (UnsafeBufferPointer<UInt64>, Bool) -> Void) {
+    /// Reads every record written so far: `body(stack, truncated, weight)`
+    /// with the stack leaf first (the leaf is the interrupted pc; the rest
+    /// are return addresses) and the number of sampling periods the record
+    /// stands for (above 1 when timer expirations were coalesced).
+    public func drain(_ body: (UnsafeBufferPointer<UInt64>, Bool, Int) -> Void) {
         cgb_sampler_quiesce()
         var frames = [UInt64](repeating: 0, count: Int(CGB_MAX_FRAMES))
         frames.withUnsafeMutableBufferPointer { buf in
@@ -145,7 +153,8 @@ public final class SampleRing: @unchecked Sendable {
             while true {
                 let n = cgb_ring_read(ring, buf.baseAddress, Int32(CGB_MAX_FRAMES), &flags)
                 if n < 0 { break }
-                body(UnsafeBufferPointer(rebasing: buf[0..<Int(n)]), flags & UInt32(CGB_SAMPLE_TRUNCATED) != 0)
+                body(UnsafeBufferPointer(rebasing: buf[0..<Int(n)]), flags & UInt32(CGB_SAMPLE_TRUNCATED) != 0,
+                     1 + Int(flags >> UInt32(CGB_SAMPLE_WEIGHT_SHIFT)))
             }
         }
     }
