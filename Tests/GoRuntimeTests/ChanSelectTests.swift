@@ -22,6 +22,163 @@ import Testing
         #expect(a.waitingForTesting == (0, 0))
     }
 
+    // MARK: One case (the compiler's lowering: selectnbrecv/selectnbsend,
+    // chanrecv1/chansend1)
+
+    /// Runs `select { receive(c); default }` and reports what ran.
+    private func receiveOrDefault(_ c: Channel<Int>, defaultFirst: Bool = false)
+        throws -> (index: Int, handled: [Int?], defaults: Int)
+    {
+        var handled: [Int?] = []
+        var defaults = 0
+        let i = try select { s in
+            if defaultFirst { s.default { defaults += 1 } }
+            s.receive(c) { handled.append($0) }
+            if !defaultFirst { s.default { defaults += 1 } }
+        }
+        return (i, handled, defaults)
+    }
+
+    @Test(arguments: [false, true])
+    func oneReceivePlusDefault(defaultFirst: Bool) throws {
+        // Empty, unbuffered and buffered: default, once.
+        for c in [Channel<Int>(), Channel<Int>(capacity: 2)] {
+            let r = try receiveOrDefault(c, defaultFirst: defaultFirst)
+            #expect(r.index == -1 && r.handled.isEmpty && r.defaults == 1)
+            c.checkInvariants()
+        }
+        // Ready: the handler, once, with the value; FIFO.
+        let b = Channel<Int>(capacity: 2)
+        try b.send(4); try b.send(5)
+        var r = try receiveOrDefault(b, defaultFirst: defaultFirst)
+        #expect(r.index == 0 && r.handled == [4] && r.defaults == 0)
+        b.checkInvariants()
+        // Closed with a value left: the value, then nil for good.
+        try b.close()
+        r = try receiveOrDefault(b, defaultFirst: defaultFirst)
+        #expect(r.index == 0 && r.handled == [5] && r.defaults == 0)
+        for _ in 0..<2 {
+            r = try receiveOrDefault(b, defaultFirst: defaultFirst)
+            #expect(r.index == 0 && r.handled == [nil] && r.defaults == 0)
+        }
+        b.checkInvariants()
+        // A parked sender: taken (unbuffered hand-off).
+        let u = Channel<Int>()
+        let join = spawnThreads(1) { _ in try! u.send(8) }
+        #expect(waitUntil { u.waitingForTesting.senders == 1 })
+        r = try receiveOrDefault(u, defaultFirst: defaultFirst)
+        join()
+        #expect(r.index == 0 && r.handled == [8] && r.defaults == 0)
+        u.checkInvariants()
+    }
+
+    @Test(arguments: [false, true])
+    func oneSendPlusDefault(defaultFirst: Bool) throws {
+        var evaluated = 0
+        func value(_ v: Int) -> Int { evaluated += 1; return v }
+        func sendOrDefault(_ c: Channel<Int>, _ v: Int) throws -> (Int, sent: Int, defaults: Int) {
+            var sent = 0, defaults = 0
+            let i = try select { s in
+                if defaultFirst { s.default { defaults += 1 } }
+                s.send(c, value(v)) { sent += 1 }
+                if !defaultFirst { s.default { defaults += 1 } }
+            }
+            return (i, sent, defaults)
+        }
+        // Unbuffered, nobody waiting: default.
+        let u = Channel<Int>()
+        #expect(try sendOrDefault(u, 1) == (-1, 0, 1))
+        #expect(evaluated == 1)
+        // Room: sent, once.
+        let b = Channel<Int>(capacity: 1)
+        #expect(try sendOrDefault(b, 2) == (0, 1, 0))
+        #expect(evaluated == 2 && b.count == 1)
+        // Full: default, the buffer untouched.
+        #expect(try sendOrDefault(b, 3) == (-1, 0, 1))
+        #expect(evaluated == 3 && b.receive() == 2 && b.count == 0)
+        b.checkInvariants()
+        // Closed: throws; neither the handler nor default runs.
+        try b.close()
+        var sent = 0, defaults = 0
+        #expect(throws: ChannelError.sendOnClosedChannel) {
+            try select { s in
+                if defaultFirst { s.default { defaults += 1 } }
+                s.send(b, value(4)) { sent += 1 }
+                if !defaultFirst { s.default { defaults += 1 } }
+            }
+        }
+        #expect(sent == 0 && defaults == 0 && evaluated == 4)
+        b.checkInvariants()
+    }
+
+    /// One case and no default is a plain blocking operation.
+    @Test func oneCaseAloneBlocksThenCompletes() throws {
+        let c = Channel<String>()
+        let join = spawnThreads(1) { _ in
+            _ = waitUntil { c.waitingForTesting.receivers == 1 }
+            try! c.send("late")
+        }
+        var got: [String?] = []
+        #expect(try select { $0.receive(c) { got.append($0) } } == 0)
+        join()
+        #expect(got == ["late"])
+
+        let received = Collected<String?>()
+        let join2 = spawnThreads(1) { _ in
+            _ = waitUntil { c.waitingForTesting.senders == 1 }
+            received.append(c.receive())
+        }
+        var sent = 0
+        #expect(try select { $0.send(c, "back") { sent += 1 } } == 0)
+        join2()
+        #expect(sent == 1 && received.all == ["back"])
+
+        // Close wakes a blocked one-case receive with nil.
+        let join3 = spawnThreads(1) { _ in
+            _ = waitUntil { c.waitingForTesting.receivers == 1 }
+            try! c.close()
+        }
+        got = []
+        #expect(try select { $0.receive(c) { got.append($0) } } == 0)
+        join3()
+        #expect(got == [nil])
+        #expect(c.waitingForTesting == (0, 0))
+        c.checkInvariants()
+    }
+
+    @Test func defaultAloneRunsOnce() throws {
+        var defaults = 0
+        #expect(try select { $0.default { defaults += 1 } } == -1)
+        #expect(defaults == 1)
+    }
+
+    /// Send values are evaluated exactly once per select, however many
+    /// passes the body gets.
+    @Test func sendValuesEvaluatedOnce() throws {
+        let a = Channel<Int>(capacity: 1), b = Channel<Int>(capacity: 1)
+        var evaluated = 0
+        func value(_ v: Int) -> Int { evaluated += 1; return v }
+        let i = try select { s in
+            s.send(a, value(1))
+            s.send(b, value(2))
+        }
+        #expect(evaluated == 2)
+        #expect((i == 0 && a.receive() == 1) || (i == 1 && b.receive() == 2))
+    }
+
+    @Test func bodyDeclaringDifferentCasesIsFatal() async {
+        await #expect(processExitsWith: .failure) {
+            let a = Channel<Int>(capacity: 1), b = Channel<Int>(capacity: 1)
+            var pass = 0
+            _ = try? select { s in
+                pass += 1
+                s.receive(a) { _ in }
+                if pass > 1 { s.receive(b) { _ in } }
+                s.default {}
+            }
+        }
+    }
+
     @Test func fairBetweenTwoReadyCases() throws {
         let a = Channel<Int>(capacity: 1), b = Channel<Int>(capacity: 1)
         var counts = [0, 0]
@@ -123,7 +280,7 @@ import Testing
         #expect(c.waitingForTesting == (0, 0))
     }
 
-    @Test func manyCasesSpillToTheHeap() throws {
+    @Test func manyCases() throws {
         let chans = (0..<40).map { _ in Channel<[Int]>(capacity: 1) }
         try chans[33].send([33])
         var got: [Int]? = nil

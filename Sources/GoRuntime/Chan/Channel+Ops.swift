@@ -220,6 +220,18 @@ extension Channel {
         return chanrecvPark(ep)
     }
 
+    /// chanrecv returning the value: (selected, value), value nil when the
+    /// channel is closed and drained. A one-case select's receive
+    /// (selectnbrecv with `block == false`, chanrecv2 with `true`).
+    @inlinable @inline(__always)
+    func chanrecvValue(block: Bool) -> (selected: Bool, value: Element?) {
+        withUnsafeTemporaryAllocation(of: Element.self, capacity: 1) { slot in
+            let p = slot.baseAddress!
+            let (selected, received) = chanrecv(p, block: block)
+            return (selected, received ? p.move() : nil)
+        }
+    }
+
     /// chanrecv's blocking tail: park on recvq with `ep` as our slot until
     /// a sender fills it or the channel is closed. Channel locked on entry;
     /// unlocks it.

@@ -150,14 +150,11 @@ public class AnyChannel {
     @inlinable
     public final var isClosed: Bool { h.isClosedAtomic }
 
-    // Select's element moves, done with the element type by
-    // `Channel<Element>` (Select.swift). All but `selTry` and `selDestroy`
-    // run with the channel lock held.
+    // selectgo's element moves, done with the element type by
+    // `Channel<Element>` (Select.swift). All but `selDestroy` run with the
+    // channel lock held. (A one-case select needs none of these: it knows
+    // the element type and calls chansend/chanrecv directly.)
 
-    /// A one-case select: chansend/chanrecv with `block`.
-    @usableFromInline func selTry(send: Bool, elem: UnsafeMutableRawPointer, block: Bool) -> SelTryResult {
-        goFatal("AnyChannel is abstract")
-    }
     @usableFromInline func selSendToParked(_ sg: UnsafeMutablePointer<Sudog>, from: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
         goFatal("AnyChannel is abstract")
     }
@@ -265,18 +262,6 @@ public final class Channel<Element>: AnyChannel {
 
     // MARK: Select's element moves (see AnyChannel)
 
-    @usableFromInline override func selTry(send: Bool, elem: UnsafeMutableRawPointer, block: Bool) -> SelTryResult {
-        if send {
-            do {
-                return try chansend(UnsafePointer(elem.assumingMemoryBound(to: Element.self)), block: block)
-                    ? .done : .notReady
-            } catch {
-                return .sendOnClosed
-            }
-        }
-        let (selected, received) = chanrecv(elem.assumingMemoryBound(to: Element.self), block: block)
-        return received ? .received : selected ? .closed : .notReady
-    }
     @usableFromInline override func selSendToParked(_ sg: UnsafeMutablePointer<Sudog>, from: UnsafeMutableRawPointer) -> UnsafeMutablePointer<cgort_chan_m> {
         sendToParked(sg, UnsafePointer(from.assumingMemoryBound(to: Element.self)))
     }

@@ -1,5 +1,7 @@
 // Go's select statement: runtime/select.go selectgo, sellock/selunlock,
-// with a builder API in place of the compiler's scase arrays.
+// and the compiler's lowering of small selects (cmd/compile/internal/walk/
+// select.go walkSelectCases), with a builder API in place of the
+// compiler's scase arrays.
 //
 //     let chosen = try select { s in
 //         s.receive(jobs) { job in ... }        // job == nil: jobs is closed
@@ -7,17 +9,36 @@
 //         s.default { ... }                     // optional
 //     }
 //
-// The body runs twice. The first run only collects the cases (evaluating
-// each send value once, into a slot select owns); selectgo then picks a
-// case; the second run calls the chosen case's handler, inline, so the
-// handlers are non-escaping closures and a select allocates nothing for up
-// to `selectInlineCases` cases. A body should therefore only declare cases;
-// anything else it does happens twice. `select` returns the index of the
-// chosen case in declaration order, or -1 for default.
+// The body is a program that declares cases; `select` runs it more than
+// once, in phases (`Select.Phase`), so that the handlers stay non-escaping
+// closures run inline and a select allocates nothing:
 //
-// selectgo, as Go 1.19 has it:
-//   0. one case plus default is a non-blocking send/receive, one case
-//      alone a blocking one (the Go compiler rewrites these; we do it here);
+//   count     declares nothing: counts the cases and notes a default. Send
+//             values are not evaluated. This is what the Go compiler knows
+//             statically, and `select` branches on it as walkSelectCases
+//             does on the number of cases:
+//   single    one case: the case itself performs the operation as it is
+//             declared, with the channel in hand: chanrecv/chansend with
+//             block = !default (selectnbrecv/selectnbsend for one case plus
+//             default, chanrecv1/chansend1 for one case alone), and calls
+//             its handler at once. Nothing is retained, copied or sorted.
+//             A default declared after the case runs in the same pass; one
+//             declared before it needs one more (dispatch) pass.
+//   collect   two or more cases (selectMany): retain each channel and
+//             evaluate each send value once, into a slot select owns;
+//             selectgo then picks a case;
+//   dispatch  the chosen case's handler (or default's) runs.
+//
+// Zero cases plus default runs the default (a dispatch pass); zero cases
+// alone would block forever, which is fatal here. `select` is inlinable:
+// in a caller that the optimizer can see through, the count pass folds to
+// constants and a one-case select compiles down to the channel operation
+// itself, as in Go. A body should therefore only declare cases, the same
+// ones in every pass (checked); anything else it does happens more than
+// once. `select` returns the index of the chosen case in declaration
+// order, or -1 for default.
+//
+// selectgo, as Go 1.19 has it (two or more cases):
 //   1. shuffle the cases into a random poll order (fastrandn, seedable via
 //      `Select.seedRandom` for deterministic instruction counts), and sort
 //      them by hchan address into the lock order (heap sort, as Go: n log n,
@@ -36,20 +57,14 @@
 //
 // Invariants: all channels of a select are locked together only in lock
 // order (no deadlock between selects); a parked select is completed by
-// exactly one waker; its other sudogs are removed before it returns.
+// exactly one waker; its other sudogs are removed before it returns; a
+// select's handler (or default) runs exactly once.
 
 import CGoRuntime
 
-/// Cases a select keeps on the stack; more spill to the heap.
-let selectInlineCases = 16
-/// Bytes of stack a select keeps for case values; larger ones spill.
+/// Bytes of stack a multi-case select keeps for case values; larger ones
+/// spill to the heap, one allocation per value.
 let selectInlineBytes = 512
-
-/// What `selTry` (a one-case select) did.
-@usableFromInline
-enum SelTryResult {
-    case notReady, closed, done, received, sendOnClosed
-}
 
 /// select.go `scase`, plus what the builder needs.
 @usableFromInline
@@ -81,28 +96,53 @@ struct SelectCase {
 /// The builder a `select` body receives. Declare cases with `receive`,
 /// `send` and `default`; see `select(_:)`.
 public struct Select: ~Copyable {
-    @usableFromInline enum Phase { case collect, dispatch }
-    @usableFromInline var phase: Phase = .collect
-    @usableFromInline let cases: UnsafeMutablePointer<SelectCase>
-    @usableFromInline let capacity: Int
+    /// What a pass over the body does; see the top of this file.
+    @usableFromInline enum Phase { case count, single, collect, dispatch }
+    @usableFromInline var phase: Phase
+    /// Cases declared so far in this pass; after the count pass, the
+    /// number of cases.
     @usableFromInline var count = 0
-    /// More cases were declared than `capacity`: collect again on the heap.
-    @usableFromInline var overflowed = false
-    @usableFromInline let arena: UnsafeMutableRawPointer
+    /// The count pass saw a default; later passes check they see it too.
+    @usableFromInline var hasDefault = false
+    /// Collect and dispatch only: the case array (capacity: the counted
+    /// cases) and the arena for case values.
+    @usableFromInline let cases: UnsafeMutablePointer<SelectCase>?
+    @usableFromInline let capacity: Int
+    @usableFromInline let arena: UnsafeMutableRawPointer?
     @usableFromInline let arenaSize: Int
     @usableFromInline var arenaUsed = 0
-    @usableFromInline var hasDefault = false
-    /// Dispatch: the case selectgo chose (-1: default) and whether a
-    /// receive got a value; `index` counts declarations as they rerun.
+    /// The case chosen (-1: default) and whether a receive got a value.
+    /// Single: set by the case when it has run its operation.
     @usableFromInline var chosen = -1
     @usableFromInline var recvOK = false
-    @usableFromInline var index = 0
+    /// Single: the case has run its operation (so default, if declared
+    /// later, knows whether to run).
+    @usableFromInline var opDone = false
+    /// Single: this pass has seen the default / run its handler.
+    @usableFromInline var sawDefault = false
+    @usableFromInline var defaultRan = false
+    /// Single: the send case found its channel closed (select throws).
+    @usableFromInline var sendOnClosed = false
 
-    init(cases: UnsafeMutablePointer<SelectCase>, capacity: Int, arena: UnsafeMutableRawPointer, arenaSize: Int) {
+    /// A count pass's builder.
+    @inlinable
+    init() {
+        phase = .count
+        cases = nil
+        capacity = 0
+        arena = nil
+        arenaSize = 0
+    }
+
+    /// A collect pass's builder for `capacity` cases.
+    init(cases: UnsafeMutablePointer<SelectCase>, capacity: Int, arena: UnsafeMutableRawPointer,
+         arenaSize: Int, hasDefault: Bool) {
+        phase = .collect
         self.cases = cases
         self.capacity = capacity
         self.arena = arena
         self.arenaSize = arenaSize
+        self.hasDefault = hasDefault
     }
 
     @inlinable
@@ -112,76 +152,146 @@ public struct Select: ~Copyable {
         let end = start + MemoryLayout<E>.size
         if end <= arenaSize {
             arenaUsed = end
-            return (arena + start, false)
+            return (arena! + start, false)
         }
         return (.allocate(byteCount: Swift.max(MemoryLayout<E>.size, 1), alignment: align), true)
     }
 
     /// `case v, ok := <-c:` — the handler gets the value, or nil if `c` is
     /// closed and drained.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func receive<E>(_ c: Channel<E>, _ handler: (E?) -> Void) {
         switch phase {
-        case .collect:
-            if count >= capacity { overflowed = true; count += 1; return }
-            let (p, owned) = slot(for: E.self)
-            (cases + count).initialize(to: SelectCase(chan: .passRetained(c), h: c.h, isSend: false, elem: p, ownsElem: owned))
-            count += 1
+        case .count: count += 1
+        case .single: singleReceive(c, handler)
+        case .collect: collectCase(c, isSend: false) { _ in }
         case .dispatch:
-            if index == chosen {
-                checkSameCase(index, c.h, isSend: false)
-                let p = cases[index].elem.assumingMemoryBound(to: E.self)
-                handler(recvOK ? p.move() : nil)
-            }
-            index += 1
+            if count == chosen { dispatchReceive(c, handler) }
+            count += 1
         }
     }
 
-    /// `case c <- value:` — `value` is evaluated once, when the cases are
-    /// collected. Choosing this case on a closed channel makes `select`
+    /// `case c <- value:` — `value` is evaluated once, before any case is
+    /// chosen. Choosing this case on a closed channel makes `select`
     /// throw `.sendOnClosedChannel`.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func send<E>(_ c: Channel<E>, _ value: @autoclosure () -> E, _ handler: () -> Void = {}) {
         switch phase {
-        case .collect:
-            if count >= capacity { overflowed = true; count += 1; return }
-            let (p, owned) = slot(for: E.self)
-            p.assumingMemoryBound(to: E.self).initialize(to: value())
-            (cases + count).initialize(to: SelectCase(chan: .passRetained(c), h: c.h, isSend: true, elem: p, ownsElem: owned))
-            count += 1
+        case .count: count += 1
+        case .single: singleSend(c, value(), handler)
+        case .collect: collectCase(c, isSend: true) { $0.initialize(to: value()) }
         case .dispatch:
-            if index == chosen {
-                checkSameCase(index, c.h, isSend: true)
-                handler()
-            }
-            index += 1
-        }
-    }
-
-    /// The dispatch run must declare the same cases as the collect run:
-    /// the chosen slot is read back with the declared element type.
-    @usableFromInline
-    func checkSameCase(_ i: Int, _ h: UnsafeMutablePointer<HChan>, isSend: Bool) {
-        if i >= count || cases[i].h != h || cases[i].isSend != isSend {
-            goFatal("select: the body declared different cases on its second run")
+            if count == chosen { dispatchSend(c, handler) }
+            count += 1
         }
     }
 
     /// `default:` — run when no case can proceed at once. At most one.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func `default`(_ handler: () -> Void) {
         switch phase {
-        case .collect:
+        case .count:
             if hasDefault { goFatal("select: multiple defaults") }
             hasDefault = true
+        case .single:
+            if !hasDefault || sawDefault { selectBodyChanged() }
+            sawDefault = true
+            // Declared before the case: the operation has not run yet;
+            // `select` runs a dispatch pass for this default if needed.
+            if opDone && chosen == -1 {
+                defaultRan = true
+                handler()
+            }
+        case .collect:
+            if !hasDefault { selectBodyChanged() }
         case .dispatch:
             if chosen == -1 { handler() }
         }
     }
 
-    /// Destroys send values and heap slots, releases channels.
+    // MARK: One case
+
+    /// Single: selectnbrecv (default) or chanrecv2 (no default), then the
+    /// handler if the receive happened.
+    @inlinable @inline(__always)
+    mutating func singleReceive<E>(_ c: Channel<E>, _ handler: (E?) -> Void) {
+        if count != 0 { selectBodyChanged() }
+        count = 1
+        let (selected, value) = c.chanrecvValue(block: !hasDefault)
+        opDone = true
+        if selected {
+            chosen = 0
+            handler(value)
+        }
+    }
+
+    /// Single: selectnbsend (default) or chansend1 (no default), then the
+    /// handler if the send happened.
+    @inlinable @inline(__always)
+    mutating func singleSend<E>(_ c: Channel<E>, _ value: E, _ handler: () -> Void) {
+        if count != 0 { selectBodyChanged() }
+        count = 1
+        opDone = true
+        let selected: Bool
+        do throws(ChannelError) {
+            selected = try withUnsafePointer(to: value) { (p) throws(ChannelError) -> Bool in
+                try c.chansend(p, block: !hasDefault)
+            }
+        } catch {
+            // Chosen, but Go panics here: no handler, no default.
+            chosen = 0
+            sendOnClosed = true
+            return
+        }
+        if selected {
+            chosen = 0
+            handler()
+        }
+    }
+
+    // MARK: Two or more cases
+
+    /// Dispatch: the chosen receive case gets selectgo's result.
+    @inlinable @inline(never)
+    mutating func dispatchReceive<E>(_ c: Channel<E>, _ handler: (E?) -> Void) {
+        checkSameCase(count, c.h, isSend: false)
+        let p = cases![count].elem.assumingMemoryBound(to: E.self)
+        handler(recvOK ? p.move() : nil)
+    }
+
+    /// Dispatch: the chosen send case has sent.
+    @inlinable @inline(never)
+    mutating func dispatchSend<E>(_ c: Channel<E>, _ handler: () -> Void) {
+        checkSameCase(count, c.h, isSend: true)
+        handler()
+    }
+
+    /// Collect: retain `c` and give the case a value slot (`initSlot`
+    /// evaluates a send value into it).
+    @inlinable @inline(never)
+    mutating func collectCase<E>(_ c: Channel<E>, isSend: Bool, _ initSlot: (UnsafeMutablePointer<E>) -> Void) {
+        if count >= capacity { selectBodyChanged() }
+        let (p, owned) = slot(for: E.self)
+        initSlot(p.assumingMemoryBound(to: E.self))
+        (cases! + count).initialize(
+            to: SelectCase(chan: .passRetained(c), h: c.h, isSend: isSend, elem: p, ownsElem: owned))
+        count += 1
+    }
+
+    /// The dispatch pass must declare the same cases as the collect pass:
+    /// the chosen slot is read back with the declared element type.
+    @usableFromInline
+    func checkSameCase(_ i: Int, _ h: UnsafeMutablePointer<HChan>, isSend: Bool) {
+        if i >= capacity || cases![i].h != h || cases![i].isSend != isSend {
+            selectBodyChanged()
+        }
+    }
+
+    /// Destroys send values and heap slots, releases channels (collect's
+    /// cases, `count` of them).
     mutating func releaseCases() {
-        let n = Swift.min(count, capacity)
+        guard let cases else { return }
+        let n = count
         for i in 0..<n {
             let k = cases[i]
             if k.isSend { k.chan._withUnsafeGuaranteedRef { $0.selDestroy(k.elem) } }
@@ -191,7 +301,6 @@ public struct Select: ~Copyable {
         cases.deinitialize(count: n)
         count = 0
         arenaUsed = 0
-        hasDefault = false
     }
 
     /// Fixes select's random poll order for the calling thread (and for
@@ -201,67 +310,79 @@ public struct Select: ~Copyable {
     public static func seedRandom(_ seed: UInt64) { cgort_chan_set_rand_seed(seed) }
 }
 
+/// A select body declared different cases (or defaults) in two passes.
+@usableFromInline @inline(never)
+func selectBodyChanged() -> Never {
+    goFatal("select: the body declared different cases in two of its passes")
+}
+
 /// Go's `select`: waits until one of the declared cases can proceed (or
 /// runs `default` at once if none can), performs it, and runs its handler.
 /// Returns the chosen case's index in declaration order, -1 for default.
 /// Throws `.sendOnClosedChannel` if a send case is chosen on a closed
 /// channel. A select with no cases and no default would block forever;
 /// that is fatal here.
-@discardableResult
+///
+/// The compiler's lowering (walk/select.go) happens here, after the count
+/// pass: one case runs as a plain channel operation inside the second pass
+/// (see the top of this file); two or more go to selectgo (`selectMany`).
+@inlinable @discardableResult
 public func select(_ body: (inout Select) -> Void) throws(ChannelError) -> Int {
-    try withUnsafeTemporaryAllocation(of: SelectCase.self, capacity: selectInlineCases) { (cbuf) throws(ChannelError) -> Int in
-        try withUnsafeTemporaryAllocation(byteCount: selectInlineBytes, alignment: 16) { (abuf) throws(ChannelError) -> Int in
-            var s = Select(cases: cbuf.baseAddress!, capacity: selectInlineCases,
-                           arena: abuf.baseAddress!, arenaSize: selectInlineBytes)
+    var s = Select()
+    body(&s)
+    switch s.count {
+    case 0:
+        if !s.hasDefault { goFatal("select (no cases): blocked forever") }
+        s.phase = .dispatch
+        body(&s)
+        if s.count != 0 { selectBodyChanged() }
+        return -1
+    case 1:
+        s.phase = .single
+        s.count = 0
+        body(&s)
+        if s.count != 1 || s.sawDefault != s.hasDefault { selectBodyChanged() }
+        if s.sendOnClosed { throw .sendOnClosedChannel }
+        if s.chosen == -1 && !s.defaultRan {
+            // A default declared before the case: one more pass to run it.
+            s.phase = .dispatch
+            s.count = 0
             body(&s)
-            if !s.overflowed { return try runSelect(&s, body) }
-            // Too many cases for the stack: collect again on the heap.
-            let n = s.count
-            s.count = selectInlineCases
-            s.releaseCases()
-            let heapCases = UnsafeMutablePointer<SelectCase>.allocate(capacity: n)
-            defer { heapCases.deallocate() }
-            var t = Select(cases: heapCases, capacity: n, arena: abuf.baseAddress!, arenaSize: selectInlineBytes)
-            body(&t)
-            return try runSelect(&t, body)
+            if s.count != 1 { selectBodyChanged() }
         }
+        return s.chosen
+    default:
+        return try selectMany(s.count, hasDefault: s.hasDefault, body)
     }
 }
 
-/// selectgo on the collected cases, then the dispatch run of `body`.
-func runSelect(_ s: inout Select, _ body: (inout Select) -> Void) throws(ChannelError) -> Int {
-    let n = s.count
-    do {
-        let (casi, recvOK): (Int, Bool)
-        if n == 1 {
-            // Compiler rewrites in Go: one case + default is selectnbsend /
-            // selectnbrecv; one case alone is a plain send or receive.
-            let k = s.cases[0]
-            let block = !s.hasDefault
-            switch k.chan._withUnsafeGuaranteedRef({ $0.selTry(send: k.isSend, elem: k.elem, block: block) }) {
-            case .notReady: (casi, recvOK) = (-1, false)
-            case .closed, .done: (casi, recvOK) = (0, false)
-            case .received: (casi, recvOK) = (0, true)
-            case .sendOnClosed: throw ChannelError.sendOnClosedChannel
+/// A select of `n >= 2` cases: the collect pass, selectgo, the dispatch
+/// pass. Allocates only for more cases or case values than fit the stack.
+@usableFromInline @inline(never)
+func selectMany(_ n: Int, hasDefault: Bool, _ body: (inout Select) -> Void) throws(ChannelError) -> Int {
+    try withUnsafeTemporaryAllocation(of: SelectCase.self, capacity: n) { (cbuf) throws(ChannelError) -> Int in
+        try withUnsafeTemporaryAllocation(byteCount: selectInlineBytes, alignment: 16) { (abuf) throws(ChannelError) -> Int in
+            var s = Select(cases: cbuf.baseAddress!, capacity: n, arena: abuf.baseAddress!,
+                           arenaSize: selectInlineBytes, hasDefault: hasDefault)
+            body(&s)
+            if s.count != n { selectBodyChanged() }
+            let casi: Int, recvOK: Bool
+            do throws(ChannelError) {
+                (casi, recvOK) = try selectgo(s.cases!, n, block: !hasDefault)
+            } catch {
+                s.releaseCases()
+                throw error
             }
-        } else if n == 0 {
-            if !s.hasDefault { goFatal("select (no cases): blocked forever") }
-            (casi, recvOK) = (-1, false)
-        } else {
-            (casi, recvOK) = try selectgo(s.cases, n, block: !s.hasDefault)
+            s.phase = .dispatch
+            s.chosen = casi
+            s.recvOK = recvOK
+            s.count = 0
+            body(&s)
+            if s.count != n { selectBodyChanged() }
+            s.count = n
+            s.releaseCases()
+            return casi
         }
-        s.phase = .dispatch
-        s.chosen = casi
-        s.recvOK = recvOK
-        s.index = 0
-        body(&s)
-        s.releaseCases()
-        return casi
-    } catch let e as ChannelError {
-        s.releaseCases()
-        throw e
-    } catch {
-        goFatal("select: unexpected error \(error)")
     }
 }
 
