@@ -146,8 +146,8 @@ extension GoroutineStack {
         // newstack (stack.c).
         if t.pointee.m.morebuf.g != t.pointee.m.curg { goFatal("runtime: wrong goroutine in newstack") }
         let oldstatus = status
-        var framesize = Int(t.pointee.m.moreframesize)
-        let argsize = Int(t.pointee.m.moreargsize)
+        var framesize = Int(truncatingIfNeeded: t.pointee.m.moreframesize)
+        let argsize = Int(truncatingIfNeeded: t.pointee.m.moreargsize)
         status = GStatus.waiting
         let spAtMorestack = g.pointee.sched.sp &- 8          // the call to morestack cost a word
         if spAtMorestack < lo { goFatal("runtime: split stack overflow") }
@@ -155,30 +155,30 @@ extension GoroutineStack {
 
         // Allocate the new segment: frame + arguments + StackExtra, at
         // least StackMin (rounded up to a power of two for the pools).
-        framesize += argsize
-        framesize += StackLayout.segmentExtra                 // room for more functions, Stktop
+        framesize &+= argsize
+        framesize &+= StackLayout.segmentExtra                 // room for more functions, Stktop
         if framesize < StackLayout.segmentMin { framesize = StackLayout.segmentMin }
-        let segsize = 1 << (Int.bitWidth - (framesize - 1).leadingZeroBitCount)
-        totalSize += segsize
+        let segsize = 1 &<< (Int.bitWidth &- (framesize &- 1).leadingZeroBitCount)
+        totalSize &+= segsize
         if totalSize > maxStackSize { stackOverflow(newsize: totalSize) }
         if t.pointee.m.g != t.pointee.m.g0 { goFatal("stackalloc not on scheduler stack") }
         let stk = StackAllocator.stackalloc(segsize, thread: t)
-        let top = stk + UInt(segsize - StackLayout.stktopSize)
+        let top = stk &+ UInt(bitPattern: segsize &- StackLayout.stktopSize)
 
         // Fill in the Stktop.
-        stackWord(top + Stktop.stackbase).pointee = hi
-        stackWord(top + Stktop.stackguard).pointee = stackguard0
+        stackWord(top &+ Stktop.stackbase).pointee = hi
+        stackWord(top &+ Stktop.stackguard).pointee = stackguard0
         let mb = t.pointee.m.morebuf                          // top->gobuf = m->morebuf
-        stackWord(top + Stktop.gobufSP).pointee = mb.sp
-        stackWord(top + Stktop.gobufPC).pointee = mb.pc
-        stackWord(top + Stktop.gobufG).pointee = mb.g
-        stackWord(top + Stktop.gobufCtxt).pointee = mb.ctxt
-        stackWord(top + Stktop.gobufRet).pointee = mb.ret
-        stackWord(top + Stktop.gobufLR).pointee = mb.lr
+        stackWord(top &+ Stktop.gobufSP).pointee = mb.sp
+        stackWord(top &+ Stktop.gobufPC).pointee = mb.pc
+        stackWord(top &+ Stktop.gobufG).pointee = mb.g
+        stackWord(top &+ Stktop.gobufCtxt).pointee = mb.ctxt
+        stackWord(top &+ Stktop.gobufRet).pointee = mb.ret
+        stackWord(top &+ Stktop.gobufLR).pointee = mb.lr
         let argp = t.pointee.m.moreargp
-        stackWord(top + Stktop.argp).pointee = argp
-        stackWord(top + Stktop.free).pointee = UInt(segsize)
-        stackWord(top + Stktop.prevAllocSize).pointee = UInt(allocSize)
+        stackWord(top &+ Stktop.argp).pointee = argp
+        stackWord(top &+ Stktop.free).pointee = UInt(bitPattern: segsize)
+        stackWord(top &+ Stktop.prevAllocSize).pointee = UInt(bitPattern: allocSize)
         t.pointee.m.moreargp = 0
         t.pointee.m.morebuf.pc = 0
         t.pointee.m.morebuf.lr = 0
@@ -190,26 +190,26 @@ extension GoroutineStack {
         var panicking = g.pointee.ispanic
         g.pointee.ispanic = false
         if let oldtop = stktop(hi: hi, lo: lo, allocSize: allocSize),          // top->stackbase
-           stackWord(oldtop + Stktop.panicFlag).pointee != 0,
-           argp == oldtop &- UInt(stackWord(oldtop + Stktop.argsize).pointee & 0xFFFF_FFFF) &- UInt(g.pointee.panicwrap) {
+           stackWord(oldtop &+ Stktop.panicFlag).pointee != 0,
+           argp == oldtop &- UInt(stackWord(oldtop &+ Stktop.argsize).pointee & 0xFFFF_FFFF) &- UInt(g.pointee.panicwrap) {
             panicking = true
         }
-        stackWord(top + Stktop.panicFlag).pointee = panicking ? 1 : 0
-        stackWord(top + Stktop.argsize).pointee = UInt(argsize) | UInt(g.pointee.panicwrap) << 32
+        stackWord(top &+ Stktop.panicFlag).pointee = panicking ? 1 : 0
+        stackWord(top &+ Stktop.argsize).pointee = UInt(bitPattern: argsize) | UInt(g.pointee.panicwrap) &<< 32
         g.pointee.panicwrap = 0
 
         // Switch the goroutine to the new segment.
         hi = top                                              // gp->stackbase = top
         lo = stk
-        stackguard0 = stk + UInt(StackLayout.stackGuard)
+        stackguard0 = stk &+ UInt(bitPattern: StackLayout.stackGuard)
         allocSize = segsize
 
         // Copy the arguments (and result slots) below the Stktop.
         var nsp = top
         if argsize > 0 {
-            nsp -= UInt(argsize)
+            nsp &-= UInt(bitPattern: argsize)
             var i: UInt = 0
-            while i < UInt(argsize) {
+            while i < UInt(bitPattern: argsize) {
                 stackWord(nsp &+ i).pointee = stackWord(argp &+ i).pointee
                 i &+= 8
             }
@@ -225,7 +225,7 @@ extension GoroutineStack {
         status = oldstatus
         gogo(label, t)
 
-        stats.segmentsAllocated += 1
+        stats.segmentsAllocated &+= 1
         if totalSize > stats.maxSize { stats.maxSize = totalSize }
         if mustGrow(f) { goFatal("runtime: stack still too small after newstack") }
     }
@@ -266,27 +266,27 @@ extension GoroutineStack {
         // oldstack (stack.c).
         let gid = t.pointee.m.curg
         let top = hi
-        let old = stackguard0 - UInt(StackLayout.stackGuard)
-        let argsize = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: stackWord(top + Stktop.argsize).pointee))
+        let old = stackguard0 &- UInt(bitPattern: StackLayout.stackGuard)
+        let argsize = UInt(truncatingIfNeeded: UInt32(truncatingIfNeeded: stackWord(top &+ Stktop.argsize).pointee))
         var sp = top
-        if g.pointee.sched.sp != top &- UInt(argsize) { goFatal("lessstack: frame did not end at the segment's top") }
+        if g.pointee.sched.sp != top &- argsize { goFatal("lessstack: frame did not end at the segment's top") }
         let oldstatus = status
         // gp->sched = top->gobuf; gp->sched.ret = m->cret.
-        g.pointee.sched.sp = stackWord(top + Stktop.gobufSP).pointee
-        g.pointee.sched.pc = stackWord(top + Stktop.gobufPC).pointee
-        g.pointee.sched.g = stackWord(top + Stktop.gobufG).pointee
-        g.pointee.sched.ctxt = stackWord(top + Stktop.gobufCtxt).pointee
-        g.pointee.sched.lr = stackWord(top + Stktop.gobufLR).pointee
+        g.pointee.sched.sp = stackWord(top &+ Stktop.gobufSP).pointee
+        g.pointee.sched.pc = stackWord(top &+ Stktop.gobufPC).pointee
+        g.pointee.sched.g = stackWord(top &+ Stktop.gobufG).pointee
+        g.pointee.sched.ctxt = stackWord(top &+ Stktop.gobufCtxt).pointee
+        g.pointee.sched.lr = stackWord(top &+ Stktop.gobufLR).pointee
         g.pointee.sched.ret = t.pointee.m.cret
         t.pointee.m.cret = 0
         status = GStatus.waiting
 
         // Copy the arguments and results back to the caller's frame.
         if argsize > 0 {
-            sp -= UInt(argsize)
-            let dst = stackWord(top + Stktop.argp).pointee
+            sp &-= argsize
+            let dst = stackWord(top &+ Stktop.argp).pointee
             var i: UInt = 0
-            while i < UInt(argsize) {
+            while i < argsize {
                 stackWord(dst &+ i).pointee = stackWord(sp &+ i).pointee
                 i &+= 8
             }
@@ -294,34 +294,34 @@ extension GoroutineStack {
         if g.pointee.sched.g != gid { goFatal("oldstack: Stktop of another goroutine") }
 
         // Back to the old segment.
-        hi = stackWord(top + Stktop.stackbase).pointee
-        stackguard0 = stackWord(top + Stktop.stackguard).pointee
-        lo = stackguard0 - UInt(StackLayout.stackGuard)
-        g.pointee.panicwrap = UInt32(truncatingIfNeeded: stackWord(top + Stktop.argsize).pointee >> 32)
-        let free = Int(stackWord(top + Stktop.free).pointee)
-        allocSize = Int(stackWord(top + Stktop.prevAllocSize).pointee)
+        hi = stackWord(top &+ Stktop.stackbase).pointee
+        stackguard0 = stackWord(top &+ Stktop.stackguard).pointee
+        lo = stackguard0 &- UInt(bitPattern: StackLayout.stackGuard)
+        g.pointee.panicwrap = UInt32(truncatingIfNeeded: stackWord(top &+ Stktop.argsize).pointee &>> 32)
+        let free = Int(bitPattern: stackWord(top &+ Stktop.free).pointee)
+        allocSize = Int(bitPattern: stackWord(top &+ Stktop.prevAllocSize).pointee)
         if free != 0 {
-            totalSize -= free
+            totalSize &-= free
             StackAllocator.stackfree(old, free, thread: t)
         }
         status = oldstatus
         gogo(g.pointee.sched, t)
-        stats.segmentsFreed += 1
+        stats.segmentsFreed &+= 1
     }
 
     /// The Stktop of the current segment, or nil on the first stack.
     @inline(__always)
     func stktop(hi h: UInt, lo l: UInt, allocSize a: Int) -> UInt? {
-        h == l + UInt(a) ? nil : h
+        h == l &+ UInt(bitPattern: a) ? nil : h
     }
 
     /// Frees every segment above the first (when the goroutine dies).
     func releaseSegments() {
         while let top = stktop(hi: hi, lo: lo, allocSize: allocSize) {
             let seg = lo, segsize = allocSize
-            hi = stackWord(top + Stktop.stackbase).pointee
-            lo = stackWord(top + Stktop.stackguard).pointee - UInt(StackLayout.stackGuard)
-            allocSize = Int(stackWord(top + Stktop.prevAllocSize).pointee)
+            hi = stackWord(top &+ Stktop.stackbase).pointee
+            lo = stackWord(top &+ Stktop.stackguard).pointee - UInt(StackLayout.stackGuard)
+            allocSize = Int(stackWord(top &+ Stktop.prevAllocSize).pointee)
             StackAllocator.stackfree(seg, segsize)
         }
     }
@@ -331,9 +331,9 @@ extension GoroutineStack {
     func forEachStktop(_ body: (_ top: UInt, _ lo: UInt, _ hi: UInt, _ allocSize: Int) -> Void) {
         var h = hi, l = lo, a = allocSize
         while let top = stktop(hi: h, lo: l, allocSize: a) {
-            h = stackWord(top + Stktop.stackbase).pointee
-            l = stackWord(top + Stktop.stackguard).pointee - UInt(StackLayout.stackGuard)
-            a = Int(stackWord(top + Stktop.prevAllocSize).pointee)
+            h = stackWord(top &+ Stktop.stackbase).pointee
+            l = stackWord(top &+ Stktop.stackguard).pointee - UInt(StackLayout.stackGuard)
+            a = Int(stackWord(top &+ Stktop.prevAllocSize).pointee)
             body(top, l, h, a)
         }
     }
@@ -342,7 +342,7 @@ extension GoroutineStack {
     /// from its top down to the caller SP the next Stktop saved).
     var outerUsed: Int {
         var n = 0
-        forEachStktop { top, _, h, _ in n += Int(h - stackWord(top + Stktop.gobufSP).pointee) }
+        forEachStktop { top, _, h, _ in n += Int(h - stackWord(top &+ Stktop.gobufSP).pointee) }
         return n
     }
 
@@ -351,19 +351,19 @@ extension GoroutineStack {
     public var stktops: [StktopRecord] {
         var out: [StktopRecord] = []
         forEachStktop { top, _, _, _ in
-            let w = stackWord(top + Stktop.argsize).pointee
+            let w = stackWord(top &+ Stktop.argsize).pointee
             out.append(StktopRecord(
                 top: top,
-                stackguard: stackWord(top + Stktop.stackguard).pointee,
-                stackbase: stackWord(top + Stktop.stackbase).pointee,
-                callerSP: stackWord(top + Stktop.gobufSP).pointee,
-                callerPC: stackWord(top + Stktop.gobufPC).pointee,
-                goroutine: stackWord(top + Stktop.gobufG).pointee,
-                argp: stackWord(top + Stktop.argp).pointee,
+                stackguard: stackWord(top &+ Stktop.stackguard).pointee,
+                stackbase: stackWord(top &+ Stktop.stackbase).pointee,
+                callerSP: stackWord(top &+ Stktop.gobufSP).pointee,
+                callerPC: stackWord(top &+ Stktop.gobufPC).pointee,
+                goroutine: stackWord(top &+ Stktop.gobufG).pointee,
+                argp: stackWord(top &+ Stktop.argp).pointee,
                 argsize: Int(w & 0xFFFF_FFFF),
                 panicwrap: UInt32(truncatingIfNeeded: w >> 32),
-                free: Int(stackWord(top + Stktop.free).pointee),
-                panic: stackWord(top + Stktop.panicFlag).pointee != 0))
+                free: Int(stackWord(top &+ Stktop.free).pointee),
+                panic: stackWord(top &+ Stktop.panicFlag).pointee != 0))
         }
         return out
     }

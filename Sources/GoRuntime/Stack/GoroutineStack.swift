@@ -206,7 +206,7 @@ public final class GoroutineStack {
         g.initialize(to: GRegs(lo: base, hi: base + UInt(n), stackguard0: base + UInt(StackLayout.stackGuard),
                                sp: base + UInt(n), pc: goexitPC, allocSize: n))
         g.pointee.sched.g = UInt(bitPattern: g)
-        g.pointee.threadKey = StackAllocator.cacheKey
+        if mode == .segmented { g.pointee.threadKey = StackAllocator.cacheKey }
         st = .allocate(capacity: 1)
         st.initialize(to: StackStats())
         funcs = FuncTable.shared.entries

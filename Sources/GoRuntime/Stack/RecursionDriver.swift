@@ -32,10 +32,10 @@ public final class RecursionDriver {
     /// The recursive function.
     public let frame: StackFunc
     /// The hot-split loop's frame (its locals 0-2 are `leaf`'s arguments).
-    public let loopFrame: StackFunc
+    public var loopFrame: StackFunc { RecursionDriver.hotLoopFunc }
     /// The function the hot-split loop calls: a 64-byte frame with 24 bytes
     /// of arguments and result (Go's leaf64).
-    public let leaf: StackFunc
+    public var leaf: StackFunc { RecursionDriver.leafFunc }
     public let seed: UInt64
     /// Driver frames currently on the stack.
     public private(set) var level = 0
@@ -55,8 +55,6 @@ public final class RecursionDriver {
         self.stack = stack
         self.frame = RecursionDriver.function(frameSize: frameSize)
         self.seed = seed
-        self.loopFrame = RecursionDriver.hotLoopFunc
-        self.leaf = RecursionDriver.leafFunc
     }
 
     /// A driver using `frame`, which must come from
@@ -69,8 +67,6 @@ public final class RecursionDriver {
         self.stack = stack
         self.frame = frame
         self.seed = seed
-        self.loopFrame = RecursionDriver.hotLoopFunc
-        self.leaf = RecursionDriver.leafFunc
     }
 
     static let hotLoopFunc = StackFunc(name: "hotloop", frameSize: 64)
@@ -107,23 +103,25 @@ public final class RecursionDriver {
         let f = frame
         let verify = verifyAfterMoves
         var lv = level                      // a local: class fields cost an exclusivity check
-        s.run { cpu in
-            for _ in 0..<count {
-                let moves = verify ? s.stats.copies : 0
-                cpu.call(f)
-                // The parent's address is taken after the call (through
-                // argp): the call may have moved the stack.
-                let parent: UInt = lv == 0 ? 0 : cpu.callerLocalAddress(0)
-                let v = value(lv)
-                cpu[local: 0] = v
-                cpu[local: 1] = UInt64(cpu.localAddress(0))
-                cpu[local: 2] = UInt64(parent)
-                cpu[local: 3] = UInt64(lv)
-                cpu[local: 4] = 0
-                cpu[local: 5] = v ^ UInt64(lv)
-                lv += 1
-                if verify && s.stats.copies != moves { cpu.save(); level = lv; verifyAll() }
-            }
+        // The registers for the whole loop (what `s.run` does, without
+        // depending on the closure being inlined).
+        var cpu = StackCPU(s)
+        defer { cpu.save() }
+        for _ in 0..<count {
+            let moves = verify ? s.stats.copies : 0
+            cpu.call(f)
+            // The parent's address is taken after the call (through
+            // argp): the call may have moved the stack.
+            let parent: UInt = lv == 0 ? 0 : cpu.callerLocalAddress(0)
+            let v = value(lv)
+            cpu[local: 0] = v
+            cpu[local: 1] = UInt64(cpu.localAddress(0))
+            cpu[local: 2] = UInt64(parent)
+            cpu[local: 3] = UInt64(lv)
+            cpu[local: 4] = 0
+            cpu[local: 5] = v ^ UInt64(lv)
+            lv += 1
+            if verify && s.stats.copies != moves { cpu.save(); level = lv; verifyAll() }
         }
         level = lv
     }
@@ -136,27 +134,26 @@ public final class RecursionDriver {
         let f = frame
         var lv = level
         var sum = checksum
-        defer { level = lv; checksum = sum }
-        s.run { cpu in
-            for iteration in 0..<count {
-                lv -= 1
-                let v = cpu[local: 0]
-                if v != value(lv) || cpu[local: 3] != UInt64(lv) { goFatal("recursion driver: frame \(lv) lost its value") }
-                let selfp = UInt(cpu[local: 1])
-                if selfp != cpu.localAddress(0) || cpu.load(at: selfp) != v {
-                    goFatal("recursion driver: self pointer of frame \(lv) is stale")
-                }
-                if cpu[local: 5] != v ^ UInt64(lv) { goFatal("recursion driver: scratch of frame \(lv) changed") }
-                let child = cpu[local: 4]
-                if (iteration > 0 || child != 0) && child != result(of: lv + 1) { goFatal("recursion driver: frame \(lv) got a wrong result") }
-                if lv > 0 {
-                    let parentp = UInt(cpu[local: 2])
-                    if cpu.load(at: parentp) != value(lv - 1) { goFatal("recursion driver: parent pointer of frame \(lv) is stale") }
-                    cpu.store(result(of: lv), at: parentp + 32)        // the caller's local 4
-                }
-                sum = sum &* 31 &+ v
-                cpu.ret(f)
+        var cpu = StackCPU(s)
+        defer { cpu.save(); level = lv; checksum = sum }
+        for iteration in 0..<count {
+            lv -= 1
+            let v = cpu[local: 0]
+            if v != value(lv) || cpu[local: 3] != UInt64(lv) { goFatal("recursion driver: frame \(lv) lost its value") }
+            let selfp = UInt(cpu[local: 1])
+            if selfp != cpu.localAddress(0) || cpu.load(at: selfp) != v {
+                goFatal("recursion driver: self pointer of frame \(lv) is stale")
             }
+            if cpu[local: 5] != v ^ UInt64(lv) { goFatal("recursion driver: scratch of frame \(lv) changed") }
+            let child = cpu[local: 4]
+            if (iteration > 0 || child != 0) && child != result(of: lv + 1) { goFatal("recursion driver: frame \(lv) got a wrong result") }
+            if lv > 0 {
+                let parentp = UInt(cpu[local: 2])
+                if cpu.load(at: parentp) != value(lv - 1) { goFatal("recursion driver: parent pointer of frame \(lv) is stale") }
+                cpu.store(result(of: lv), at: parentp + 32)        // the caller's local 4
+            }
+            sum = sum &* 31 &+ v
+            cpu.ret(f)
         }
     }
 
@@ -197,27 +194,27 @@ public final class RecursionDriver {
         let lf = loopFrame
         let leaf = self.leaf
         let x = seed
-        return s.run { cpu in
-            cpu.call(lf)
-            cpu[local: 3] = x
-            var sum: UInt64 = 0
-            for k in 0..<n {
-                let kk = UInt64(truncatingIfNeeded: k)
-                cpu[local: 0] = kk                          // outgoing arguments: k,
-                cpu[local: 1] = cpu[local: 3]               // x
-                cpu.call(leaf)
-                // leaf64: v := k ^ x; q := &v; return *q
-                cpu[local: 0] = cpu[arg: 0] ^ cpu[arg: 1]
-                cpu[local: 1] = UInt64(cpu.localAddress(0))
-                cpu[arg: 2] = cpu.load(at: UInt(cpu[local: 1]))
-                cpu.ret(leaf)
-                let r = cpu[local: 2]                       // the result
-                if _slowPath(r != kk ^ x) { goFatal("hot-split loop: leaf64 returned a wrong result") }
-                sum &+= r
-            }
-            cpu.ret(lf)
-            return sum
+        var cpu = StackCPU(s)
+        defer { cpu.save() }
+        cpu.call(lf)
+        cpu[local: 3] = x
+        var sum: UInt64 = 0
+        for k in 0..<n {
+            let kk = UInt64(truncatingIfNeeded: k)
+            cpu[local: 0] = kk                          // outgoing arguments: k,
+            cpu[local: 1] = cpu[local: 3]               // x
+            cpu.call(leaf)
+            // leaf64: v := k ^ x; q := &v; return *q
+            cpu[local: 0] = cpu[arg: 0] ^ cpu[arg: 1]
+            cpu[local: 1] = UInt64(cpu.localAddress(0))
+            cpu[arg: 2] = cpu.load(at: UInt(cpu[local: 1]))
+            cpu.ret(leaf)
+            let r = cpu[local: 2]                       // the result
+            if _slowPath(r != kk ^ x) { goFatal("hot-split loop: leaf64 returned a wrong result") }
+            sum &+= r
         }
+        cpu.ret(lf)
+        return sum
     }
 
     /// Descends until, from `loopFrame` pushed on top, the next call of
