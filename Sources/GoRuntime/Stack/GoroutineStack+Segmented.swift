@@ -28,8 +28,10 @@
 //    the check of the old Stktop's panic flag); clearing
 //    m->moreargp/morebuf; the new stackbase and guards;
 //    the word-by-word copy of the arguments to just below the Stktop; the
-//    label Gobuf {sp, pc = lessstack, g} that gostartcall and gogo resume
-//    from, and gogo's restore of g, SP and PC.
+//    label Gobuf (cleared, then {sp, pc = lessstack, g, ctxt}; in the M
+//    here, on g0's stack in Go) that gostartcall and gogo resume from, and
+//    gogo's nil-g check, restore of g, SP, ret, ctxt and PC, and clearing
+//    of the label's sp, ret and ctxt.
 // Return (the callee returned into lessstack; `lessstack` below):
 // 3. lessstack (asm_amd64.s). Modelled: the TLS load of m (and, as in
 //    1., m->curg); m->cret = AX (this model has no value in AX: Go 1.2
@@ -39,7 +41,9 @@
 //    bytes (arguments and results) back to the caller's frame; the
 //    goroutine check of the saved gobuf (Go faults on top->gobuf.g->goid);
 //    stackbase, guards and panicwrap restored from the Stktop; stacksize -=
-//    free and stackfree; gogo(&gp->sched).
+//    free and stackfree; gogo(&gp->sched) (its nil-g check, g in TLS, and
+//    the clearing of ret and ctxt; sched.sp is where the model's registers
+//    reload from, so it is not cleared).
 //
 // Not modelled: rewindmorestack (it decodes the instruction at the saved PC;
 // a PC here is a function index), the StackPreempt check (no preemption),
@@ -48,7 +52,7 @@
 // thread's own stack, which is what g0's stack is), gostartcall's push of
 // lessstack (the model's CALL pushes the PC register, which gogo set to
 // lessstack: "as though lessstack called the function", as newstack's
-// comment says), gogo clearing the label, and the second run of the
+// comment says), and the second run of the
 // callee's prologue after gogo (its result is checked instead). Go 1.2 took
 // StackMin-sized segments from a per-M ring (m->stackcache) and bigger ones
 // from malloc; here all come from the Go 1.19 pools and per-thread cache
@@ -88,8 +92,7 @@ enum Stktop {
     static let free: UInt = 80
     static let panicFlag: UInt = 88
     static let prevAllocSize: UInt = 96
-    /// Words in a Stktop (`StackLayout.stktopSize` bytes).
-    static let words = 13
+    // 13 words: `StackLayout.stktopSize`.
 }
 
 /// The fields of Go 1.2's `M` (runtime.h) that morestack, newstack,
@@ -112,6 +115,10 @@ struct SplitM {
     var moreframesize: UInt32 = 0
     /// AX saved by lessstack.
     var cret: UInt = 0
+    /// newstack's local `label`, the register set gogo resumes the callee
+    /// from; Go 1.2 kept it in newstack's frame on g0's stack, here it is in
+    /// the M (the model's g0 has no stack of its own).
+    var label = Gobuf()
 }
 
 extension GoroutineStack {
@@ -218,12 +225,14 @@ extension GoroutineStack {
         // Continue as if lessstack had just called f: the label gostartcall
         // and gogo resume from (the model's CALL pushes PC = lessstack as
         // f's return address).
-        var label = Gobuf(sp: nsp, pc: lessstackPC)
-        label.g = t.pointee.m.curg
-        label.ctxt = g.pointee.sched.ctxt
+        t.pointee.m.label = Gobuf()                           // runtime·memclr(&label, sizeof label)
+        t.pointee.m.label.sp = nsp
+        t.pointee.m.label.pc = lessstackPC
+        t.pointee.m.label.g = t.pointee.m.curg
+        t.pointee.m.label.ctxt = g.pointee.sched.ctxt          // gostartcall
         g.pointee.sched.ctxt = 0
         status = oldstatus
-        gogo(label, t)
+        gogoLabel(t)
 
         stats.segmentsAllocated &+= 1
         if totalSize > stats.maxSize { stats.maxSize = totalSize }
@@ -239,15 +248,34 @@ extension GoroutineStack {
         t.pointee.m.g = UInt(bitPattern: g)
     }
 
-    /// `gogo`: make `buf` the goroutine's registers (g in TLS, SP, PC, the
-    /// context and return registers); BP is the model's and stays.
+    /// `gogo(&label)`: load the M's label into the goroutine's registers
+    /// (g in TLS, SP, the return and context registers, PC; BP is the
+    /// model's and stays) and clear the label's SP, ret and ctxt "to help
+    /// the garbage collector", as Go 1.2's gogo does.
     @inline(__always)
-    func gogo(_ buf: Gobuf, _ t: UnsafeMutablePointer<StackThread>) {
-        t.pointee.m.g = buf.g
-        g.pointee.sched.sp = buf.sp
-        g.pointee.sched.pc = buf.pc
-        g.pointee.sched.ctxt = buf.ctxt
-        g.pointee.sched.ret = buf.ret
+    func gogoLabel(_ t: UnsafeMutablePointer<StackThread>) {
+        let gp = t.pointee.m.label.g
+        if gp == 0 { goFatal("gogo: nil g") }                  // MOVQ 0(DX), CX: make sure g != nil
+        t.pointee.m.g = gp
+        g.pointee.sched.sp = t.pointee.m.label.sp
+        g.pointee.sched.ret = t.pointee.m.label.ret
+        g.pointee.sched.ctxt = t.pointee.m.label.ctxt
+        t.pointee.m.label.sp = 0
+        t.pointee.m.label.ret = 0
+        t.pointee.m.label.ctxt = 0
+        g.pointee.sched.pc = t.pointee.m.label.pc
+    }
+
+    /// `gogo(&gp->sched)`: resume from the goroutine's own saved registers.
+    /// `g.sched` is where the model's registers are loaded from, so its SP
+    /// stays; ret and ctxt are cleared as Go 1.2's gogo clears them.
+    @inline(__always)
+    func gogoSched(_ t: UnsafeMutablePointer<StackThread>) {
+        let gp = g.pointee.sched.g
+        if gp == 0 { goFatal("gogo: nil g") }
+        t.pointee.m.g = gp
+        g.pointee.sched.ret = 0
+        g.pointee.sched.ctxt = 0
     }
 
     /// `lessstack` + `oldstack` of Go 1.2: the first frame of a segment
@@ -305,7 +333,7 @@ extension GoroutineStack {
             StackAllocator.stackfree(old, free, thread: t)
         }
         status = oldstatus
-        gogo(g.pointee.sched, t)
+        gogoSched(t)
         stats.segmentsFreed &+= 1
     }
 
