@@ -108,10 +108,10 @@ func stackBenchmarks() -> [Benchmark] {
     for mode in [StackMode.contiguous, .segmented] {
         let name = mode == .contiguous ? "contiguous" : "segmented"
         list.append(Benchmark("stack/hotsplit/mode=\(name)",
-                              summary: "call+return of a 64-byte frame in a loop at a stack boundary (\(name))") { run in
+                              summary: "call+return of a 64-byte frame with 24 bytes of arguments and result in a loop at a stack boundary (\(name))") { run in
             let s = GoroutineStack(mode: mode)
             let d = RecursionDriver(stack: s)
-            let levels = d.descendToBoundary()          // the next call grows or splits
+            let levels = d.descendToBoundary()          // the loop's next call grows or splits
             let before = s.stats
             run.teardown {
                 StackRunTotals(since: before, now: s.stats).report(run)

@@ -297,8 +297,18 @@ struct StackTests {
         let d = RecursionDriver(stack: s)
         let pushed = d.descendToBoundary()
         #expect(pushed > 0)
-        #expect(s.wouldGrow(d.frame))
-        d.callLoop(100)
+        s.call(d.loopFrame)
+        #expect(s.wouldGrow(d.leaf))
+        s.ret(d.loopFrame)
+        let depth = s.depth, sp = s.stackPointer
+        let sum = d.callLoop(100)
+        // Every leaf64(k, x) returned k ^ x through its result slot.
+        var expected: UInt64 = 0
+        for k in 0..<100 { expected &+= UInt64(k) ^ d.seed }
+        #expect(sum == expected)
+        #expect(s.depth == depth)
+        if mode == .segmented { #expect(s.stackPointer == sp) }
+        s.checkInvariants()
         if mode == .contiguous {
             #expect(s.stats.copies == 1)            // grew once, then no more
             #expect(s.stats.segmentsAllocated == 0)
@@ -308,6 +318,185 @@ struct StackTests {
         }
         d.ascend(pushed)
         s.checkInvariants()
+    }
+
+    /// Go 1.2's newstack writes a Stktop recording the old segment and the
+    /// caller; oldstack restores all of it.
+    @Test func splitWritesAndOldstackRestoresTheStktop() {
+        let s = GoroutineStack(mode: .segmented)
+        let caller = StackFunc(name: "splitcaller", frameSize: 96)          // 10 locals
+        let callee = StackFunc(name: "splitcallee", frameSize: 64, pointerSlots: [0], argSize: 24)
+        while !s.wouldGrow(callee) { s.call(caller) }
+        let (lo0, hi0) = s.bounds
+        let sp0 = s.stackPointer, bp0 = s.framePointer, pc0 = s.currentPC, depth0 = s.depth
+        let size0 = s.size, used0 = s.used
+        #expect(s.stktops.isEmpty)
+
+        s.call(callee)
+        #expect(s.segments == 2)
+        let t = s.stktops[0]
+        #expect(t.top == s.bounds.hi)
+        #expect(t.stackguard == lo0 + UInt(StackLayout.stackGuard))
+        #expect(t.stackbase == hi0)
+        #expect(t.callerSP == sp0)
+        #expect(t.callerPC == pc0)
+        #expect(t.goroutine == s.goroutineID)
+        #expect(t.argp == sp0)
+        #expect(t.argsize == 24)
+        #expect(t.free == StackLayout.segmentMin)          // 64 + 24 + 2048 < 8 KiB
+        #expect(t.top + UInt(StackLayout.stktopSize) == s.bounds.lo + UInt(t.free))
+        #expect(t.panic == false && t.panicwrap == 0)
+        #expect(s.size == size0 + t.free)
+        // The callee's frame sits below its copied arguments, which sit
+        // below the Stktop; its return address is lessstack.
+        #expect(s.argAddress(0) == t.top - 24)
+        #expect(s.stackPointer == t.top - 24 - 64)
+        #expect(s.used == used0 + 24 + 64)
+        s.checkInvariants()
+        let fs = s.walkFrames()
+        #expect(fs.count == depth0 + 1)
+        #expect(fs[1].sp == sp0 && fs[1].pc == caller.pc)
+        #expect(fs[0].savedBP == bp0)
+
+        s.ret(callee)
+        #expect(s.stktops.isEmpty)
+        #expect(s.bounds.lo == lo0 && s.bounds.hi == hi0)
+        #expect(s.stackPointer == sp0 && s.framePointer == bp0 && s.currentPC == pc0)
+        #expect(s.depth == depth0 && s.size == size0 && s.used == used0)
+        #expect(s.wouldGrow(callee))
+        #expect(s.stats.segmentsAllocated == 1 && s.stats.segmentsFreed == 1)
+        s.checkInvariants()
+        while s.depth > 0 { s.ret(caller) }
+        s.checkInvariants()
+    }
+
+    /// Arguments live in the caller's frame; on a new segment the callee
+    /// reads newstack's copy, and its results reach the caller through
+    /// oldstack's copy back. A pointer passed as an argument still points
+    /// into the caller's segment and stays usable in both directions.
+    @Test(arguments: [StackMode.contiguous, .segmented])
+    func argumentsAndResultsCrossTheBoundary(mode: StackMode) {
+        let s = GoroutineStack(mode: mode)
+        let caller = StackFunc(name: "argcaller", frameSize: 80, pointerSlots: [1])  // 8 locals: 0-2 outgoing
+        let callee = StackFunc(name: "argcallee", frameSize: 48, argSize: 24)
+        var splits = 0
+        for round in 0..<200 {
+            s.call(caller)
+            let k = UInt64(round) &* 0x9E37_79B9_7F4A_7C15
+            s[local: 3] = k ^ 0xFF
+            s[local: 0] = k                                        // argument 0: a value
+            s[local: 1] = UInt64(s.localAddress(3))                // argument 1: a pointer into this frame
+            s[local: 2] = 0                                        // result slot
+            s[local: 4] = 4444
+            let split = s.wouldGrow(callee)
+            let callerSP = s.stackPointer                          // (contiguous: moves if the call grows)
+            s.call(callee)
+            if mode == .segmented && split {
+                splits += 1
+                #expect(s.argAddress(0) != callerSP)               // a copy on the new segment
+                #expect(s.argAddress(2) + 8 == s.bounds.hi)
+            } else {
+                #expect(s.argAddress(0) == s.callerLocalAddress(0))   // the caller's own words
+            }
+            #expect(s[arg: 0] == k)
+            let p = UInt(s[arg: 1])
+            #expect(s.load(at: p) == k ^ 0xFF)                     // through the pointer, across segments
+            s.store(k &+ 1, at: p)
+            s[local: 0] = s[arg: 0] &* 3
+            s[arg: 2] = s[local: 0]                                // the result
+            s.checkInvariants()
+            s.ret(callee)
+            #expect(s[local: 2] == k &* 3)                        // copied back
+            #expect(s[local: 0] == k)
+            #expect(s[local: 3] == k &+ 1)
+            #expect(s[local: 4] == 4444)
+            s.checkInvariants()
+            // Leave the caller frame on the stack every other round, so the
+            // boundary moves through the call.
+            if round % 2 == 1 { s.ret(caller) }
+        }
+        if mode == .segmented {
+            #expect(splits > 0)
+            #expect(s.stats.segmentsAllocated >= splits)           // the caller frames split too
+        } else {
+            #expect(s.stats.grows > 0)
+        }
+        while s.depth > 0 { s.ret() }
+        #expect(s.segments == 1)
+        s.checkInvariants()
+    }
+
+    /// A chain of calls that pass arguments, crossing many segment
+    /// boundaries: the frame walk finds every frame through the Stktops
+    /// above the copied arguments, and every level gets its result.
+    @Test func argumentChainsAcrossManySegments() {
+        let s = GoroutineStack(mode: .segmented)
+        let f = StackFunc(name: "argchain", frameSize: 320, pointerSlots: [2], argSize: 16)   // 38 locals
+        let depth = 150
+        s.call(f)                                                  // the root passes arguments too
+        for level in 0..<depth {
+            s[local: 0] = UInt64(level)                            // outgoing: level,
+            s[local: 1] = 0                                        // result slot
+            s[local: 2] = UInt64(s.localAddress(5))                // a pointer slot
+            s[local: 5] = UInt64(level) ^ 0xABCD
+            s.call(f)
+            #expect(s[arg: 0] == UInt64(level))
+        }
+        #expect(s.segments > 5)
+        s.checkInvariants()
+        #expect(s.walkFrames().count == depth + 1)
+        #expect(s.stktops.allSatisfy { $0.argsize == 16 && $0.goroutine == s.goroutineID })
+        for level in stride(from: depth - 1, through: 0, by: -1) {
+            s[arg: 1] = UInt64(level) &* 7                         // return a result
+            s.ret(f)
+            #expect(s[local: 1] == UInt64(level) &* 7)
+            #expect(s.load(at: UInt(s[local: 2])) == UInt64(level) ^ 0xABCD)
+        }
+        s.checkInvariants()
+        s.ret(f)
+        #expect(s.segments == 1)
+        #expect(s.stats.segmentsAllocated == s.stats.segmentsFreed)
+    }
+
+    /// Many operations in one `run` body (registers held in a StackCPU)
+    /// leave the stack exactly as the same operations one by one.
+    @Test(arguments: [StackMode.contiguous, .segmented])
+    func runBodyMatchesSingleOperations(mode: StackMode) {
+        let f = StackFunc(name: "runf", frameSize: 72, pointerSlots: [1])
+        func build(_ s: GoroutineStack, batched: Bool) {
+            if batched {
+                s.run { cpu in
+                    for i in 0..<300 {
+                        cpu.call(f)
+                        cpu[local: 0] = UInt64(i)
+                        cpu[local: 1] = UInt64(cpu.localAddress(0))
+                        if i % 50 == 0 { cpu.save(); s.checkInvariants() }
+                    }
+                    for _ in 0..<100 { cpu.ret(f) }
+                }
+            } else {
+                for i in 0..<300 {
+                    s.call(f)
+                    s[local: 0] = UInt64(i)
+                    s[local: 1] = UInt64(s.localAddress(0))
+                }
+                for _ in 0..<100 { s.ret(f) }
+            }
+        }
+        let a = GoroutineStack(mode: mode), b = GoroutineStack(mode: mode)
+        build(a, batched: true)
+        build(b, batched: false)
+        #expect(a.depth == 200 && b.depth == 200)
+        #expect(a.used == b.used && a.size == b.size && a.segments == b.segments)
+        #expect(a.stats == b.stats)
+        a.checkInvariants()
+        let fa = a.walkFrames(), fb = b.walkFrames()
+        for (x, y) in zip(fa, fb) {
+            #expect(a.peek(x.localAddress(0)) == b.peek(y.localAddress(0)))
+            #expect(a.peek(UInt(a.peek(x.localAddress(1)))) == a.peek(x.localAddress(0)))
+        }
+        while a.depth > 0 { a.ret() }
+        while b.depth > 0 { b.ret() }
     }
 
     @Test func poolsReuseMemory() {

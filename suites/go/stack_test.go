@@ -37,12 +37,14 @@ func recurse64(n int, parent *uint64) uint64 {
 	return r*31 + v[0] + v[1]
 }
 
-// leaf64 is a 64-byte frame that calls nothing (the hot-split loop body).
+// leaf64 is a 64-byte frame that calls nothing (the hot-split loop body),
+// with the model's arguments and result (RecursionDriver.callLoop: 24 bytes
+// of k, x and the result): v := k ^ x; q := &v; return *q.
 //
 //go:noinline
-func leaf64(k int, p *uint64) uint64 {
+func leaf64(k int, x uint64) uint64 {
 	var v [4]uint64
-	v[0] = uint64(k) ^ *p
+	v[0] = uint64(k) ^ x
 	q := &v[0]
 	if n := len(stackFrameAddrs); k < 0 {
 		stackFrameAddrs[n-1] = uintptr(unsafe.Pointer(q))
@@ -50,7 +52,8 @@ func leaf64(k int, p *uint64) uint64 {
 	return *q + v[1]
 }
 
-// descendThenLoop recurses n levels, then calls leaf64 iters times.
+// descendThenLoop recurses n levels, then calls leaf64 iters times,
+// checking every result.
 //
 //go:noinline
 func descendThenLoop(n, iters int, parent *uint64) uint64 {
@@ -58,8 +61,13 @@ func descendThenLoop(n, iters int, parent *uint64) uint64 {
 	v[0] = uint64(n) ^ *parent
 	if n == 0 {
 		var s uint64
+		x := v[0]
 		for i := 0; i < iters; i++ {
-			s += leaf64(i, &v[0])
+			r := leaf64(i, x)
+			if r != uint64(i)^x {
+				panic("leaf64 returned a wrong result")
+			}
+			s += r
 		}
 		return s
 	}

@@ -34,15 +34,15 @@ public struct StackFrame: Sendable, Equatable {
 
 extension GoroutineStack {
     /// The caller's frame position: follow the return address, through the
-    /// Stktop when it is `lessstack`.
+    /// Stktop (above the frame's copied arguments) when it is `lessstack`.
     @inline(__always)
     func next(_ f: FrameCursor) -> FrameCursor {
         let varp = f.varp(funcs)
         let ret = stackWord(varp &+ 8).pointee
         if ret == lessstackPC {
-            let top = varp &+ 16
-            return FrameCursor(pc: stackWord(top + Stktop.callerPC).pointee,
-                               sp: stackWord(top + Stktop.callerSP).pointee)
+            let top = varp &+ 16 &+ UInt(funcs[Int(f.pc)].argWords &* 8)
+            return FrameCursor(pc: stackWord(top + Stktop.gobufPC).pointee,
+                               sp: stackWord(top + Stktop.gobufSP).pointee)
         }
         return FrameCursor(pc: ret, sp: varp &+ 16)
     }
@@ -79,16 +79,11 @@ extension GoroutineStack {
     func isLive(_ address: UInt) -> Bool {
         if address & 7 != 0 { return false }
         if address >= sp && address < hi { return true }
-        var h = hi, l = lo, a = allocSize
-        while h != l + UInt(a) {
-            let top = h
-            let callerSP = stackWord(top + Stktop.callerSP).pointee
-            l = stackWord(top + Stktop.prevLo).pointee
-            h = stackWord(top + Stktop.prevHi).pointee
-            a = Int(stackWord(top + Stktop.prevAllocSize).pointee)
-            if address >= callerSP && address < h { return true }
+        var live = false
+        forEachStktop { top, _, h, _ in
+            if address >= stackWord(top + Stktop.gobufSP).pointee && address < h { live = true }
         }
-        return false
+        return live
     }
 
     @usableFromInline @inline(never)
@@ -104,6 +99,7 @@ extension GoroutineStack {
         if stackguard0 != lo + UInt(StackLayout.stackGuard) { fail("stackguard0 != lo + stackGuard") }
         if sp + UInt(StackLayout.stackSmall) < stackguard0 { fail("sp too far below the guard") }
         if allocSize & (allocSize - 1) != 0 || allocSize < StackLayout.fixedStack { fail("size not a power of 2") }
+        if status != GStatus.running { fail("goroutine not running (status \(status))") }
         if mode == .contiguous {
             if hi - lo != UInt(allocSize) || totalSize != allocSize { fail("contiguous size mismatch") }
             if outerUsed != 0 { fail("contiguous stack with outer segments") }
@@ -124,15 +120,20 @@ extension GoroutineStack {
                 if v != 0 && !isLive(v) { fail("pointer slot \(w) of frame \(i) points outside the live stack") }
             }
         }
-        // The walk ends at the top of the first stack (segment).
+        // The walk ends at the top of the first stack (segment). Every
+        // Stktop names this goroutine, and its segment is `free` bytes.
         var base = hi
-        var h = hi, l = lo, a = allocSize
-        while h != l + UInt(a) {
-            let t = h
-            l = stackWord(t + Stktop.prevLo).pointee
-            h = stackWord(t + Stktop.prevHi).pointee
-            a = Int(stackWord(t + Stktop.prevAllocSize).pointee)
+        var segLo = lo, segSize = allocSize
+        forEachStktop { top, l, h, a in
+            if stackWord(top + Stktop.gobufG).pointee != UInt(bitPattern: g) { fail("Stktop of another goroutine") }
+            if stackWord(top + Stktop.free).pointee != UInt(segSize) || top + UInt(StackLayout.stktopSize) != segLo + UInt(segSize) {
+                fail("Stktop does not match its segment")
+            }
+            if stackWord(top + Stktop.argsize).pointee & 0xFFFF_FFFF > UInt(h - stackWord(top + Stktop.gobufSP).pointee) {
+                fail("Stktop argument area outside the caller's frame")
+            }
             base = h
+            segLo = l; segSize = a
         }
         if endSP != base {
             fail("frame walk ends at 0x\(String(endSP, radix: 16)), the stack's top is 0x\(String(base, radix: 16)) (\(mode), \(fs.count) frames)")

@@ -2,8 +2,9 @@
 // call and return, grown by copying (Go 1.4 and later, runtime/stack.go) or by
 // linking segments (Go 1.2's runtime/stack.c). This file holds the state
 // (the parts of Go's `g` that describe the stack: `stack`, `stackguard0`,
-// `sched.sp/bp/pc`, `_defer`) and the hot paths: the call with its prologue
-// check, the return, and access to locals. Growth lives in
+// `sched`, `_defer`, `atomicstatus`) and the API that works on a stopped
+// goroutine. The hot paths (the call with its prologue check, the return,
+// access to locals and arguments) live in StackCPU.swift, growth in
 // GoroutineStack+Grow.swift, segments in GoroutineStack+Segmented.swift, the
 // frame walk and the invariant checks in GoroutineStack+Traceback.swift.
 //
@@ -16,10 +17,19 @@
 // a compiled epilogue does) runs the frame's deferred records (deferreturn),
 // pops the locals by the function's frame size, pops BP and the return
 // address, and, in segmented mode, leaves the segment when that address is
-// `lessstack`. The registers (SP, BP, PC, the stack bounds and guard, the
-// defer head) live in a malloc'd `GRegs` block rather than in the object:
-// Swift checks exclusive access to class properties at run time, which on
-// these paths cost more than the modelled work.
+// `lessstack`. A function's arguments and results sit in its caller's frame
+// (the caller's lowest locals), reached by the callee at BP + 16.
+//
+// Registers. While a goroutine runs, SP, BP and PC are machine registers,
+// not memory: `run { cpu in ... }` loads them from `g.sched` into a
+// `StackCPU` value the compiler keeps in registers, and stores them back
+// when the body ends or a slow path (morestack, lessstack, deferreturn, a
+// pointer check) needs the goroutine's state in memory, as Go's morestack
+// saves the context into `g.sched` before switching to g0. The stack bounds,
+// the guard and the defer head stay in `g` (a malloc'd `GRegs` block, which
+// Go ≥1.17 reaches through R14): the prologue loads the guard from memory as
+// Go's `CMPQ SP, 16(R14)` does. The one-shot API on the stack itself
+// (`call`, `ret`, `[local:]`...) is `run` around one operation.
 //
 // Contiguous mode (`morestack` -> `newstack`): allocate a stack twice the
 // size (or more, until the frame plus the guard fit), copy the used part,
@@ -29,15 +39,18 @@
 // `adjustctxt`, `adjustdefers`). `shrink()` is a GC safe point's
 // `shrinkstack`: halve when less than a quarter is in use.
 //
-// Segmented mode: on overflow allocate a segment big enough for the frame
-// plus `segmentExtra`, record the old bounds and the caller's SP and PC in a
-// `Stktop` at its top, and return through `lessstack`, which frees the
-// segment again: a call loop at a segment boundary allocates and frees a
-// segment on every iteration (the "hot split").
+// Segmented mode: on overflow Go 1.2's morestack/newstack link a segment
+// big enough for the frame, its arguments and `segmentExtra`, with a
+// `Stktop` at its top recording the old bounds and the caller's context,
+// copy the arguments over and run the callee there with `lessstack` as its
+// return address; lessstack/oldstack copy the results back and free the
+// segment: a call loop at a segment boundary allocates and frees a segment
+// on every iteration (the "hot split"). See GoroutineStack+Segmented.swift.
 //
 // Invariants (checked by `checkInvariants()`):
 // - lo <= sp <= hi, and sp >= stackguard0 - stackSmall (only a tiny frame may
-//   protrude below the guard); stackguard0 == lo + stackGuard.
+//   protrude below the guard); stackguard0 == lo + stackGuard; the status is
+//   Grunning (it is Gwaiting only inside newstack and oldstack).
 // - Walking from (pc, sp) by frame sizes reaches goexit after `depth` frames
 //   with sp == hi of the first stack (contiguous: == hi); every frame's saved
 //   BP equals the next frame's varp (0 for the outermost) and the BP register
@@ -115,20 +128,21 @@ public final class GoroutineStack {
         @inline(__always) get { g.pointee.stackguard0 }
         @inline(__always) set { g.pointee.stackguard0 = newValue }
     }
-    /// Stack pointer: the low end of the innermost frame.
+    /// Stack pointer: the low end of the innermost frame (saved in
+    /// `g.sched` while no `StackCPU` holds it).
     @usableFromInline var sp: UInt {
-        @inline(__always) get { g.pointee.sp }
-        @inline(__always) set { g.pointee.sp = newValue }
+        @inline(__always) get { g.pointee.sched.sp }
+        @inline(__always) set { g.pointee.sched.sp = newValue }
     }
     /// Frame pointer: the innermost frame's varp (0 when no frame).
     @usableFromInline var bp: UInt {
-        @inline(__always) get { g.pointee.bp }
-        @inline(__always) set { g.pointee.bp = newValue }
+        @inline(__always) get { g.pointee.sched.bp }
+        @inline(__always) set { g.pointee.sched.bp = newValue }
     }
     /// The running function (goexit when no frame).
     @usableFromInline var pc: UInt {
-        @inline(__always) get { g.pointee.pc }
-        @inline(__always) set { g.pointee.pc = newValue }
+        @inline(__always) get { g.pointee.sched.pc }
+        @inline(__always) set { g.pointee.sched.pc = newValue }
     }
     /// Address of the innermost defer record (`g._defer`), 0 when none.
     @usableFromInline var deferHead: UInt {
@@ -155,10 +169,11 @@ public final class GoroutineStack {
         get { g.pointee.totalSize }
         set { g.pointee.totalSize = newValue }
     }
-    /// Segmented: bytes in use in the segments below the current one.
-    var outerUsed: Int {
-        get { g.pointee.outerUsed }
-        set { g.pointee.outerUsed = newValue }
+    /// Go's `g.atomicstatus` (Go 1.2: `status`): Grunning, or Gwaiting
+    /// while newstack or oldstack works on the stack.
+    var status: UInt32 {
+        get { g.pointee.status }
+        set { g.pointee.status = newValue }
     }
 
     /// Counters; see `StackStats`. (Kept outside the object like `g`.)
@@ -189,8 +204,9 @@ public final class GoroutineStack {
         let base = StackAllocator.stackalloc(n)
         g = .allocate(capacity: 1)
         g.initialize(to: GRegs(lo: base, hi: base + UInt(n), stackguard0: base + UInt(StackLayout.stackGuard),
-                               sp: base + UInt(n), bp: 0, pc: goexitPC, deferHead: 0, frames: 0,
-                               allocSize: n, totalSize: n))
+                               sp: base + UInt(n), pc: goexitPC, allocSize: n))
+        g.pointee.sched.g = UInt(bitPattern: g)
+        if mode == .segmented { g.pointee.threadKey = StackAllocator.cacheKey }
         st = .allocate(capacity: 1)
         st.initialize(to: StackStats())
         funcs = FuncTable.shared.entries
@@ -210,7 +226,8 @@ public final class GoroutineStack {
     /// mode).
     public var size: Int { totalSize }
 
-    /// Bytes in use: from the top of the stack down to SP (across segments).
+    /// Bytes in use: from the top of the stack down to SP (across segments:
+    /// each older segment from its top down to the SP its Stktop saved).
     public var used: Int { Int(hi - sp) + outerUsed }
 
     /// Frames on the stack.
@@ -228,41 +245,31 @@ public final class GoroutineStack {
     /// The frame pointer register (the innermost frame's varp).
     public var framePointer: UInt { bp }
 
-    // MARK: Call and return
+    // MARK: Running
+
+    /// Runs `body` with the goroutine on the CPU: its SP, BP and PC loaded
+    /// into a `StackCPU` (registers), saved back into `g.sched` when `body`
+    /// returns. Inside `body`, work on the stack through `cpu` only: the
+    /// stack's own accessors see the registers as they were saved last
+    /// (`cpu.save()` brings them up to date).
+    @inlinable @inline(__always)
+    public func run<R>(_ body: (inout StackCPU) throws -> R) rethrows -> R {
+        var cpu = StackCPU(self)
+        defer { cpu.save() }
+        return try body(&cpu)
+    }
+
+    // MARK: Call and return (one operation each; see StackCPU)
 
     /// Calls `f`: the prologue's stack check (growing or splitting the stack
     /// when it fails), then push the return address and BP, and reserve
     /// `f`'s locals with their pointer slots zeroed.
     @inlinable @inline(__always)
-    public func call(_ f: StackFunc) {
-        if _slowPath(mustGrow(f)) { morestack(f) }
-        var s = sp &- 8
-        stackWord(s).pointee = pc          // return address (CALL)
-        s &-= 8
-        stackWord(s).pointee = bp          // PUSHQ BP
-        bp = s                             // MOVQ SP, BP
-        s &-= f.spDelta &- 8               // SUBQ $locals, SP
-        var i = 0
-        while i < f.zeroCount {
-            stackWord(s &+ UInt(bitPattern: f.zeroSlots[i] &* 8)).pointee = 0
-            i &+= 1
-        }
-        sp = s
-        pc = f.pc
-        frames &+= 1
-    }
+    public func call(_ f: StackFunc) { run { $0.call(f) } }
 
     /// Whether `f`'s prologue would call morestack now (obj6.go stacksplit).
-    /// Its three sequences, by the frame size F (BP and locals) the compiler
-    /// knows: F <= stackSmall: SP <= guard; F <= stackBig:
-    /// SP - (F - stackSmall) <= guard; bigger: the same, or the subtraction
-    /// wrapped. SP is the entry SP, below the pushed return address.
     @inlinable @inline(__always)
-    func mustGrow(_ f: StackFunc) -> Bool {
-        let spEntry = sp &- 8
-        if _slowPath(f.hugeFrame) && spEntry < f.checkOffset { return true }
-        return spEntry &- f.checkOffset <= stackguard0
-    }
+    func mustGrow(_ f: StackFunc) -> Bool { StackCPU.mustGrow(f, sp: sp, limit: stackguard0) }
 
     /// Whether calling `f` now would grow (contiguous) or split (segmented)
     /// the stack.
@@ -272,77 +279,54 @@ public final class GoroutineStack {
     /// locals, BP and return address; leave the segment on `lessstack`. The
     /// frame size comes from the function table.
     @inlinable @inline(__always)
-    public func ret() {
-        if _slowPath(pc == goexitPC) { goFatal("return with no frame on the stack") }
-        popFrame(localBytes: UInt(bitPattern: funcs[Int(bitPattern: pc)].localWords &* 8))
-    }
+    public func ret() { run { $0.ret() } }
 
     /// `ret()` for a caller that knows it is returning from `f`, as a
     /// compiled epilogue knows its own frame size (`ADDQ $locals, SP`): no
     /// table lookup.
     @inlinable @inline(__always)
-    public func ret(_ f: StackFunc) {
-        if _slowPath(pc != f.pc) { goFatal("return from a function that is not running") }
-        popFrame(localBytes: f.spDelta &- 8)
-    }
+    public func ret(_ f: StackFunc) { run { $0.ret(f) } }
 
-    @inlinable @inline(__always)
-    func popFrame(localBytes: UInt) {
-        if _slowPath(deferHead != 0) { deferreturn() }
-        var s = sp &+ localBytes                             // ADDQ $locals, SP
-        bp = stackWord(s).pointee                            // POPQ BP
-        s &+= 8
-        pc = stackWord(s).pointee                            // RET
-        s &+= 8
-        sp = s
-        frames &-= 1
-        if _slowPath(pc == lessstackPC) { lessstack() }
-    }
-
-    // MARK: Locals and pointers
+    // MARK: Locals, arguments and pointers
 
     /// The stack address of local word `i` of the running function.
     @inlinable @inline(__always)
-    public func localAddress(_ i: Int) -> UInt {
-        assert(i >= 0 && i < funcs[Int(pc)].localWords, "local index out of the frame")
-        return sp &+ UInt(bitPattern: i &* 8)
-    }
+    public func localAddress(_ i: Int) -> UInt { run { $0.localAddress(i) } }
+
+    /// The stack address of argument (or result) word `i` of the running
+    /// function: argp + 8 i, in its caller's frame or, on a new segment,
+    /// in the copy newstack made.
+    @inlinable @inline(__always)
+    public func argAddress(_ i: Int) -> UInt { run { $0.argAddress(i) } }
 
     /// The stack address of local word `i` of the caller of the running
-    /// function, reached from above the return address (Go's argp: the
-    /// caller's frame starts where the callee's ends; on a new segment the
-    /// caller's SP is in the Stktop). This is how a callee reaches what its
-    /// caller passed on the stack; an address taken before the call would be
-    /// stale if the call grew the stack.
+    /// function (see `StackCPU.callerLocalAddress`).
     @inlinable @inline(__always)
-    public func callerLocalAddress(_ i: Int) -> UInt {
-        let argp = bp &+ 16
-        let base = stackWord(bp &+ 8).pointee == lessstackPC ? stackWord(argp &+ 24).pointee : argp
-        return base &+ UInt(i &* 8)
-    }
+    public func callerLocalAddress(_ i: Int) -> UInt { run { $0.callerLocalAddress(i) } }
 
     /// Local word `i` of the running function.
     @inlinable
     public subscript(local i: Int) -> UInt64 {
-        @inline(__always) get { UInt64(stackWord(localAddress(i)).pointee) }
-        @inline(__always) set { stackWord(localAddress(i)).pointee = UInt(newValue) }
+        @inline(__always) get { run { $0[local: i] } }
+        @inline(__always) set { run { $0[local: i] = newValue } }
+    }
+
+    /// Argument (or result) word `i` of the running function.
+    @inlinable
+    public subscript(arg i: Int) -> UInt64 {
+        @inline(__always) get { run { $0[arg: i] } }
+        @inline(__always) set { run { $0[arg: i] = newValue } }
     }
 
     /// Reads the word at `address`, which must lie in the live part of the
     /// stack (from SP up); anything else (a stale pointer into a freed stack)
     /// is fatal.
     @inlinable @inline(__always)
-    public func load(at address: UInt) -> UInt64 {
-        if _slowPath(!(address >= sp && address < hi && address & 7 == 0)) { checkLiveSlow(address) }
-        return UInt64(stackWord(address).pointee)
-    }
+    public func load(at address: UInt) -> UInt64 { run { $0.load(at: address) } }
 
     /// Writes the word at `address` (in the live part of the stack).
     @inlinable @inline(__always)
-    public func store(_ value: UInt64, at address: UInt) {
-        if _slowPath(!(address >= sp && address < hi && address & 7 == 0)) { checkLiveSlow(address) }
-        stackWord(address).pointee = UInt(value)
-    }
+    public func store(_ value: UInt64, at address: UInt) { run { $0.store(value, at: address) } }
 
     // MARK: Defers
 
@@ -384,31 +368,65 @@ public final class GoroutineStack {
     }
 }
 
-/// The parts of Go's `g` (stack, stackguard0, sched, _defer) and the frame
-/// count, in one block the hot paths reach through a pointer.
+/// The parts of Go's `g` (stack, stackguard0, sched, _defer, atomicstatus)
+/// and the frame count, in one block the hot paths reach through a pointer.
 @usableFromInline
 struct GRegs {
     @usableFromInline var lo: UInt
+    /// The top of the usable stack (Go 1.2's `stackbase`: below the Stktop
+    /// of a segment).
     @usableFromInline var hi: UInt
     @usableFromInline var stackguard0: UInt
-    @usableFromInline var sp: UInt
-    @usableFromInline var bp: UInt
-    @usableFromInline var pc: UInt
-    @usableFromInline var deferHead: UInt
-    @usableFromInline var frames: Int
+    /// Where SP, BP and PC rest while no `StackCPU` holds them.
+    @usableFromInline var sched: Gobuf
+    @usableFromInline var deferHead: UInt = 0
+    @usableFromInline var frames: Int = 0
     // Slow-path state.
+    var status: UInt32 = GStatus.running
+    /// Go 1.2's `ispanic` and `panicwrap`: set while a panic runs deferred
+    /// calls (never, in this model); newstack and oldstack carry them
+    /// through every Stktop.
+    var ispanic = false
+    var panicwrap: UInt32 = 0
+    /// `StackAllocator.cacheKey`, kept here so that the split path finds
+    /// its thread's M without a swift_once call.
+    var threadKey: pthread_key_t = 0
     var allocSize: Int
     var totalSize: Int
-    var outerUsed = 0
     var deferRuns = 0
     var deferSum: UInt64 = 0
 
-    init(lo: UInt, hi: UInt, stackguard0: UInt, sp: UInt, bp: UInt, pc: UInt, deferHead: UInt, frames: Int,
-         allocSize: Int, totalSize: Int) {
-        self.lo = lo; self.hi = hi; self.stackguard0 = stackguard0; self.sp = sp
-        self.bp = bp; self.pc = pc; self.deferHead = deferHead; self.frames = frames
-        self.allocSize = allocSize; self.totalSize = totalSize
+    init(lo: UInt, hi: UInt, stackguard0: UInt, sp: UInt, pc: UInt, allocSize: Int) {
+        self.lo = lo; self.hi = hi; self.stackguard0 = stackguard0
+        self.sched = Gobuf(sp: sp, pc: pc)
+        self.allocSize = allocSize; self.totalSize = allocSize
     }
+}
+
+/// A saved register set: Go's `gobuf` (runtime/runtime2.go; Go 1.2's
+/// `Gobuf` in runtime.h had the same words but `bp`).
+@usableFromInline
+struct Gobuf {
+    @usableFromInline var sp: UInt = 0
+    @usableFromInline var pc: UInt = 0
+    /// The goroutine (its `GRegs` address).
+    var g: UInt = 0
+    /// The closure context register (DX); 0: no closures here.
+    var ctxt: UInt = 0
+    /// The return value register (AX).
+    var ret: UInt = 0
+    /// The link register (0 on amd64).
+    var lr: UInt = 0
+    @usableFromInline var bp: UInt = 0
+
+    @usableFromInline init(sp: UInt = 0, pc: UInt = 0) { self.sp = sp; self.pc = pc }
+}
+
+/// Goroutine states the stack code sets (Go 1.2's runtime.h numbering,
+/// the same as Go 1.19's `_Grunning` and `_Gwaiting`).
+enum GStatus {
+    static let running: UInt32 = 2
+    static let waiting: UInt32 = 4
 }
 
 /// Layout of a stack-allocated defer record (the fields of Go's `_defer`

@@ -14,12 +14,28 @@
 //   local 3  level
 //   local 4  child      result the callee stored through its parent pointer
 //   local 5  scratch    value ^ level
+//
+// The hot-split loop (`callLoop`) mirrors Go's descendThenLoop/leaf64 in
+// suites/go/stack_test.go: a loop frame whose lowest locals are the
+// outgoing argument area of `leaf64(k, x) -> r` (24 bytes of arguments and
+// result, Go's argsize), calling the leaf at a stack boundary; the leaf
+// reads its arguments at argp, stores k ^ x in its frame, takes a pointer to
+// it (its pointer slot) and returns the value read through it in its result
+// slot, which the loop checks. In segmented mode every call copies the 24
+// bytes to a new segment and back.
+//   loop frame: local 0 k, local 1 x, local 2 result (argument area), local 3 x
+//   leaf64:     local 0 v = k ^ x, local 1 q -> local 0 (pointer slot)
 
 /// Drives a recursion on a stack and verifies it.
 public final class RecursionDriver {
     public let stack: GoroutineStack
     /// The recursive function.
     public let frame: StackFunc
+    /// The hot-split loop's frame (its locals 0-2 are `leaf`'s arguments).
+    public var loopFrame: StackFunc { RecursionDriver.hotLoopFunc }
+    /// The function the hot-split loop calls: a 64-byte frame with 24 bytes
+    /// of arguments and result (Go's leaf64).
+    public var leaf: StackFunc { RecursionDriver.leafFunc }
     public let seed: UInt64
     /// Driver frames currently on the stack.
     public private(set) var level = 0
@@ -53,6 +69,9 @@ public final class RecursionDriver {
         self.seed = seed
     }
 
+    static let hotLoopFunc = StackFunc(name: "hotloop", frameSize: 64)
+    static let leafFunc = StackFunc(name: "leaf64", frameSize: 64, pointerSlots: [1], argSize: 24)
+
     /// The recursive function with a frame of `frameSize` bytes (at least
     /// 64): locals 1 and 2 are pointer slots.
     public static func function(frameSize: Int = 64) -> StackFunc {
@@ -84,21 +103,25 @@ public final class RecursionDriver {
         let f = frame
         let verify = verifyAfterMoves
         var lv = level                      // a local: class fields cost an exclusivity check
+        // The registers for the whole loop (what `s.run` does, without
+        // depending on the closure being inlined).
+        var cpu = StackCPU(s)
+        defer { cpu.save() }
         for _ in 0..<count {
             let moves = verify ? s.stats.copies : 0
-            s.call(f)
-            // The parent's address is taken after the call (through argp):
-            // the call may have moved the stack.
-            let parent: UInt = lv == 0 ? 0 : s.callerLocalAddress(0)
+            cpu.call(f)
+            // The parent's address is taken after the call (through
+            // argp): the call may have moved the stack.
+            let parent: UInt = lv == 0 ? 0 : cpu.callerLocalAddress(0)
             let v = value(lv)
-            s[local: 0] = v
-            s[local: 1] = UInt64(s.localAddress(0))
-            s[local: 2] = UInt64(parent)
-            s[local: 3] = UInt64(lv)
-            s[local: 4] = 0
-            s[local: 5] = v ^ UInt64(lv)
+            cpu[local: 0] = v
+            cpu[local: 1] = UInt64(cpu.localAddress(0))
+            cpu[local: 2] = UInt64(parent)
+            cpu[local: 3] = UInt64(lv)
+            cpu[local: 4] = 0
+            cpu[local: 5] = v ^ UInt64(lv)
             lv += 1
-            if verify && s.stats.copies != moves { level = lv; verifyAll() }
+            if verify && s.stats.copies != moves { cpu.save(); level = lv; verifyAll() }
         }
         level = lv
     }
@@ -111,25 +134,26 @@ public final class RecursionDriver {
         let f = frame
         var lv = level
         var sum = checksum
-        defer { level = lv; checksum = sum }
+        var cpu = StackCPU(s)
+        defer { cpu.save(); level = lv; checksum = sum }
         for iteration in 0..<count {
             lv -= 1
-            let v = s[local: 0]
-            if v != value(lv) || s[local: 3] != UInt64(lv) { goFatal("recursion driver: frame \(lv) lost its value") }
-            let selfp = UInt(s[local: 1])
-            if selfp != s.localAddress(0) || s.load(at: selfp) != v {
+            let v = cpu[local: 0]
+            if v != value(lv) || cpu[local: 3] != UInt64(lv) { goFatal("recursion driver: frame \(lv) lost its value") }
+            let selfp = UInt(cpu[local: 1])
+            if selfp != cpu.localAddress(0) || cpu.load(at: selfp) != v {
                 goFatal("recursion driver: self pointer of frame \(lv) is stale")
             }
-            if s[local: 5] != v ^ UInt64(lv) { goFatal("recursion driver: scratch of frame \(lv) changed") }
-            let child = s[local: 4]
+            if cpu[local: 5] != v ^ UInt64(lv) { goFatal("recursion driver: scratch of frame \(lv) changed") }
+            let child = cpu[local: 4]
             if (iteration > 0 || child != 0) && child != result(of: lv + 1) { goFatal("recursion driver: frame \(lv) got a wrong result") }
             if lv > 0 {
-                let parentp = UInt(s[local: 2])
-                if s.load(at: parentp) != value(lv - 1) { goFatal("recursion driver: parent pointer of frame \(lv) is stale") }
-                s.store(result(of: lv), at: parentp + 32)        // the caller's local 4
+                let parentp = UInt(cpu[local: 2])
+                if cpu.load(at: parentp) != value(lv - 1) { goFatal("recursion driver: parent pointer of frame \(lv) is stale") }
+                cpu.store(result(of: lv), at: parentp + 32)        // the caller's local 4
             }
             sum = sum &* 31 &+ v
-            s.ret(f)
+            cpu.ret(f)
         }
     }
 
@@ -161,30 +185,52 @@ public final class RecursionDriver {
         }
     }
 
-    /// Calls `frame` `n` times from the current depth (a call loop, like
-    /// Go's leaf64 in suites/go/stack_test.go): each call stores a value in
-    /// its frame and reads it back before returning. Returns the sum.
+    /// The hot-split loop: pushes `loopFrame`, calls `leaf` `n` times from
+    /// it (like Go's descendThenLoop calling leaf64), checking every result,
+    /// and returns from the loop frame. Returns the sum of the results.
     @discardableResult
     public func callLoop(_ n: Int) -> UInt64 {
         let s = stack
-        let f = frame
-        let sd = seed
+        let lf = loopFrame
+        let leaf = self.leaf
+        let x = seed
+        var cpu = StackCPU(s)
+        defer { cpu.save() }
+        cpu.call(lf)
+        cpu[local: 3] = x
         var sum: UInt64 = 0
         for k in 0..<n {
-            s.call(f)
-            s[local: 0] = UInt64(truncatingIfNeeded: k) ^ sd
-            sum &+= s[local: 0]
-            s.ret(f)
+            let kk = UInt64(truncatingIfNeeded: k)
+            cpu[local: 0] = kk                          // outgoing arguments: k,
+            cpu[local: 1] = cpu[local: 3]               // x
+            cpu.call(leaf)
+            // leaf64: v := k ^ x; q := &v; return *q
+            cpu[local: 0] = cpu[arg: 0] ^ cpu[arg: 1]
+            cpu[local: 1] = UInt64(cpu.localAddress(0))
+            cpu[arg: 2] = cpu.load(at: UInt(cpu[local: 1]))
+            cpu.ret(leaf)
+            let r = cpu[local: 2]                       // the result
+            if _slowPath(r != kk ^ x) { goFatal("hot-split loop: leaf64 returned a wrong result") }
+            sum &+= r
         }
+        cpu.ret(lf)
         return sum
     }
 
-    /// Descends until the next call of `frame` would grow or split the
-    /// stack; returns the levels added.
+    /// Descends until, from `loopFrame` pushed on top, the next call of
+    /// `leaf` would grow or split the stack (where `callLoop` runs its hot
+    /// split); returns the levels added.
     @discardableResult
     public func descendToBoundary() -> Int {
         var n = 0
-        while !stack.wouldGrow(frame) { descend(1); n += 1 }
-        return n
+        while true {
+            precondition(!stack.wouldGrow(loopFrame), "hot-split loop frame does not fit")
+            stack.call(loopFrame)
+            let boundary = stack.wouldGrow(leaf)
+            stack.ret(loopFrame)
+            if boundary { return n }
+            descend(1)
+            n += 1
+        }
     }
 }

@@ -12,7 +12,8 @@
 // when no GC is running, which is always the case here).
 //
 // In front of the pools sits a per-thread cache, Go's `mcache.stackcache`
-// (per P in Go; per OS thread here, found through a pthread key): per order a
+// (per P in Go; per OS thread here, in a `StackThread` block found through a
+// pthread key, beside the M fields of Go 1.2's segmented stacks): per order a
 // free list of stacks and its byte count. An empty list is refilled with half
 // a cache's worth (16 KiB) under the order's lock; a free into a list already
 // holding `stackCacheSize` bytes first releases it down to half. A thread that
@@ -203,11 +204,19 @@ final class StackPool: @unchecked Sendable {
 }
 
 /// The per-thread stack cache (Go: `mcache.stackcache`, one
-/// `stackfreelist` per order). Lives in malloc'd memory found through a
-/// pthread key; only its own thread touches it.
+/// `stackfreelist` per order).
 struct StackCacheLists {
     var list: (UInt, UInt, UInt, UInt) = (0, 0, 0, 0)
     var size: (Int, Int, Int, Int) = (0, 0, 0, 0)
+}
+
+/// What a thread keeps for goroutine stacks: its stack cache and the M
+/// fields of Go 1.2's split (Go 1.2 kept both in the M, which it reached
+/// through TLS). Lives in malloc'd memory found through a pthread key; only
+/// its own thread touches it.
+struct StackThread {
+    var cache = StackCacheLists()
+    var m = SplitM()
 }
 
 @inlinable @inline(__always)
@@ -240,7 +249,7 @@ public enum StackAllocator {
         var key = pthread_key_t()
         let rc = pthread_key_create(&key) { raw in
             guard let raw else { return }
-            let c = raw.assumingMemoryBound(to: StackCacheLists.self)
+            let c = raw.assumingMemoryBound(to: StackThread.self)
             StackAllocator.stackcacheClear(c)
             c.deinitialize(count: 1)
             c.deallocate()
@@ -249,19 +258,29 @@ public enum StackAllocator {
         return key
     }()
 
-    /// This thread's cache (Go reaches it through `getg().m.p.ptr().mcache`).
+    /// This thread's block: its cache (Go reaches it through
+    /// `getg().m.p.ptr().mcache`) and its Go 1.2 M fields.
     @inline(__always)
-    static func currentCache() -> UnsafeMutablePointer<StackCacheLists> {
-        if let raw = pthread_getspecific(cacheKey) {
-            return raw.assumingMemoryBound(to: StackCacheLists.self)
+    static func currentThread() -> UnsafeMutablePointer<StackThread> {
+        currentThread(key: cacheKey)
+    }
+
+    /// `currentThread()` with the key already at hand (reading the lazily
+    /// initialised `cacheKey` costs a swift_once call each time; Go 1.2
+    /// found m with one TLS load).
+    @inline(__always)
+    static func currentThread(key: pthread_key_t) -> UnsafeMutablePointer<StackThread> {
+        if let raw = pthread_getspecific(key) {
+            return raw.assumingMemoryBound(to: StackThread.self)
         }
-        return makeCache()
+        return makeThread()
     }
 
     @inline(never)
-    static func makeCache() -> UnsafeMutablePointer<StackCacheLists> {
-        let c = UnsafeMutablePointer<StackCacheLists>.allocate(capacity: 1)
-        c.initialize(to: StackCacheLists())
+    static func makeThread() -> UnsafeMutablePointer<StackThread> {
+        let c = UnsafeMutablePointer<StackThread>.allocate(capacity: 1)
+        c.initialize(to: StackThread())
+        c.pointee.m.g0 = UInt(bitPattern: c)
         pthread_setspecific(cacheKey, c)
         return c
     }
@@ -281,17 +300,22 @@ public enum StackAllocator {
     /// `stackalloc`: an `n`-byte stack (n a power of two); returns its low
     /// address. Small stacks come from this thread's cache.
     public static func stackalloc(_ n: Int) -> UInt {
+        stackalloc(n, thread: currentThread())
+    }
+
+    /// `stackalloc` for a caller that has found its thread's block already.
+    @inline(__always)
+    static func stackalloc(_ n: Int, thread c: UnsafeMutablePointer<StackThread>) -> UInt {
         if n & (n - 1) != 0 || n < StackLayout.fixedStack { goFatal("stack size not a power of 2") }
         let order = order(of: n)
         if order >= 0 {
-            let c = currentCache()
-            var x = c.pointee.head(order)
+            var x = c.pointee.cache.head(order)
             if x == 0 {
                 stackcacheRefill(c, order)
-                x = c.pointee.head(order)
+                x = c.pointee.cache.head(order)
             }
-            c.pointee.setHead(order, stackWord(x).pointee)
-            c.pointee.addSize(order, -n)
+            c.pointee.cache.setHead(order, stackWord(x).pointee)
+            c.pointee.cache.addSize(order, -n)
             return x
         }
         return heap.allocManual(npages: n >> StackLayout.pageShift)
@@ -299,16 +323,21 @@ public enum StackAllocator {
 
     /// `stackfree`: frees the `n`-byte stack at `lo`.
     public static func stackfree(_ lo: UInt, _ n: Int) {
+        stackfree(lo, n, thread: currentThread())
+    }
+
+    /// `stackfree` for a caller that has found its thread's block already.
+    @inline(__always)
+    static func stackfree(_ lo: UInt, _ n: Int, thread c: UnsafeMutablePointer<StackThread>) {
         if n & (n - 1) != 0 { goFatal("stack not a power of 2") }
         let order = order(of: n)
         if order >= 0 {
-            let c = currentCache()
-            if c.pointee.sizeOf(order) >= StackLayout.stackCacheSize {
+            if c.pointee.cache.sizeOf(order) >= StackLayout.stackCacheSize {
                 stackcacheRelease(c, order)
             }
-            stackWord(lo).pointee = c.pointee.head(order)
-            c.pointee.setHead(order, lo)
-            c.pointee.addSize(order, n)
+            stackWord(lo).pointee = c.pointee.cache.head(order)
+            c.pointee.cache.setHead(order, lo)
+            c.pointee.cache.addSize(order, n)
             return
         }
         heap.freeManual(lo, npages: n >> StackLayout.pageShift)
@@ -317,7 +346,7 @@ public enum StackAllocator {
     /// `stackcacherefill`: grabs half a cache's worth of stacks from the
     /// global pool.
     @inline(never)
-    static func stackcacheRefill(_ c: UnsafeMutablePointer<StackCacheLists>, _ order: Int) {
+    static func stackcacheRefill(_ c: UnsafeMutablePointer<StackThread>, _ order: Int) {
         let pool = pools[order]
         var list: UInt = 0
         var size = 0
@@ -329,17 +358,17 @@ public enum StackAllocator {
                 size += pool.elemSize
             }
         }
-        c.pointee.setHead(order, list)
-        c.pointee.setSize(order, size)
+        c.pointee.cache.setHead(order, list)
+        c.pointee.cache.setSize(order, size)
     }
 
     /// `stackcacherelease`: gives stacks back to the global pool until the
     /// cache holds half its capacity.
     @inline(never)
-    static func stackcacheRelease(_ c: UnsafeMutablePointer<StackCacheLists>, _ order: Int) {
+    static func stackcacheRelease(_ c: UnsafeMutablePointer<StackThread>, _ order: Int) {
         let pool = pools[order]
-        var x = c.pointee.head(order)
-        var size = c.pointee.sizeOf(order)
+        var x = c.pointee.cache.head(order)
+        var size = c.pointee.cache.sizeOf(order)
         pool.mu.withLock { p in
             while size > StackLayout.stackCacheSize / 2 {
                 let y = stackWord(x).pointee
@@ -348,30 +377,30 @@ public enum StackAllocator {
                 size -= pool.elemSize
             }
         }
-        c.pointee.setHead(order, x)
-        c.pointee.setSize(order, size)
+        c.pointee.cache.setHead(order, x)
+        c.pointee.cache.setSize(order, size)
     }
 
     /// `stackcache_clear`: empties a cache into the pools.
-    static func stackcacheClear(_ c: UnsafeMutablePointer<StackCacheLists>) {
+    static func stackcacheClear(_ c: UnsafeMutablePointer<StackThread>) {
         for order in 0..<StackLayout.numStackOrders {
             let pool = pools[order]
             pool.mu.withLock { p in
-                var x = c.pointee.head(order)
+                var x = c.pointee.cache.head(order)
                 while x != 0 {
                     let y = stackWord(x).pointee
                     pool.poolFree(&p, x, heap: heap)
                     x = y
                 }
             }
-            c.pointee.setHead(order, 0)
-            c.pointee.setSize(order, 0)
+            c.pointee.cache.setHead(order, 0)
+            c.pointee.cache.setSize(order, 0)
         }
     }
 
     /// Empties the calling thread's cache into the global pools.
     public static func flushThreadCache() {
-        stackcacheClear(currentCache())
+        stackcacheClear(currentThread())
     }
 
     /// `freeStackSpans` (end of GC in Go): returns all memory the heap keeps
@@ -382,8 +411,8 @@ public enum StackAllocator {
 
     /// Bytes of stacks in this thread's cache, per order.
     public static func threadCacheBytes() -> [Int] {
-        let c = currentCache()
-        return (0..<StackLayout.numStackOrders).map { c.pointee.sizeOf($0) }
+        let c = currentThread()
+        return (0..<StackLayout.numStackOrders).map { c.pointee.cache.sizeOf($0) }
     }
 
     /// A snapshot of the pools (takes every pool lock in turn).
@@ -424,12 +453,12 @@ public enum StackAllocator {
                 }
             }
         }
-        let c = currentCache()
+        let c = currentThread()
         for order in 0..<StackLayout.numStackOrders {
             var n = 0
-            var x = c.pointee.head(order)
+            var x = c.pointee.cache.head(order)
             while x != 0 { n += 1; x = stackWord(x).pointee }
-            if n * (StackLayout.fixedStack << order) != c.pointee.sizeOf(order) {
+            if n * (StackLayout.fixedStack << order) != c.pointee.cache.sizeOf(order) {
                 goFatal("stack cache: size does not match its list")
             }
         }

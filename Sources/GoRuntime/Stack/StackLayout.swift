@@ -87,6 +87,7 @@ public enum StackLayout {
     public static let segmentMin = 8192
 
     /// Size of the `Stktop` record at the top of every segment but the
-    /// first: eight words (see GoroutineStack+Segmented.swift).
-    public static let stktopSize = 8 * ptrSize
+    /// first: Go 1.2's twelve words on amd64 and one of the model's own
+    /// (see GoroutineStack+Segmented.swift).
+    public static let stktopSize = 13 * ptrSize
 }
