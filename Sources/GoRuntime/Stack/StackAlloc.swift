@@ -40,7 +40,6 @@
 // the heap has one (Go: `mheap_.lock`), always taken after a pool lock, never
 // before. The per-thread cache is touched only by its thread, without locks.
 
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -87,47 +86,48 @@ struct StackPoolOrder {
 /// power-of-two number of pages and keeps freed ones for reuse (Go:
 /// `mheap_.allocManual` / `freeManual`).
 final class StackHeap: @unchecked Sendable {
-    /// Freed blocks by log2(pages). Guarded by `lock`.
-    private var free: [[UInt]] = Array(repeating: [], count: 48)
-    private let lock = Synchronization.Mutex<Void>(())
-    /// Bytes obtained from the system and not yet returned. Guarded by
-    /// `lock`.
-    private var mappedBytes = 0
+    private struct State {
+        /// Freed blocks by log2(pages).
+        var free: [[UInt]] = Array(repeating: [], count: 48)
+        /// Bytes obtained from the system and not yet returned.
+        var mappedBytes = 0
+    }
+    private let lock = RuntimeLocked(State())
 
     /// `mappedBytes`, read under the lock.
-    var mapped: Int { lock.withLock { _ in mappedBytes } }
+    var mapped: Int { lock.withLock { $0.mappedBytes } }
 
     /// Allocates `npages` pages (a power of two), aligned to
     /// `min(bytes, stackCacheSize)` so that a span's base is found by masking.
     func allocManual(npages: Int) -> UInt {
         let log2 = stacklog2(npages)
-        return lock.withLock { _ in
-            if let p = free[log2].popLast() { return p }
+        return lock.withLock { st in
+            if let p = st.free[log2].popLast() { return p }
             let bytes = npages << StackLayout.pageShift
             var raw: UnsafeMutableRawPointer?
             let align = min(bytes, StackLayout.stackCacheSize)
             if posix_memalign(&raw, align, bytes) != 0 || raw == nil {
                 goFatal("out of memory (stackalloc)")
             }
-            mappedBytes += bytes
+            st.mappedBytes += bytes
             return UInt(bitPattern: raw)
         }
     }
 
     func freeManual(_ base: UInt, npages: Int) {
         let log2 = stacklog2(npages)
-        lock.withLock { _ in free[log2].append(base) }
+        lock.withLock { $0.free[log2].append(base) }
     }
 
     /// Returns every cached block to the system.
     func releaseFree() {
-        lock.withLock { _ in
-            for i in free.indices {
-                for p in free[i] {
+        lock.withLock { st in
+            for i in st.free.indices {
+                for p in st.free[i] {
                     Glibc.free(UnsafeMutableRawPointer(bitPattern: p))
-                    mappedBytes -= 1 << (i + StackLayout.pageShift)
+                    st.mappedBytes -= 1 << (i + StackLayout.pageShift)
                 }
-                free[i].removeAll()
+                st.free[i].removeAll()
             }
         }
     }
@@ -144,7 +144,7 @@ func stacklog2(_ n: Int) -> Int {
 final class StackPool: @unchecked Sendable {
     let order: Int
     let elemSize: Int
-    let mu = Synchronization.Mutex<StackPoolOrder>(StackPoolOrder())
+    let mu = RuntimeLocked(StackPoolOrder())
 
     init(order: Int) {
         self.order = order

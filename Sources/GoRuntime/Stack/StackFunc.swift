@@ -32,7 +32,6 @@
 // holding a PC read the entry without a lock (the PC reached them through
 // whatever synchronisation handed them the `StackFunc`).
 
-import Synchronization
 
 /// One function table entry (Go: `_func` + its stack map).
 @usableFromInline
@@ -58,7 +57,7 @@ final class FuncTable: @unchecked Sendable {
     let entries: UnsafeMutablePointer<FuncRecord>
     private struct Key: Hashable { let name: String; let frameSize: Int; let argSize: Int; let slots: [Int] }
     private struct State { var byKey: [Key: UInt] = [:]; var names: [String] = ["goexit"] }
-    private let state = Synchronization.Mutex<State>(State())
+    private let state = RuntimeLocked(State())
 
     static let shared = FuncTable()
 
