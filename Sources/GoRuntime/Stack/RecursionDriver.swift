@@ -194,16 +194,17 @@ public final class RecursionDriver {
     /// `runApartFromSimulatedStack`.
     @discardableResult
     public func callLoop(_ n: Int) -> UInt64 {
-        guard n > 1 else { return callLoopHere(n) }
+        guard n > 1 else { return callLoopHere(0..<n) }
         // The first iteration may move the hot words: in contiguous mode it
         // grows the stack (the copy lands elsewhere), and the stack stays
         // grown. Place the real stack against where the rest runs.
-        let first = callLoopHere(1)
-        return first &+ runApartFromSimulatedStack(stack.g.pointee.sched.sp) { self.callLoopHere(n - 1) }
+        let first = callLoopHere(0..<1)
+        return first &+ runApartFromSimulatedStack(stack.g.pointee.sched.sp) { self.callLoopHere(1..<n) }
     }
 
+    /// The loop itself, for iterations `ks` (k is leaf64's first argument).
     @inline(never)
-    func callLoopHere(_ n: Int) -> UInt64 {
+    func callLoopHere(_ ks: Range<Int>) -> UInt64 {
         let s = stack
         let lf = loopFrame
         let leaf = self.leaf
@@ -213,7 +214,7 @@ public final class RecursionDriver {
         cpu.call(lf)
         cpu[local: 3] = x
         var sum: UInt64 = 0
-        for k in 0..<n {
+        for k in ks {
             let kk = UInt64(truncatingIfNeeded: k)
             cpu[local: 0] = kk                          // outgoing arguments: k,
             cpu[local: 1] = cpu[local: 3]               // x
