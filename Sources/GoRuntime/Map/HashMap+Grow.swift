@@ -57,7 +57,7 @@ extension HashMap {
             let up = Self.roundupsize(sz)
             if up != sz { nbuckets = up / Self.bucketSize }
         }
-        let s = BucketStorage<Key, Value>(buckets: nbuckets)
+        let s = BucketStorage<Key, Value>.make(buckets: nbuckets)
         var next: UnsafeMutableRawPointer? = nil
         if base != nbuckets {
             next = s.base + base * Self.bucketSize
@@ -66,26 +66,28 @@ extension HashMap {
         return (s, next)
     }
 
-    /// The first bucket of a map made without a hint (B == 0).
+    /// The first bucket of a map made with B == 0 (makemap_small; Go's
+    /// mapassign allocates it when h.buckets is nil). Owned by the map
+    /// (`firstBucket`), not by a storage.
     @inlinable @inline(never)
     func _allocateFirstBucket() {
-        let s = BucketStorage<Key, Value>(buckets: 1)
-        storage = s
-        h.pointee.buckets = s.base
+        let b = Self.allocateZeroedBucket()
+        firstBucket = b
+        h.buckets = b
     }
 
     /// incrnoverflow: exact up to B = 15; above, incremented with
     /// probability 1/2^(B-15) so a UInt16 can still count to ~2^B.
     @inlinable @inline(__always)
     func _incrNoverflow() {
-        let B = h.pointee.B
+        let B = h.B
         if B < 16 {
-            h.pointee.noverflow &+= 1
+            h.noverflow &+= 1
             return
         }
         let mask = (UInt32(1) << UInt32(B - 15)) - 1
         if UInt32(truncatingIfNeeded: MapHash.fastrand64()) & mask == 0 {
-            h.pointee.noverflow &+= 1
+            h.noverflow &+= 1
         }
     }
 
@@ -95,22 +97,25 @@ extension HashMap {
     @inlinable @inline(never)
     func _newOverflow(_ b: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
         let ovf: UnsafeMutableRawPointer
-        if let next = h.pointee.nextOverflow {
+        if let next = h.nextOverflow {
             ovf = next
             if Self.overflow(ovf) == nil {
                 // Not the last preallocated bucket: bump the pointer.
-                h.pointee.nextOverflow = ovf + Self.bucketSize
+                h.nextOverflow = ovf + Self.bucketSize
             } else {
                 // The last one: clear its sentinel.
                 Self.setOverflow(ovf, nil)
-                h.pointee.nextOverflow = nil
+                h.nextOverflow = nil
             }
         } else {
-            ovf = Self.allocateZeroedBuckets(1)
-            storage.unsafelyUnwrapped.overflow.append(ovf)
+            ovf = Self.allocateZeroedBucket()
+            // The current array is never the first bucket here (it never
+            // overflows: see `firstBucket`), so it has a storage.
+            guard let s = storage else { goFatal("overflow bucket on a map's first bucket") }
+            s.appendOverflow(ovf)
         }
         _incrNoverflow()
-        h.pointee.overflowAllocations += 1
+        h.overflowAllocations += 1
         Self.setOverflow(b, ovf)
         return ovf
     }
@@ -121,24 +126,24 @@ extension HashMap {
     func _hashGrow() {
         var bigger: UInt8 = 1
         var f = flags
-        if !MapConst.overLoadFactor(h.pointee.count + 1, h.pointee.B) {
+        if !MapConst.overLoadFactor(h.count + 1, h.B) {
             bigger = 0
             f |= MapConst.sameSizeGrow
-            h.pointee.sameSizeGrows += 1
+            h.sameSizeGrows += 1
         }
-        let (newStorage, nextOverflow) = makeBucketArray(h.pointee.B + bigger)
+        let (newStorage, nextOverflow) = makeBucketArray(h.B + bigger)
         // An iterator on the current array is now an iterator on the old one.
         var nf = f & ~(MapConst.iterator | MapConst.oldIterator)
         if f & MapConst.iterator != 0 { nf |= MapConst.oldIterator }
         // Commit the grow.
-        h.pointee.B += bigger
+        h.B += bigger
         flags = nf
-        h.pointee.oldbuckets = h.pointee.buckets
-        h.pointee.buckets = newStorage.base
-        h.pointee.nevacuate = 0
-        h.pointee.noverflow = 0
-        h.pointee.nextOverflow = nextOverflow
-        h.pointee.grows += 1
+        h.oldbuckets = h.buckets
+        h.buckets = newStorage.base
+        h.nevacuate = 0
+        h.noverflow = 0
+        h.nextOverflow = nextOverflow
+        h.grows += 1
         oldStorage = storage  // Go: extra.oldoverflow = extra.overflow
         storage = newStorage
     }
@@ -146,7 +151,7 @@ extension HashMap {
     /// Buckets before the current growth (Go's noldbuckets).
     @inlinable @inline(__always)
     var _noldbuckets: Int {
-        var oldB = h.pointee.B
+        var oldB = h.B
         if flags & MapConst.sameSizeGrow == 0 { oldB -= 1 }
         return 1 << Int(oldB)
     }
@@ -155,7 +160,7 @@ extension HashMap {
     @inlinable @inline(never)
     func _growWork(_ bucket: Int) {
         _evacuate(bucket & (_noldbuckets - 1))
-        if h.pointee.oldbuckets != nil { _evacuate(h.pointee.nevacuate) }
+        if h.oldbuckets != nil { _evacuate(h.nevacuate) }
     }
 
     /// evacuate: move old bucket `oldbucket` and its chain into the new
@@ -171,20 +176,19 @@ extension HashMap {
     /// are always copied with Go's marks: a copy costs nothing there.
     @inlinable @inline(never)
     func _evacuate(_ oldbucket: Int) {
-        let h = self.h
         let size = Self.bucketSize
         let newbit = _noldbuckets
         let f = flags
         let sameSize = f & MapConst.sameSizeGrow != 0
         let moveOut = (!_isPOD(Key.self) || !_isPOD(Value.self)) && f & MapConst.oldIterator == 0
-        let first = h.pointee.oldbuckets.unsafelyUnwrapped + oldbucket * size
+        let first = h.oldbuckets.unsafelyUnwrapped + oldbucket * size
         if !Self.evacuated(first) {
             // X and Y destinations: bucket, next slot.
-            var xb = h.pointee.buckets.unsafelyUnwrapped + oldbucket * size
+            var xb = h.buckets.unsafelyUnwrapped + oldbucket * size
             var xi = 0
-            var yb = sameSize ? xb : h.pointee.buckets.unsafelyUnwrapped + (oldbucket + newbit) * size
+            var yb = sameSize ? xb : h.buckets.unsafelyUnwrapped + (oldbucket + newbit) * size
             var yi = 0
-            let seed = UInt64(h.pointee.hash0)
+            let seed = UInt64(h.hash0)
             var ob: UnsafeMutableRawPointer? = first
             while let b = ob {
                 for i in 0..<MapConst.bucketCnt {
@@ -223,26 +227,25 @@ extension HashMap {
                 }
                 ob = Self.overflow(b)
             }
-            h.pointee.evacuations += 1
+            h.evacuations += 1
         }
-        if oldbucket == h.pointee.nevacuate { _advanceEvacuationMark(newbit) }
+        if oldbucket == h.nevacuate { _advanceEvacuationMark(newbit) }
     }
 
     /// advanceEvacuationMark: move nevacuate past evacuated buckets (at most
     /// 1024 per call, to stay O(1)); finish the grow when all are done.
     @inlinable
     func _advanceEvacuationMark(_ newbit: Int) {
-        let h = self.h
-        h.pointee.nevacuate += 1
-        let stop = Swift.min(h.pointee.nevacuate + 1024, newbit)
-        let old = h.pointee.oldbuckets.unsafelyUnwrapped
-        while h.pointee.nevacuate != stop && Self.evacuated(old + h.pointee.nevacuate * Self.bucketSize) {
-            h.pointee.nevacuate += 1
+        h.nevacuate += 1
+        let stop = Swift.min(h.nevacuate + 1024, newbit)
+        let old = h.oldbuckets.unsafelyUnwrapped
+        while h.nevacuate != stop && Self.evacuated(old + h.nevacuate * Self.bucketSize) {
+            h.nevacuate += 1
         }
-        if h.pointee.nevacuate == newbit {
+        if h.nevacuate == newbit {
             // Growing is done: release the old array (and its overflow
             // buckets) unless an iterator still holds it.
-            h.pointee.oldbuckets = nil
+            h.oldbuckets = nil
             oldStorage = nil
             flags = flags & ~MapConst.sameSizeGrow
         }
