@@ -79,6 +79,11 @@ extension String: MapKey {
     /// Go's strhash: memhash over the UTF-8 bytes.
     @inlinable @inline(__always)
     public static func mapHash(_ key: String, seed: UInt64) -> UInt64 {
+        _strhash(key, seed: seed)
+    }
+
+    @usableFromInline @inline(never) @_effects(readonly)
+    static func _strhash(_ key: String, seed: UInt64) -> UInt64 {
         _withUTF8(key) { MapHash.memhash($0.baseAddress, count: $0.count, seed: seed) }
     }
 
@@ -94,7 +99,7 @@ extension String: MapKey {
         return _bytesEqual(a, b)
     }
 
-    @usableFromInline @inline(never)
+    @usableFromInline @inline(never) @_effects(readonly)
     static func _bytesEqual(_ a: String, _ b: String) -> Bool {
         _withUTF8(a) { pa in
             _withUTF8(b) { pb in
