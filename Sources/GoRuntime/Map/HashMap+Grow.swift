@@ -23,6 +23,15 @@
 import Glibc
 #endif
 
+/// Go's evacDst: where evacuation writes next (a bucket of the new array
+/// and the next free slot in it).
+@usableFromInline
+struct EvacDst {
+    @usableFromInline var b: UnsafeMutableRawPointer
+    @usableFromInline var i: Int
+    @inlinable init(b: UnsafeMutableRawPointer, i: Int) { self.b = b; self.i = i }
+}
+
 extension HashMap {
     /// Go's roundupsize for the size classes of runtime/sizeclasses.go
     /// (class_to_size), then whole 8 KiB pages above 32 KiB. Used only to
@@ -183,49 +192,55 @@ extension HashMap {
         let moveOut = (!_isPOD(Key.self) || !_isPOD(Value.self)) && f & MapConst.oldIterator == 0
         let first = h.oldbuckets.unsafelyUnwrapped + oldbucket * size
         if !Self.evacuated(first) {
-            // X and Y destinations: bucket, next slot.
-            var xb = h.buckets.unsafelyUnwrapped + oldbucket * size
-            var xi = 0
-            var yb = sameSize ? xb : h.buckets.unsafelyUnwrapped + (oldbucket + newbit) * size
-            var yi = 0
-            let seed = UInt64(h.hash0)
-            var ob: UnsafeMutableRawPointer? = first
-            while let b = ob {
-                for i in 0..<MapConst.bucketCnt {
-                    let top = Self.tophash(b, i)
-                    if MapConst.isEmpty(top) {
-                        Self.setTophash(b, i, MapConst.evacuatedEmpty)
-                        continue
+            // Go's xy [2]evacDst: the X (index 0) and Y (index 1)
+            // destinations, each a bucket and its next free slot, indexed by
+            // the hash bit so that choosing one costs no branch (it is a coin
+            // flip per entry).
+            withUnsafeTemporaryAllocation(of: EvacDst.self, capacity: 2) { xy in
+                let base = h.buckets.unsafelyUnwrapped
+                let x = xy.baseAddress.unsafelyUnwrapped
+                x.initialize(to: EvacDst(b: base + oldbucket * size, i: 0))
+                // Only use Y when doubling; a same-size grow has one destination.
+                (x + 1).initialize(to: sameSize ? x.pointee : EvacDst(b: base + (oldbucket + newbit) * size, i: 0))
+                let newbitShift = UInt64(newbit.trailingZeroBitCount)
+                let seed = UInt64(h.hash0)
+                var ob: UnsafeMutableRawPointer? = first
+                while let b = ob {
+                    for i in 0..<MapConst.bucketCnt {
+                        let top = Self.tophash(b, i)
+                        if MapConst.isEmpty(top) {
+                            Self.setTophash(b, i, MapConst.evacuatedEmpty)
+                            continue
+                        }
+                        if top < MapConst.minTopHash { goFatal("bad map state") }
+                        let k = Self.keyAt(b, i)
+                        var useY = 0
+                        if !sameSize {
+                            // The hash bit the doubled mask adds picks X or Y.
+                            let hash = Key.mapHash(k.pointee, seed: seed)
+                            useY = Int(truncatingIfNeeded: (hash >> newbitShift) & 1)
+                        }
+                        // evacuatedX + 1 == evacuatedY.
+                        Self.setTophash(b, i, moveOut ? MapConst.evacuatedEmpty
+                                                   : MapConst.evacuatedX &+ UInt8(truncatingIfNeeded: useY))
+                        let dst = x + useY
+                        if dst.pointee.i == MapConst.bucketCnt {
+                            dst.pointee.b = _newOverflow(dst.pointee.b)
+                            dst.pointee.i = 0
+                        }
+                        let db = dst.pointee.b, di = dst.pointee.i
+                        dst.pointee.i = di + 1
+                        Self.setTophash(db, di, top)
+                        if moveOut {
+                            Self.keyAt(db, di).moveInitialize(from: k, count: 1)
+                            Self.valueAt(db, di).moveInitialize(from: Self.valueAt(b, i), count: 1)
+                        } else {
+                            Self.keyAt(db, di).initialize(to: k.pointee)
+                            Self.valueAt(db, di).initialize(to: Self.valueAt(b, i).pointee)
+                        }
                     }
-                    if top < MapConst.minTopHash { goFatal("bad map state") }
-                    let k = Self.keyAt(b, i)
-                    var useY = false
-                    if !sameSize {
-                        // The hash bit the doubled mask adds picks X or Y.
-                        let hash = Key.mapHash(k.pointee, seed: seed)
-                        useY = hash & UInt64(newbit) != 0
-                    }
-                    Self.setTophash(b, i, moveOut ? MapConst.evacuatedEmpty
-                                               : useY ? MapConst.evacuatedY : MapConst.evacuatedX)
-                    let dst: UnsafeMutableRawPointer
-                    let di: Int
-                    if useY {
-                        if yi == MapConst.bucketCnt { yb = _newOverflow(yb); yi = 0 }
-                        dst = yb; di = yi; yi += 1
-                    } else {
-                        if xi == MapConst.bucketCnt { xb = _newOverflow(xb); xi = 0 }
-                        dst = xb; di = xi; xi += 1
-                    }
-                    Self.setTophash(dst, di, top)
-                    if moveOut {
-                        Self.keyAt(dst, di).moveInitialize(from: k, count: 1)
-                        Self.valueAt(dst, di).moveInitialize(from: Self.valueAt(b, i), count: 1)
-                    } else {
-                        Self.keyAt(dst, di).initialize(to: k.pointee)
-                        Self.valueAt(dst, di).initialize(to: Self.valueAt(b, i).pointee)
-                    }
+                    ob = Self.overflow(b)
                 }
-                ob = Self.overflow(b)
             }
             h.evacuations += 1
         }
