@@ -6,7 +6,10 @@
 // Fast paths are @inlinable so that a client's HashMap<Int64, Int64> is
 // specialized in the client: the hash is one call into the AES shim and the
 // rest is inline loads and compares. Growth work and overflow allocation
-// are outlined (HashMap+Grow.swift).
+// are outlined (HashMap+Grow.swift). For String keys a lookup makes only
+// calls the optimizer knows to be read-only (the hash, the byte compare
+// and the flags load, see `_readerFlags`), so the caller's key is borrowed,
+// not retained and released around the lookup.
 //
 // Locking contract: none; a write must not run concurrently with anything
 // else on the same map (checked through hashWriting, see HashMap.swift).

@@ -11,7 +11,9 @@
 //      (nevacuate), so growth finishes after at most 2^oldB writes.
 //   3. evacuate(i): copy each live entry of old bucket i (and its chain) to
 //      new bucket i (X) or, when doubling, i + 2^oldB (Y) if the hash has
-//      bit 2^oldB set; mark each old slot evacuatedX/Y/Empty.
+//      bit 2^oldB set; mark each old slot evacuatedX/Y/Empty. As in Go, the
+//      two destinations are an array indexed by that bit (xy [2]evacDst),
+//      so the per-entry coin flip costs no branch.
 //   4. advanceEvacuationMark: when every old bucket is evacuated, drop
 //      `oldbuckets` (the storage is freed once no iterator holds it).
 //

@@ -8,6 +8,9 @@ extension HashMap {
     public var B: Int { Int(h.B) }
     /// 2^B.
     public var bucketCount: Int { 1 << Int(h.B) }
+    /// Whether the map has a bucket array yet (false for a map made with
+    /// B == 0 until its first insert: makemap_small).
+    public var hasBucketArray: Bool { h.buckets != nil }
     /// Whether a grow (doubling or same-size) is in progress.
     public var isGrowing: Bool { h.oldbuckets != nil }
     /// Whether the grow in progress keeps the bucket count.

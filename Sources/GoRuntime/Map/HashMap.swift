@@ -46,13 +46,30 @@
 //   - old buckets below `nevacuate` are evacuated; `oldbuckets` is nil when
 //     not growing, and the sameSizeGrow flag is clear then;
 //   - with B < 16, `noverflow` equals the overflow buckets chained into the
-//     current array.
+//     current array;
+//   - `buckets` (and `oldbuckets`) is owned by `storage` (`oldStorage`), or
+//     is the map's `firstBucket` with no storage; the first bucket never
+//     has an overflow chain (a full one-bucket table always doubles).
 //
-// Memory. A bucket array (and the overflow buckets allocated for it) is
-// owned by a `BucketStorage` object; the map holds the current and, while
-// growing, the old one. An iterator holds the storages it reads, so an array
+// Memory. A map costs what a Go map costs: the HashMap object holds Go's
+// hmap fields inline (`h`, plus the flags byte), and a map made with B == 0
+// (no hint, or a hint of at most 8) allocates nothing more until its first
+// insert, which allocates its one bucket (makemap_small, then mapassign's
+// `h.buckets == nil` case): two allocations for a small map, as Go's
+// hmap plus bucket. That first bucket is owned by the map itself
+// (`firstBucket`) and freed with it: an iterator holds the map, so an
+// iterator that started on it can keep reading it after growth retires it,
+// and it keeps any evacuated copies until then (at most 8 entries, only
+// when an iterator existed during that growth). Every later bucket array
+// (and the overflow buckets allocated for it) is owned by a
+// `BucketStorage` object with the array tail-allocated inside it (one
+// allocation per array); the map holds the current and, while growing,
+// the old one. An iterator holds the storages it reads, so an array
 // outlives the growth that retired it while an iterator still walks it (Go
-// relies on its GC for this). Keys and values may be any Swift types;
+// relies on its GC for this). Arrays of 1 MiB and more come from
+// `LargeBucketArrays` instead: mapped on 2 MiB boundaries with transparent
+// huge pages requested, as Go's heap requests them (mem_linux.go), and the
+// most recently freed one reused. Keys and values may be any Swift types;
 // storage deinitializes what is initialized when freed.
 //
 // Concurrency, as in Go: any number of concurrent readers (lookups and
@@ -67,8 +84,10 @@
 // Deliberate differences from Go: no indirect (boxed) keys or values above
 // 128 bytes (Swift values are stored inline whatever their size); no NaN
 // handling (MapKey equality must be reflexive); the one-bucket no-hash
-// shortcut of mapaccess1_faststr is not ported. Go's hmap.extra.overflow /
-// oldoverflow lists live in the two BucketStorage objects.
+// shortcut of mapaccess1_faststr is not ported; the first bucket lives as
+// long as the map (above). Go's hmap.extra.overflow / oldoverflow lists
+// live in the two BucketStorage objects (as a list linked through a word
+// after each separately allocated overflow bucket).
 
 import Synchronization
 #if canImport(Glibc)
