@@ -58,6 +58,10 @@ static inline uint64_t cgort_memhash(const void *p, uint64_t len, uint64_t seed)
     return cgort_memhash_fallback(p, len, seed);
 }
 
+/// Hint that the cache line at `p` will be written soon. Never faults,
+/// whatever `p` is (the map uses it on words that may not be pointers).
+static inline void cgort_prefetch_write(const void *p) { __builtin_prefetch(p, 1, 3); }
+
 /// Go's fastrand64 (wyrand on a per-thread state). Each thread's state is
 /// derived from the base set by cgort_fastrand_seed and the order in which
 /// threads first call it, so a fixed base gives a repeatable sequence in a

@@ -89,6 +89,7 @@
 // live in the two BucketStorage objects (as a list linked through a word
 // after each separately allocated overflow bucket).
 
+import CGoRuntime
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -305,7 +306,12 @@ final class BucketStorage<Key: MapKey, Value>: ManagedBuffer<BucketArrayHeader, 
             let size = h.pointee.bucketSize
             if h.pointee.needsDeinit {
                 let base = h.pointee.base
-                for i in 0..<h.pointee.allocated { deinitializeEntries(base + i * size, h) }
+                let n = h.pointee.allocated
+                let stringKeys = Key.self == String.self
+                for i in 0..<n {
+                    if stringKeys && i + 1 < n { prefetchStringKeyObjects(base + (i + 1) * size, h) }
+                    deinitializeEntries(base + i * size, h)
+                }
             }
             var next = h.pointee.allocatedOverflow
             while let b = next {
@@ -315,6 +321,26 @@ final class BucketStorage<Key: MapKey, Value>: ManagedBuffer<BucketArrayHeader, 
             }
             if h.pointee.isLarge { LargeBucketArrays.release(h.pointee.base, bytes: h.pointee.bytes) }
         }
+    }
+
+    /// Releasing a String key is an atomic decrement on its storage
+    /// object, which is usually not in cache, and the atomic stalls until
+    /// the line arrives: freeing a map of 100k String keys spent ~70 ns per
+    /// key there. Touching the next bucket's key objects first lets those
+    /// misses overlap. The object address is the second word of a String
+    /// with its top 4 (discriminator) bits cleared, for native strings on
+    /// 64-bit platforms; for other strings (small, bridged) the word is not
+    /// a pointer, which is harmless: a prefetch never faults.
+    private func prefetchStringKeyObjects(_ b: UnsafeMutableRawPointer, _ h: UnsafeMutablePointer<BucketArrayHeader>) {
+        #if _pointerBitWidth(_64)
+        let keys = h.pointee.keysOffset
+        for i in 0..<8 {
+            let t = b.load(fromByteOffset: i, as: UInt8.self)
+            if t <= MapConst.emptyOne || t == MapConst.evacuatedEmpty { continue }  // not initialized
+            let object = b.load(fromByteOffset: keys + i * 16 + 8, as: UInt.self) & 0x0FFF_FFFF_FFFF_FFFF
+            cgort_prefetch_write(UnsafeRawPointer(bitPattern: object &+ 8))  // the refcount word
+        }
+        #endif
     }
 
     /// Deinitializes the initialized entries of one bucket (not its chain):
