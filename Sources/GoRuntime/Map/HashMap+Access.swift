@@ -180,7 +180,7 @@ extension HashMap {
             // buckets, and are not already growing, start growing and retry
             // (growing invalidates everything).
             if h.oldbuckets == nil
-                && (MapConst.overLoadFactor(h.count + 1, h.B)
+                && (MapConst.overLoadFactor(h.count &+ 1, h.B)
                     || MapConst.tooManyOverflowBuckets(h.noverflow, h.B))
             {
                 _hashGrow()
@@ -195,7 +195,7 @@ extension HashMap {
             Self.setTophash(ib, inserti, top)
             Self.keyAt(ib, inserti).initialize(to: key)
             Self.valueAt(ib, inserti).initialize(to: value)
-            h.count += 1
+            h.count &+= 1
             _endWrite()
             return
         }
@@ -244,7 +244,7 @@ extension HashMap {
                 result = Self.valueAt(b, i).move()
                 Self.setTophash(b, i, MapConst.emptyOne)
                 Self._collapseEmptyRest(bOrig, b, i)
-                h.count -= 1
+                h.count &-= 1
                 if h.count == 0 {
                     // Reset the seed so collisions are harder to engineer
                     // (Go issue 25237).

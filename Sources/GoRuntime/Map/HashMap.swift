@@ -150,7 +150,7 @@ enum MapConst {
     /// Whether `count` entries in 2^B buckets exceed the load factor.
     @inlinable @inline(__always)
     static func overLoadFactor(_ count: Int, _ B: UInt8) -> Bool {
-        count > bucketCnt && count > loadFactorNum * ((1 << Int(B)) / loadFactorDen)
+        count > bucketCnt && count > loadFactorNum &* ((1 &<< Int(B)) / loadFactorDen)
     }
 
     /// Whether noverflow overflow buckets are too many for 2^B buckets:
