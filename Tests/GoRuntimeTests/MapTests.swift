@@ -540,6 +540,25 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
         #expect(m[999] == 999 && s[999] == 999)
     }
 
+    @Test func overAlignedValuesStayAligned() {
+        // SIMD4<Float> needs 16-byte alignment: tail-allocated arrays are
+        // aligned up inside their storage, the first bucket and overflow
+        // buckets come from malloc (16-byte aligned).
+        let m = HashMap<Int64, SIMD4<Float>>()
+        #expect(MemoryLayout<SIMD4<Float>>.alignment == 16 && HashMap<Int64, SIMD4<Float>>.maxAlign == 16)
+        for i in 0..<3000 {
+            m[Int64(i)] = SIMD4(Float(i), 1, 2, 3)
+            if i == 0 || i == 2999 {
+                #expect(UInt(bitPattern: m.h.buckets) % 16 == 0)
+            }
+        }
+        m.checkInvariants()
+        for i in 0..<3000 { #expect(m[Int64(i)] == SIMD4(Float(i), 1, 2, 3)) }
+        var n = 0
+        for (k, v) in m { #expect(v.x == Float(k)); n += 1 }
+        #expect(n == 3000)
+    }
+
     @Test func hashFunctions() {
         MapHash.ensureInitialized()
         #expect(MapHash.usesAES == MapHash.cpuHasAES)
