@@ -20,7 +20,8 @@
 // Per-process key material (Go: aeskeysched, hashkey in runtime/alg.go).
 static _Alignas(16) uint8_t aeskeysched[128];
 static uint64_t hashkey[4];
-static int use_aeshash;
+int cgort_use_aeshash;
+int cgort_hash_initialized;
 
 // runtime/hash64.go constants.
 #define M1 0xa0761d6478bd642fULL
@@ -43,8 +44,9 @@ int cgort_cpu_has_aes(void) {
 int cgort_hash_init(const uint8_t *keysched, const uint64_t *key, int allow_aes) {
     memcpy(aeskeysched, keysched, sizeof aeskeysched);
     for (int i = 0; i < 4; i++) hashkey[i] = key[i] | 1;  // Go: make them odd
-    use_aeshash = allow_aes && cgort_cpu_has_aes();
-    return use_aeshash;
+    cgort_use_aeshash = allow_aes && cgort_cpu_has_aes();
+    __atomic_store_n(&cgort_hash_initialized, 1, __ATOMIC_RELEASE);
+    return cgort_use_aeshash;
 }
 
 // ---------------------------------------------------------------- fallback
@@ -208,16 +210,6 @@ CGORT_AES_TARGET uint64_t cgort_aeshash(const void *ptr, uint64_t n, uint64_t se
 uint64_t cgort_aeshash64(uint64_t key, uint64_t seed) { return cgort_memhash64_fallback(key, seed); }
 uint64_t cgort_aeshash(const void *p, uint64_t n, uint64_t seed) { return cgort_memhash_fallback(p, n, seed); }
 #endif
-
-uint64_t cgort_memhash64(uint64_t key, uint64_t seed) {
-    if (__builtin_expect(use_aeshash, 1)) return cgort_aeshash64(key, seed);
-    return cgort_memhash64_fallback(key, seed);
-}
-
-uint64_t cgort_memhash(const void *p, uint64_t len, uint64_t seed) {
-    if (__builtin_expect(use_aeshash, 1)) return cgort_aeshash(p, len, seed);
-    return cgort_memhash_fallback(p, len, seed);
-}
 
 // ---------------------------------------------------------------- fastrand
 

@@ -29,6 +29,21 @@ final class Tracked {
     deinit { Tracked.lock.lock(); Tracked.live -= 1; Tracked.lock.unlock() }
 }
 
+/// A value that counts its live instances in a counter of its own (so
+/// that tests running in parallel do not share one).
+final class LiveCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+    func add(_ d: Int) { lock.lock(); n += d; lock.unlock() }
+}
+final class Counted {
+    let id: Int
+    let counter: LiveCount
+    init(_ id: Int, _ counter: LiveCount) { self.id = id; self.counter = counter; counter.add(1) }
+    deinit { counter.add(-1) }
+}
+
 /// Small deterministic PRNG (splitmix64) so failures reproduce.
 struct SplitMix: RandomNumberGenerator {
     var state: UInt64
@@ -415,6 +430,133 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
             #expect(n >= 1999)
         }
         #expect(Tracked.live == 0, "leaked or over-released \(Tracked.live) values")
+    }
+
+    @Test func smallMapsAllocateTheirBucketOnFirstInsert() {
+        // makemap_small (no hint) and makemap with a hint of at most 8:
+        // B == 0 and no bucket array until mapassign needs one.
+        for hint in [nil, 0, 1, 8] as [Int?] {
+            let m = hint.map { HashMap<Int64, String>(minimumCapacity: $0) } ?? HashMap<Int64, String>()
+            #expect(!m.hasBucketArray && m.B == 0 && m.isEmpty)
+            // Reads, deletes and iteration work on it and allocate nothing.
+            #expect(m[1] == nil && !m.contains(1) && m.removeValue(forKey: 1) == nil)
+            #expect(m.probeLength(forKey: 1) == 0)
+            #expect(Array(m).isEmpty)
+            m.checkInvariants()
+            #expect(!m.hasBucketArray)
+            m[1] = "one"
+            #expect(m.hasBucketArray && m.B == 0 && m[1] == "one" && m.count == 1)
+            m.checkInvariants()
+            #expect(m.removeValue(forKey: 1) == "one" && m.isEmpty && m[1] == nil)
+            m.checkInvariants()
+            for i in 0..<8 { m[Int64(i)] = "\(i)" }
+            #expect(m.B == 0 && !m.isGrowing && m.overflowBucketCount == 0)
+            m[8] = "8"  // the 9th entry doubles
+            #expect(m.B == 1 && m.stats.grows == 1)
+            m.checkInvariants()
+            #expect(Dictionary(uniqueKeysWithValues: m.map { ($0.key, $0.value) }) == Dictionary(uniqueKeysWithValues: (0...8).map { (Int64($0), "\($0)") }))
+        }
+        // A hint above 8 allocates 2^B buckets up front, as makemap does.
+        let sized = HashMap<Int64, Int64>(minimumCapacity: 9)
+        #expect(sized.hasBucketArray && sized.B == 1)
+    }
+
+    @Test func firstBucketOutlivesGrowthForAnIterator() {
+        // The one-bucket array of a small map is retired by its first
+        // doubling but must keep serving an iterator that started on it,
+        // and the entries it holds (moved or copied) are released exactly
+        // once, at the latest with the map.
+        let live = LiveCount()
+        for withIterator in [false, true] {
+            do {
+                let m = HashMap<Int64, Counted>()
+                for i in 0..<8 { m[Int64(i)] = Counted(i, live) }
+                var it = withIterator ? m.makeIterator() : nil
+                var seen = Set<Int64>()
+                if let (k, v) = it?.next() { #expect(v.id == Int(k)); seen.insert(k) }
+                for i in 8..<300 { m[Int64(i)] = Counted(i, live) }  // grows past the first bucket
+                #expect(m.B > 1 && !m.isGrowing)
+                m.checkInvariants()
+                while let (k, v) = it?.next() {
+                    #expect(v.id == Int(k))
+                    #expect(seen.insert(k).inserted)
+                }
+                if withIterator { #expect(Set(0..<8).isSubset(of: seen.map { Int($0) })) }
+                #expect(live.value == 300)
+                for i in 0..<300 where i % 2 == 0 { m[Int64(i)] = nil }
+                // Evacuated while an iterator could read the first bucket,
+                // its 8 entries were copied, not moved; the copies live as
+                // long as the map (see HashMap.firstBucket): the 4 deleted
+                // even keys among them are still referenced there.
+                #expect(live.value == 150 + (withIterator ? 4 : 0))
+            }
+            #expect(live.value == 0, "leaked or over-released \(live.value) values")
+        }
+    }
+
+    @Test func stringKeysAreComparedAsUTF8Bytes() {
+        let m = HashMap<String, Int>()
+        // Canonically equivalent (Swift's == says equal) but different
+        // UTF-8 bytes: different keys, as in Go.
+        let precomposed = "caf\u{e9}", decomposed = "cafe\u{301}"
+        #expect(precomposed == decomposed)
+        m[precomposed] = 1
+        #expect(m[decomposed] == nil && !m.contains(decomposed))
+        m[decomposed] = 2
+        #expect(m.count == 2 && m[precomposed] == 1 && m[decomposed] == 2)
+        #expect(m.removeValue(forKey: decomposed) == 2 && m[precomposed] == 1 && m.count == 1)
+        // Equal bytes in distinct storage: found by the byte comparison,
+        // not the same-storage fast path (long, short and non-ASCII keys).
+        for text in [String(repeating: "k", count: 40), "short", "\u{e9}t\u{e9} \u{1F600} long enough to be on the heap"] {
+            let copy = String(decoding: Array(text.utf8), as: UTF8.self)
+            if text.utf8.count > 15 {
+                #expect(unsafeBitCast(text, to: (UInt64, UInt64).self) != unsafeBitCast(copy, to: (UInt64, UInt64).self))
+            }
+            m[text] = text.utf8.count
+            #expect(m[copy] == text.utf8.count)
+            m[copy] = -1  // an update, not a second key
+            #expect(m[text] == -1 && m.contains(copy))
+            #expect(m.removeValue(forKey: copy) == -1 && m[text] == nil)
+        }
+        // Same length, same tophash is unlikely but the bytes decide: many
+        // keys of equal length that differ only in their last byte.
+        for i in 0..<2000 { m["key-\(String(repeating: "0", count: 8))\(i % 10)\(i / 10)"] = i }
+        for i in 0..<2000 { #expect(m["key-\(String(repeating: "0", count: 8))\(i % 10)\(i / 10)"] == i) }
+        m.checkInvariants()
+    }
+
+    @Test func largeBucketArraysAreHugePageAligned() {
+        // 2^15 buckets * 144 bytes = 4.5 MiB: from LargeBucketArrays, on
+        // 2 MiB boundaries (where the kernel can back it with huge pages).
+        let m = HashMap<Int64, Int64>(minimumCapacity: 200_000)
+        #expect(m.B == 15)
+        let base = UInt(bitPattern: m.storage?.base)
+        #expect(base != 0 && base % UInt(LargeBucketArrays.hugePageBytes) == 0)
+        // Small arrays are tail-allocated in their storage object.
+        let s = HashMap<Int64, Int64>(minimumCapacity: 100)
+        #expect(s.storage.map { !$0.withUnsafeMutablePointerToHeader { $0.pointee.isLarge } } == true)
+        for i in 0..<1000 { m[Int64(i)] = Int64(i); s[Int64(i)] = Int64(i) }
+        m.checkInvariants(); s.checkInvariants()
+        #expect(m[999] == 999 && s[999] == 999)
+    }
+
+    @Test func overAlignedValuesStayAligned() {
+        // SIMD4<Float> needs 16-byte alignment: tail-allocated arrays are
+        // aligned up inside their storage, the first bucket and overflow
+        // buckets come from malloc (16-byte aligned).
+        let m = HashMap<Int64, SIMD4<Float>>()
+        #expect(MemoryLayout<SIMD4<Float>>.alignment == 16 && HashMap<Int64, SIMD4<Float>>.maxAlign == 16)
+        for i in 0..<3000 {
+            m[Int64(i)] = SIMD4(Float(i), 1, 2, 3)
+            if i == 0 || i == 2999 {
+                #expect(UInt(bitPattern: m.h.buckets) % 16 == 0)
+            }
+        }
+        m.checkInvariants()
+        for i in 0..<3000 { #expect(m[Int64(i)] == SIMD4(Float(i), 1, 2, 3)) }
+        var n = 0
+        for (k, v) in m { #expect(v.x == Float(k)); n += 1 }
+        #expect(n == 3000)
     }
 
     @Test func hashFunctions() {

@@ -21,21 +21,46 @@
 /// Call once, before any hash; not thread-safe against concurrent hashing.
 int cgort_hash_init(const uint8_t *keysched, const uint64_t *hashkey, int allow_aes);
 
+/// Set (release) by cgort_hash_init when it is done; read it through
+/// cgort_hash_ready.
+extern int cgort_hash_initialized;
+
+/// 1 once cgort_hash_init has run (acquire load: the key material it
+/// installed is visible). Inline so that the check costs no call.
+static inline int cgort_hash_ready(void) {
+    return __atomic_load_n(&cgort_hash_initialized, __ATOMIC_ACQUIRE);
+}
+
 /// 1 when the CPU has AES-NI, SSSE3 and SSE4.1 (Go's condition in alginit).
 int cgort_cpu_has_aes(void);
-
-/// Go's memhash64 (hash of an 8-byte key): AES when in use, else the
-/// fallback. Dispatches on the choice made by cgort_hash_init.
-uint64_t cgort_memhash64(uint64_t key, uint64_t seed);
-
-/// Go's memhash / strhash over `len` bytes at `p`.
-uint64_t cgort_memhash(const void *p, uint64_t len, uint64_t seed);
 
 /// The two implementations, callable directly for tests.
 uint64_t cgort_aeshash64(uint64_t key, uint64_t seed);
 uint64_t cgort_aeshash(const void *p, uint64_t len, uint64_t seed);
 uint64_t cgort_memhash64_fallback(uint64_t key, uint64_t seed);
 uint64_t cgort_memhash_fallback(const void *p, uint64_t len, uint64_t seed);
+
+/// 1 when cgort_hash_init chose the AES hash (written once, before any
+/// hash; read by the dispatchers below).
+extern int cgort_use_aeshash;
+
+/// Go's memhash64 (hash of an 8-byte key): AES when in use, else the
+/// fallback. Inline, so that the dispatch costs a load and a branch in the
+/// caller rather than a second call (Go calls aeshash64 directly).
+static inline uint64_t cgort_memhash64(uint64_t key, uint64_t seed) {
+    if (__builtin_expect(cgort_use_aeshash, 1)) return cgort_aeshash64(key, seed);
+    return cgort_memhash64_fallback(key, seed);
+}
+
+/// Go's memhash / strhash over `len` bytes at `p` (dispatch as above).
+static inline uint64_t cgort_memhash(const void *p, uint64_t len, uint64_t seed) {
+    if (__builtin_expect(cgort_use_aeshash, 1)) return cgort_aeshash(p, len, seed);
+    return cgort_memhash_fallback(p, len, seed);
+}
+
+/// Hint that the cache line at `p` will be written soon. Never faults,
+/// whatever `p` is (the map uses it on words that may not be pointers).
+static inline void cgort_prefetch_write(const void *p) { __builtin_prefetch(p, 1, 3); }
 
 /// Go's fastrand64 (wyrand on a per-thread state). Each thread's state is
 /// derived from the base set by cgort_fastrand_seed and the order in which

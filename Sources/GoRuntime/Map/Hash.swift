@@ -30,9 +30,15 @@ public enum MapHash {
     /// fallback).
     public static var usesAES: Bool { setup.aes }
 
-    /// Forces one-time initialisation; cheap after the first call.
-    @inline(__always)
-    public static func ensureInitialized() { _ = setup }
+    /// Forces one-time initialisation; after the first call, one acquire
+    /// load of a C flag (no call: every map creation runs it).
+    @inlinable @inline(__always)
+    public static func ensureInitialized() {
+        if _slowPath(cgort_hash_ready() == 0) { initialize() }
+    }
+
+    @usableFromInline @inline(never)
+    static func initialize() { _ = setup }
 
     private static let setup: (deterministic: Bool, aes: Bool) = {
         let env = getenv("GOBENCH_DETERMINISTIC")

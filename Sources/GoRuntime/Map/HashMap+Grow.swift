@@ -11,7 +11,9 @@
 //      (nevacuate), so growth finishes after at most 2^oldB writes.
 //   3. evacuate(i): copy each live entry of old bucket i (and its chain) to
 //      new bucket i (X) or, when doubling, i + 2^oldB (Y) if the hash has
-//      bit 2^oldB set; mark each old slot evacuatedX/Y/Empty.
+//      bit 2^oldB set; mark each old slot evacuatedX/Y/Empty. As in Go, the
+//      two destinations are an array indexed by that bit (xy [2]evacDst),
+//      so the per-entry coin flip costs no branch.
 //   4. advanceEvacuationMark: when every old bucket is evacuated, drop
 //      `oldbuckets` (the storage is freed once no iterator holds it).
 //
@@ -22,6 +24,15 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Go's evacDst: where evacuation writes next (a bucket of the new array
+/// and the next free slot in it).
+@usableFromInline
+struct EvacDst {
+    @usableFromInline var b: UnsafeMutableRawPointer
+    @usableFromInline var i: Int
+    @inlinable init(b: UnsafeMutableRawPointer, i: Int) { self.b = b; self.i = i }
+}
 
 extension HashMap {
     /// Go's roundupsize for the size classes of runtime/sizeclasses.go
@@ -57,7 +68,7 @@ extension HashMap {
             let up = Self.roundupsize(sz)
             if up != sz { nbuckets = up / Self.bucketSize }
         }
-        let s = BucketStorage<Key, Value>(buckets: nbuckets)
+        let s = BucketStorage<Key, Value>.make(buckets: nbuckets)
         var next: UnsafeMutableRawPointer? = nil
         if base != nbuckets {
             next = s.base + base * Self.bucketSize
@@ -66,26 +77,28 @@ extension HashMap {
         return (s, next)
     }
 
-    /// The first bucket of a map made without a hint (B == 0).
+    /// The first bucket of a map made with B == 0 (makemap_small; Go's
+    /// mapassign allocates it when h.buckets is nil). Owned by the map
+    /// (`firstBucket`), not by a storage.
     @inlinable @inline(never)
     func _allocateFirstBucket() {
-        let s = BucketStorage<Key, Value>(buckets: 1)
-        storage = s
-        h.pointee.buckets = s.base
+        let b = Self.allocateZeroedBucket()
+        firstBucket = b
+        h.buckets = b
     }
 
     /// incrnoverflow: exact up to B = 15; above, incremented with
     /// probability 1/2^(B-15) so a UInt16 can still count to ~2^B.
     @inlinable @inline(__always)
     func _incrNoverflow() {
-        let B = h.pointee.B
+        let B = h.B
         if B < 16 {
-            h.pointee.noverflow &+= 1
+            h.noverflow &+= 1
             return
         }
         let mask = (UInt32(1) << UInt32(B - 15)) - 1
         if UInt32(truncatingIfNeeded: MapHash.fastrand64()) & mask == 0 {
-            h.pointee.noverflow &+= 1
+            h.noverflow &+= 1
         }
     }
 
@@ -95,22 +108,25 @@ extension HashMap {
     @inlinable @inline(never)
     func _newOverflow(_ b: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
         let ovf: UnsafeMutableRawPointer
-        if let next = h.pointee.nextOverflow {
+        if let next = h.nextOverflow {
             ovf = next
             if Self.overflow(ovf) == nil {
                 // Not the last preallocated bucket: bump the pointer.
-                h.pointee.nextOverflow = ovf + Self.bucketSize
+                h.nextOverflow = ovf + Self.bucketSize
             } else {
                 // The last one: clear its sentinel.
                 Self.setOverflow(ovf, nil)
-                h.pointee.nextOverflow = nil
+                h.nextOverflow = nil
             }
         } else {
-            ovf = Self.allocateZeroedBuckets(1)
-            storage.unsafelyUnwrapped.overflow.append(ovf)
+            ovf = Self.allocateZeroedBucket()
+            // The current array is never the first bucket here (it never
+            // overflows: see `firstBucket`), so it has a storage.
+            guard let s = storage else { goFatal("overflow bucket on a map's first bucket") }
+            s.appendOverflow(ovf)
         }
         _incrNoverflow()
-        h.pointee.overflowAllocations += 1
+        h.overflowAllocations += 1
         Self.setOverflow(b, ovf)
         return ovf
     }
@@ -121,24 +137,24 @@ extension HashMap {
     func _hashGrow() {
         var bigger: UInt8 = 1
         var f = flags
-        if !MapConst.overLoadFactor(h.pointee.count + 1, h.pointee.B) {
+        if !MapConst.overLoadFactor(h.count + 1, h.B) {
             bigger = 0
             f |= MapConst.sameSizeGrow
-            h.pointee.sameSizeGrows += 1
+            h.sameSizeGrows += 1
         }
-        let (newStorage, nextOverflow) = makeBucketArray(h.pointee.B + bigger)
+        let (newStorage, nextOverflow) = makeBucketArray(h.B + bigger)
         // An iterator on the current array is now an iterator on the old one.
         var nf = f & ~(MapConst.iterator | MapConst.oldIterator)
         if f & MapConst.iterator != 0 { nf |= MapConst.oldIterator }
         // Commit the grow.
-        h.pointee.B += bigger
+        h.B += bigger
         flags = nf
-        h.pointee.oldbuckets = h.pointee.buckets
-        h.pointee.buckets = newStorage.base
-        h.pointee.nevacuate = 0
-        h.pointee.noverflow = 0
-        h.pointee.nextOverflow = nextOverflow
-        h.pointee.grows += 1
+        h.oldbuckets = h.buckets
+        h.buckets = newStorage.base
+        h.nevacuate = 0
+        h.noverflow = 0
+        h.nextOverflow = nextOverflow
+        h.grows += 1
         oldStorage = storage  // Go: extra.oldoverflow = extra.overflow
         storage = newStorage
     }
@@ -146,7 +162,7 @@ extension HashMap {
     /// Buckets before the current growth (Go's noldbuckets).
     @inlinable @inline(__always)
     var _noldbuckets: Int {
-        var oldB = h.pointee.B
+        var oldB = h.B
         if flags & MapConst.sameSizeGrow == 0 { oldB -= 1 }
         return 1 << Int(oldB)
     }
@@ -155,7 +171,7 @@ extension HashMap {
     @inlinable @inline(never)
     func _growWork(_ bucket: Int) {
         _evacuate(bucket & (_noldbuckets - 1))
-        if h.pointee.oldbuckets != nil { _evacuate(h.pointee.nevacuate) }
+        if h.oldbuckets != nil { _evacuate(h.nevacuate) }
     }
 
     /// evacuate: move old bucket `oldbucket` and its chain into the new
@@ -171,78 +187,82 @@ extension HashMap {
     /// are always copied with Go's marks: a copy costs nothing there.
     @inlinable @inline(never)
     func _evacuate(_ oldbucket: Int) {
-        let h = self.h
         let size = Self.bucketSize
         let newbit = _noldbuckets
         let f = flags
         let sameSize = f & MapConst.sameSizeGrow != 0
         let moveOut = (!_isPOD(Key.self) || !_isPOD(Value.self)) && f & MapConst.oldIterator == 0
-        let first = h.pointee.oldbuckets.unsafelyUnwrapped + oldbucket * size
+        let first = h.oldbuckets.unsafelyUnwrapped + oldbucket * size
         if !Self.evacuated(first) {
-            // X and Y destinations: bucket, next slot.
-            var xb = h.pointee.buckets.unsafelyUnwrapped + oldbucket * size
-            var xi = 0
-            var yb = sameSize ? xb : h.pointee.buckets.unsafelyUnwrapped + (oldbucket + newbit) * size
-            var yi = 0
-            let seed = UInt64(h.pointee.hash0)
-            var ob: UnsafeMutableRawPointer? = first
-            while let b = ob {
-                for i in 0..<MapConst.bucketCnt {
-                    let top = Self.tophash(b, i)
-                    if MapConst.isEmpty(top) {
-                        Self.setTophash(b, i, MapConst.evacuatedEmpty)
-                        continue
+            // Go's xy [2]evacDst: the X (index 0) and Y (index 1)
+            // destinations, each a bucket and its next free slot, indexed by
+            // the hash bit so that choosing one costs no branch (it is a coin
+            // flip per entry).
+            withUnsafeTemporaryAllocation(of: EvacDst.self, capacity: 2) { xy in
+                let base = h.buckets.unsafelyUnwrapped
+                let x = xy.baseAddress.unsafelyUnwrapped
+                x.initialize(to: EvacDst(b: base + oldbucket * size, i: 0))
+                // Only use Y when doubling; a same-size grow has one destination.
+                (x + 1).initialize(to: sameSize ? x.pointee : EvacDst(b: base + (oldbucket + newbit) * size, i: 0))
+                let newbitShift = UInt64(newbit.trailingZeroBitCount)
+                let seed = UInt64(h.hash0)
+                var ob: UnsafeMutableRawPointer? = first
+                while let b = ob {
+                    for i in 0..<MapConst.bucketCnt {
+                        let top = Self.tophash(b, i)
+                        if MapConst.isEmpty(top) {
+                            Self.setTophash(b, i, MapConst.evacuatedEmpty)
+                            continue
+                        }
+                        if top < MapConst.minTopHash { goFatal("bad map state") }
+                        let k = Self.keyAt(b, i)
+                        var useY = 0
+                        if !sameSize {
+                            // The hash bit the doubled mask adds picks X or Y.
+                            let hash = Key.mapHash(k.pointee, seed: seed)
+                            useY = Int(truncatingIfNeeded: (hash >> newbitShift) & 1)
+                        }
+                        // evacuatedX + 1 == evacuatedY.
+                        Self.setTophash(b, i, moveOut ? MapConst.evacuatedEmpty
+                                                   : MapConst.evacuatedX &+ UInt8(truncatingIfNeeded: useY))
+                        let dst = x + useY
+                        if dst.pointee.i == MapConst.bucketCnt {
+                            dst.pointee.b = _newOverflow(dst.pointee.b)
+                            dst.pointee.i = 0
+                        }
+                        let db = dst.pointee.b, di = dst.pointee.i
+                        dst.pointee.i = di + 1
+                        Self.setTophash(db, di, top)
+                        if moveOut {
+                            Self.keyAt(db, di).moveInitialize(from: k, count: 1)
+                            Self.valueAt(db, di).moveInitialize(from: Self.valueAt(b, i), count: 1)
+                        } else {
+                            Self.keyAt(db, di).initialize(to: k.pointee)
+                            Self.valueAt(db, di).initialize(to: Self.valueAt(b, i).pointee)
+                        }
                     }
-                    if top < MapConst.minTopHash { goFatal("bad map state") }
-                    let k = Self.keyAt(b, i)
-                    var useY = false
-                    if !sameSize {
-                        // The hash bit the doubled mask adds picks X or Y.
-                        let hash = Key.mapHash(k.pointee, seed: seed)
-                        useY = hash & UInt64(newbit) != 0
-                    }
-                    Self.setTophash(b, i, moveOut ? MapConst.evacuatedEmpty
-                                               : useY ? MapConst.evacuatedY : MapConst.evacuatedX)
-                    let dst: UnsafeMutableRawPointer
-                    let di: Int
-                    if useY {
-                        if yi == MapConst.bucketCnt { yb = _newOverflow(yb); yi = 0 }
-                        dst = yb; di = yi; yi += 1
-                    } else {
-                        if xi == MapConst.bucketCnt { xb = _newOverflow(xb); xi = 0 }
-                        dst = xb; di = xi; xi += 1
-                    }
-                    Self.setTophash(dst, di, top)
-                    if moveOut {
-                        Self.keyAt(dst, di).moveInitialize(from: k, count: 1)
-                        Self.valueAt(dst, di).moveInitialize(from: Self.valueAt(b, i), count: 1)
-                    } else {
-                        Self.keyAt(dst, di).initialize(to: k.pointee)
-                        Self.valueAt(dst, di).initialize(to: Self.valueAt(b, i).pointee)
-                    }
+                    ob = Self.overflow(b)
                 }
-                ob = Self.overflow(b)
             }
-            h.pointee.evacuations += 1
+            h.evacuations += 1
         }
-        if oldbucket == h.pointee.nevacuate { _advanceEvacuationMark(newbit) }
+        if oldbucket == h.nevacuate { _advanceEvacuationMark(newbit) }
     }
 
     /// advanceEvacuationMark: move nevacuate past evacuated buckets (at most
     /// 1024 per call, to stay O(1)); finish the grow when all are done.
     @inlinable
     func _advanceEvacuationMark(_ newbit: Int) {
-        let h = self.h
-        h.pointee.nevacuate += 1
-        let stop = Swift.min(h.pointee.nevacuate + 1024, newbit)
-        let old = h.pointee.oldbuckets.unsafelyUnwrapped
-        while h.pointee.nevacuate != stop && Self.evacuated(old + h.pointee.nevacuate * Self.bucketSize) {
-            h.pointee.nevacuate += 1
+        h.nevacuate += 1
+        let stop = Swift.min(h.nevacuate + 1024, newbit)
+        let old = h.oldbuckets.unsafelyUnwrapped
+        while h.nevacuate != stop && Self.evacuated(old + h.nevacuate * Self.bucketSize) {
+            h.nevacuate += 1
         }
-        if h.pointee.nevacuate == newbit {
+        if h.nevacuate == newbit {
             // Growing is done: release the old array (and its overflow
             // buckets) unless an iterator still holds it.
-            h.pointee.oldbuckets = nil
+            h.oldbuckets = nil
             oldStorage = nil
             flags = flags & ~MapConst.sameSizeGrow
         }

@@ -5,28 +5,31 @@
 
 extension HashMap {
     /// log2 of the number of buckets.
-    public var B: Int { Int(h.pointee.B) }
+    public var B: Int { Int(h.B) }
     /// 2^B.
-    public var bucketCount: Int { 1 << Int(h.pointee.B) }
+    public var bucketCount: Int { 1 << Int(h.B) }
+    /// Whether the map has a bucket array yet (false for a map made with
+    /// B == 0 until its first insert: makemap_small).
+    public var hasBucketArray: Bool { h.buckets != nil }
     /// Whether a grow (doubling or same-size) is in progress.
-    public var isGrowing: Bool { h.pointee.oldbuckets != nil }
+    public var isGrowing: Bool { h.oldbuckets != nil }
     /// Whether the grow in progress keeps the bucket count.
     public var isSameSizeGrow: Bool { isGrowing && flags & MapConst.sameSizeGrow != 0 }
     /// Evacuation progress of the grow in progress (old buckets below it are
     /// evacuated); 0 when not growing.
-    public var nevacuate: Int { isGrowing ? h.pointee.nevacuate : 0 }
+    public var nevacuate: Int { isGrowing ? h.nevacuate : 0 }
     /// Old buckets of the grow in progress; 0 when not growing.
     public var oldBucketCount: Int { isGrowing ? _noldbuckets : 0 }
     /// Evacuated old buckets of the grow in progress.
     public var evacuatedBucketCount: Int {
-        guard let old = h.pointee.oldbuckets else { return 0 }
+        guard let old = h.oldbuckets else { return 0 }
         return (0..<_noldbuckets).filter { Self.evacuated(old + $0 * Self.bucketSize) }.count
     }
     /// Go's noverflow (exact below B = 16, sampled above).
-    public var noverflow: Int { Int(h.pointee.noverflow) }
+    public var noverflow: Int { Int(h.noverflow) }
     /// Overflow buckets chained into the current array.
     public var overflowBucketCount: Int {
-        guard let base = h.pointee.buckets else { return 0 }
+        guard let base = h.buckets else { return 0 }
         var n = 0
         for i in 0..<bucketCount {
             var b = Self.overflow(base + i * Self.bucketSize)
@@ -35,7 +38,7 @@ extension HashMap {
         return n
     }
     /// The per-map seed.
-    public var hashSeed: UInt32 { h.pointee.hash0 }
+    public var hashSeed: UInt32 { h.hash0 }
 
     /// Cumulative event counts since the map was made.
     @frozen
@@ -58,19 +61,19 @@ extension HashMap {
     /// Inlinable: benchmarks read it once per map they build.
     @inlinable
     public var stats: Stats {
-        Stats(evacuations: h.pointee.evacuations, overflowAllocations: h.pointee.overflowAllocations,
-              grows: h.pointee.grows, sameSizeGrows: h.pointee.sameSizeGrows)
+        Stats(evacuations: h.evacuations, overflowAllocations: h.overflowAllocations,
+              grows: h.grows, sameSizeGrows: h.sameSizeGrows)
     }
 
     /// Slots a lookup of `key` examines (tophash or key compares) before it
     /// finds the key or gives up: the probe length of one access.
     public func probeLength(forKey key: Key) -> Int {
         let h = self.h
-        guard h.pointee.count != 0, var b = h.pointee.buckets else { return 0 }
-        let hash = Key.mapHash(key, seed: UInt64(h.pointee.hash0))
-        if !(Key.mapKeyKind == .word64 && h.pointee.B == 0) {
-            b = b + Int(hash & MapConst.bucketMask(h.pointee.B)) * Self.bucketSize
-            if let old = h.pointee.oldbuckets { b = _oldBucketIfUnevacuated(old, hash: hash, current: b) }
+        guard h.count != 0, var b = h.buckets else { return 0 }
+        let hash = Key.mapHash(key, seed: UInt64(h.hash0))
+        if !(Key.mapKeyKind == .word64 && h.B == 0) {
+            b = b + Int(hash & MapConst.bucketMask(h.B)) * Self.bucketSize
+            if let old = h.oldbuckets { b = _oldBucketIfUnevacuated(old, hash: hash, current: b) }
         }
         let top = MapConst.tophash(hash)
         var probes = 0
@@ -106,17 +109,21 @@ extension HashMap {
         let size = Self.bucketSize
         let f = flags
         if f & MapConst.hashWriting != 0 { fail("hashWriting set outside a write") }
-        if MemoryLayout<HMap>.offset(of: \HMap.flags) != HMap.flagsOffset { fail("HMap.flags moved") }
-        let seed = UInt64(h.pointee.hash0)
-        guard let base = h.pointee.buckets else {
-            if h.pointee.count != 0 || h.pointee.oldbuckets != nil { fail("no buckets but count/oldbuckets") }
+        let seed = UInt64(h.hash0)
+        guard let base = h.buckets else {
+            if h.count != 0 || h.oldbuckets != nil { fail("no buckets but count/oldbuckets") }
             return
         }
-        if storage?.base != base { fail("storage does not own buckets") }
+        if storage?.base != base && !(storage == nil && base == firstBucket) {
+            fail("neither storage nor firstBucket owns buckets")
+        }
+        if let fb = firstBucket, Self.overflow(fb) != nil { fail("first bucket has an overflow chain") }
         let nb = bucketCount
-        let growing = h.pointee.oldbuckets != nil
+        let growing = h.oldbuckets != nil
         if !growing && f & MapConst.sameSizeGrow != 0 { fail("sameSizeGrow without growth") }
-        if growing && oldStorage?.base != h.pointee.oldbuckets { fail("oldStorage does not own oldbuckets") }
+        if growing && oldStorage?.base != h.oldbuckets && !(oldStorage == nil && h.oldbuckets == firstBucket) {
+            fail("neither oldStorage nor firstBucket owns oldbuckets")
+        }
         if !growing && oldStorage != nil { fail("oldStorage kept after growth") }
 
         var live = 0
@@ -144,20 +151,20 @@ extension HashMap {
         for bi in 0..<nb {
             chained += walk(base + bi * size, old: false) { b, i, t in
                 let hash = Key.mapHash(Self.keyAt(b, i).pointee, seed: seed)
-                if Int(hash & MapConst.bucketMask(h.pointee.B)) != bi { fail("entry in wrong bucket") }
+                if Int(hash & MapConst.bucketMask(h.B)) != bi { fail("entry in wrong bucket") }
                 if MapConst.tophash(hash) != t { fail("tophash mismatch") }
                 live += 1
             }
         }
         if growing {
-            let old = h.pointee.oldbuckets.unsafelyUnwrapped
+            let old = h.oldbuckets.unsafelyUnwrapped
             let nold = _noldbuckets
             let oldMask = MapConst.bucketMask(UInt8(truncatingIfNeeded: nold.trailingZeroBitCount))
-            if h.pointee.nevacuate > nold { fail("nevacuate past old buckets") }
+            if h.nevacuate > nold { fail("nevacuate past old buckets") }
             for ob in 0..<nold {
                 let head = old + ob * size
                 let evac = Self.evacuated(head)
-                if ob < h.pointee.nevacuate && !evac { fail("old bucket below nevacuate not evacuated") }
+                if ob < h.nevacuate && !evac { fail("old bucket below nevacuate not evacuated") }
                 var cur: UnsafeMutableRawPointer? = head
                 while let c = cur {
                     for i in 0..<MapConst.bucketCnt {
@@ -177,9 +184,9 @@ extension HashMap {
                 }
             }
         }
-        if live != h.pointee.count { fail("count \(h.pointee.count) but \(live) live entries") }
-        if h.pointee.B < 16 && chained != Int(h.pointee.noverflow) {
-            fail("noverflow \(h.pointee.noverflow) but \(chained) chained overflow buckets")
+        if live != h.count { fail("count \(h.count) but \(live) live entries") }
+        if h.B < 16 && chained != Int(h.noverflow) {
+            fail("noverflow \(h.noverflow) but \(chained) chained overflow buckets")
         }
     }
 }

@@ -54,14 +54,13 @@ extension HashMap: Sequence {
         @inlinable
         init(_ map: HashMap) {
             self.map = map
-            let h = map.h
-            if h.pointee.count == 0 {
+            if map.h.count == 0 {
                 done = true
                 return
             }
             // Snapshot of the bucket state.
-            B = h.pointee.B
-            buckets = h.pointee.buckets
+            B = map.h.B
+            buckets = map.h.buckets
             bucketsOwner = map.storage
             // Where to start.
             let r = MapHash.fastrand64()
@@ -72,7 +71,7 @@ extension HashMap: Sequence {
             // init: an atomic OR).
             let both = MapConst.iterator | MapConst.oldIterator
             if map.flags & both != both {
-                map.flagsAtomic.pointee.bitwiseOr(both, ordering: .relaxed)
+                map.flagsWord.bitwiseOr(both, ordering: .relaxed)
             }
         }
 
@@ -81,7 +80,6 @@ extension HashMap: Sequence {
         public mutating func next() -> (key: Key, value: Value)? {
             if done { return nil }
             typealias M = HashMap<Key, Value>
-            let h = map.h
             if map.flags & MapConst.hashWriting != 0 { mapFatalIterationWrite() }
             let size = M.bucketSize
             while true {
@@ -92,7 +90,7 @@ extension HashMap: Sequence {
                         bucketsOwner = nil
                         return nil
                     }
-                    if let old = h.pointee.oldbuckets, B == h.pointee.B {
+                    if let old = map.h.oldbuckets, B == map.h.B {
                         // Started mid-grow and the grow is not done: read
                         // the old bucket if it has not been evacuated.
                         let oldbucket = bucket & (map._noldbuckets - 1)
@@ -128,7 +126,7 @@ extension HashMap: Sequence {
                     if checkBucket != MapConst.noCheck && map.flags & MapConst.sameSizeGrow == 0 {
                         // Reading an unevacuated old bucket during a doubling:
                         // skip entries bound for the other new bucket.
-                        let hash = Key.mapHash(k.pointee, seed: UInt64(h.pointee.hash0))
+                        let hash = Key.mapHash(k.pointee, seed: UInt64(map.h.hash0))
                         if Int(hash & MapConst.bucketMask(B)) != checkBucket { continue }
                     }
                     if t != MapConst.evacuatedX && t != MapConst.evacuatedY {

@@ -46,13 +46,30 @@
 //   - old buckets below `nevacuate` are evacuated; `oldbuckets` is nil when
 //     not growing, and the sameSizeGrow flag is clear then;
 //   - with B < 16, `noverflow` equals the overflow buckets chained into the
-//     current array.
+//     current array;
+//   - `buckets` (and `oldbuckets`) is owned by `storage` (`oldStorage`), or
+//     is the map's `firstBucket` with no storage; the first bucket never
+//     has an overflow chain (a full one-bucket table always doubles).
 //
-// Memory. A bucket array (and the overflow buckets allocated for it) is
-// owned by a `BucketStorage` object; the map holds the current and, while
-// growing, the old one. An iterator holds the storages it reads, so an array
+// Memory. A map costs what a Go map costs: the HashMap object holds Go's
+// hmap fields inline (`h`, plus the flags byte), and a map made with B == 0
+// (no hint, or a hint of at most 8) allocates nothing more until its first
+// insert, which allocates its one bucket (makemap_small, then mapassign's
+// `h.buckets == nil` case): two allocations for a small map, as Go's
+// hmap plus bucket. That first bucket is owned by the map itself
+// (`firstBucket`) and freed with it: an iterator holds the map, so an
+// iterator that started on it can keep reading it after growth retires it,
+// and it keeps any evacuated copies until then (at most 8 entries, only
+// when an iterator existed during that growth). Every later bucket array
+// (and the overflow buckets allocated for it) is owned by a
+// `BucketStorage` object with the array tail-allocated inside it (one
+// allocation per array); the map holds the current and, while growing,
+// the old one. An iterator holds the storages it reads, so an array
 // outlives the growth that retired it while an iterator still walks it (Go
-// relies on its GC for this). Keys and values may be any Swift types;
+// relies on its GC for this). Arrays of 1 MiB and more come from
+// `LargeBucketArrays` instead: mapped on 2 MiB boundaries with transparent
+// huge pages requested, as Go's heap requests them (mem_linux.go), and the
+// most recently freed one reused. Keys and values may be any Swift types;
 // storage deinitializes what is initialized when freed.
 //
 // Concurrency, as in Go: any number of concurrent readers (lookups and
@@ -67,9 +84,12 @@
 // Deliberate differences from Go: no indirect (boxed) keys or values above
 // 128 bytes (Swift values are stored inline whatever their size); no NaN
 // handling (MapKey equality must be reflexive); the one-bucket no-hash
-// shortcut of mapaccess1_faststr is not ported. Go's hmap.extra.overflow /
-// oldoverflow lists live in the two BucketStorage objects.
+// shortcut of mapaccess1_faststr is not ported; the first bucket lives as
+// long as the map (above). Go's hmap.extra.overflow / oldoverflow lists
+// live in the two BucketStorage objects (as a list linked through a word
+// after each separately allocated overflow bucket).
 
+import CGoRuntime
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -130,7 +150,7 @@ enum MapConst {
     /// Whether `count` entries in 2^B buckets exceed the load factor.
     @inlinable @inline(__always)
     static func overLoadFactor(_ count: Int, _ B: UInt8) -> Bool {
-        count > bucketCnt && count > loadFactorNum * ((1 << Int(B)) / loadFactorDen)
+        count > bucketCnt && count > loadFactorNum &* ((1 &<< Int(B)) / loadFactorDen)
     }
 
     /// Whether noverflow overflow buckets are too many for 2^B buckets:
@@ -147,16 +167,14 @@ enum MapConst {
     static func bucketMask(_ B: UInt8) -> UInt64 { (UInt64(1) << UInt64(B & 63)) &- 1 }
 }
 
-/// Go's hmap: the map header. Lives in memory the HashMap allocates, so the
-/// hot paths reach it through a pointer without exclusivity bookkeeping.
-/// `flags` must stay at byte offset `HMap.flagsOffset` (checked by checkInvariants):
-/// it is read and written through an atomic view.
+/// Go's hmap: the map header, stored inline in the HashMap object (one
+/// allocation, as Go's *hmap is one). `flags` is not here: it lives in the
+/// object as an `Atomic<UInt8>` (`HashMap.flagsWord`), because concurrent
+/// readers may set the iterator bits.
 @usableFromInline
 struct HMap {
     /// Live entries (len(m)).
     @usableFromInline var count: Int = 0
-    /// iterator | oldIterator | hashWriting | sameSizeGrow.
-    @usableFromInline var flags: UInt8 = 0
     /// log2 of the number of buckets.
     @usableFromInline var B: UInt8 = 0
     /// Overflow buckets allocated since the last grow: exact for B < 16,
@@ -164,7 +182,9 @@ struct HMap {
     @usableFromInline var noverflow: UInt16 = 0
     /// Per-map hash seed.
     @usableFromInline var hash0: UInt32 = 0
-    /// 2^B buckets; nil until the first insert of a map made without a hint.
+    /// 2^B buckets; nil until the first insert of a map made with B == 0
+    /// (no hint, or a hint of at most 8: makemap_small / makemap leave it
+    /// to mapassign).
     @usableFromInline var buckets: UnsafeMutableRawPointer? = nil
     /// The previous array (half the size, or the same size), while growing.
     @usableFromInline var oldbuckets: UnsafeMutableRawPointer? = nil
@@ -182,67 +202,158 @@ struct HMap {
     @usableFromInline var grows: Int = 0
     @usableFromInline var sameSizeGrows: Int = 0
 
-    @usableFromInline init() {}
+    @inlinable init() {}
+}
 
-    /// Where `flags` lives (checked by checkInvariants and the tests).
-    @inlinable static var flagsOffset: Int { 8 }
+/// The fixed part of a `BucketStorage`: where its array is and what it
+/// takes to free it. Trivial (no references), so destroying it is free.
+@usableFromInline
+struct BucketArrayHeader {
+    /// The first bucket: 2^B buckets followed by preallocated overflow ones,
+    /// in the storage object's tail, or a large array (`isLarge`).
+    @usableFromInline var base: UnsafeMutableRawPointer
+    /// Buckets in the array (including preallocated overflow).
+    @usableFromInline var allocated: Int
+    /// Bytes of the array.
+    @usableFromInline var bytes: Int
+    /// The array came from LargeBucketArrays (else it is the tail).
+    @usableFromInline var isLarge: Bool
+    /// Whether keys or values need deinitializing, and the bucket layout.
+    /// Stored so that deinit, which runs unspecialized, needs no runtime
+    /// generic metadata lookups (a HashMap<Key, Value> static member called
+    /// from generic code instantiates that metadata on every call).
+    @usableFromInline var needsDeinit: Bool
+    @usableFromInline var bucketSize: Int
+    @usableFromInline var keysOffset: Int
+    @usableFromInline var valuesOffset: Int
+    /// The overflow buckets allocated one by one for this array, as a list
+    /// linked through the word after each bucket (see
+    /// HashMap.allocateZeroedBucket); nil when there are none.
+    @usableFromInline var allocatedOverflow: UnsafeMutableRawPointer? = nil
+
+    @inlinable
+    init(base: UnsafeMutableRawPointer, allocated: Int, bytes: Int, isLarge: Bool,
+         needsDeinit: Bool, bucketSize: Int, keysOffset: Int, valuesOffset: Int) {
+        self.base = base
+        self.allocated = allocated
+        self.bytes = bytes
+        self.isLarge = isLarge
+        self.needsDeinit = needsDeinit
+        self.bucketSize = bucketSize
+        self.keysOffset = keysOffset
+        self.valuesOffset = valuesOffset
+    }
 }
 
 /// Who owns one bucket array and the overflow buckets allocated for it
 /// (Go's mapextra.overflow list). Freed when neither the map nor an
 /// iterator refers to it; deinitializes the entries it still holds.
+///
+/// One allocation: the array is tail-allocated in the object itself (so a
+/// small map costs its HashMap object plus this, as a Go map costs its
+/// hmap plus its bucket array), except arrays of at least
+/// `LargeBucketArrays.minimumBytes`, which come from LargeBucketArrays
+/// (huge pages, reuse).
 @usableFromInline
-final class BucketStorage<Key: MapKey, Value> {
-    /// The first bucket; 2^B buckets followed by preallocated overflow ones.
-    @usableFromInline let base: UnsafeMutableRawPointer
-    /// Buckets in the allocation (including preallocated overflow).
-    @usableFromInline let allocated: Int
-    /// Overflow buckets allocated one by one for this array.
-    @usableFromInline var overflow: [UnsafeMutableRawPointer] = []
-    /// Bytes of `base` (for the large-array cache).
-    @usableFromInline let bytes: Int
-    /// Whether keys or values need deinitializing, and the bucket layout.
-    /// Stored so that deinit, which runs unspecialized, needs no runtime
-    /// generic metadata lookups (a HashMap<Key, Value> static member called
-    /// from generic code instantiates that metadata on every call).
-    @usableFromInline let needsDeinit: Bool
-    @usableFromInline let bucketSize: Int
-    @usableFromInline let keysOffset: Int
-    @usableFromInline let valuesOffset: Int
-
+final class BucketStorage<Key: MapKey, Value>: ManagedBuffer<BucketArrayHeader, UInt64> {
+    /// A zeroed array of `buckets` buckets (tophash 0 is emptyRest).
     /// Inlinable so that it is specialized (no runtime generic metadata
     /// lookups when a small map is made).
     @inlinable
-    init(buckets: Int) {
+    static func make(buckets n: Int) -> BucketStorage<Key, Value> {
         typealias M = HashMap<Key, Value>
-        allocated = buckets
-        bytes = buckets * M.bucketSize
-        needsDeinit = !_isPOD(Key.self) || !_isPOD(Value.self)
-        bucketSize = M.bucketSize
-        keysOffset = M.keysOffset
-        valuesOffset = M.valuesOffset
-        base = M.allocateZeroedBuckets(buckets)
+        let bytes = n * M.bucketSize
+        let large = bytes >= LargeBucketArrays.minimumBytes
+        let align = M.maxAlign
+        // Tail words: the array, plus slack to align it when a key or value
+        // needs more than the 8-byte alignment of the tail.
+        let words = large ? 0 : (bytes + (align - 8)) >> 3
+        let object = create(minimumCapacity: words) { buffer in
+            let base: UnsafeMutableRawPointer
+            if large {
+                base = LargeBucketArrays.take(bytes: bytes)
+            } else {
+                let tail = buffer.withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+                base = align > 8 ? tail.alignedUp(toMultipleOf: align) : tail
+                memset(base, 0, bytes)
+            }
+            return BucketArrayHeader(
+                base: base, allocated: n, bytes: bytes, isLarge: large,
+                needsDeinit: !_isPOD(Key.self) || !_isPOD(Value.self),
+                bucketSize: M.bucketSize, keysOffset: M.keysOffset, valuesOffset: M.valuesOffset)
+        }
+        return unsafeDowncast(object, to: BucketStorage<Key, Value>.self)
+    }
+
+    /// The first bucket.
+    @inlinable var base: UnsafeMutableRawPointer {
+        withUnsafeMutablePointerToHeader { $0.pointee.base }
+    }
+
+    /// Records an overflow bucket from HashMap.allocateZeroedBucket (freed
+    /// with this storage).
+    @inlinable
+    func appendOverflow(_ b: UnsafeMutableRawPointer) {
+        withUnsafeMutablePointerToHeader { h in
+            b.storeBytes(of: h.pointee.allocatedOverflow, toByteOffset: h.pointee.bucketSize,
+                         as: UnsafeMutableRawPointer?.self)
+            h.pointee.allocatedOverflow = b
+        }
     }
 
     deinit {
-        if needsDeinit {
-            for i in 0..<allocated { deinitializeEntries(base + i * bucketSize) }
-            for b in overflow { deinitializeEntries(b) }
+        withUnsafeMutablePointerToHeader { h in
+            let size = h.pointee.bucketSize
+            if h.pointee.needsDeinit {
+                let base = h.pointee.base
+                let n = h.pointee.allocated
+                let stringKeys = Key.self == String.self
+                for i in 0..<n {
+                    if stringKeys && i + 1 < n { prefetchStringKeyObjects(base + (i + 1) * size, h) }
+                    deinitializeEntries(base + i * size, h)
+                }
+            }
+            var next = h.pointee.allocatedOverflow
+            while let b = next {
+                next = b.load(fromByteOffset: size, as: UnsafeMutableRawPointer?.self)
+                if h.pointee.needsDeinit { deinitializeEntries(b, h) }
+                free(b)
+            }
+            if h.pointee.isLarge { LargeBucketArrays.release(h.pointee.base, bytes: h.pointee.bytes) }
         }
-        for b in overflow { free(b) }
-        LargeBucketArrayCache.release(base, bytes: bytes)
+    }
+
+    /// Releasing a String key is an atomic decrement on its storage
+    /// object, which is usually not in cache, and the atomic stalls until
+    /// the line arrives: freeing a map of 100k String keys spent ~70 ns per
+    /// key there. Touching the next bucket's key objects first lets those
+    /// misses overlap. The object address is the second word of a String
+    /// with its top 4 (discriminator) bits cleared, for native strings on
+    /// 64-bit platforms; for other strings (small, bridged) the word is not
+    /// a pointer, which is harmless: a prefetch never faults.
+    private func prefetchStringKeyObjects(_ b: UnsafeMutableRawPointer, _ h: UnsafeMutablePointer<BucketArrayHeader>) {
+        #if _pointerBitWidth(_64)
+        let keys = h.pointee.keysOffset
+        for i in 0..<8 {
+            let t = b.load(fromByteOffset: i, as: UInt8.self)
+            if t <= MapConst.emptyOne || t == MapConst.evacuatedEmpty { continue }  // not initialized
+            let object = b.load(fromByteOffset: keys + i * 16 + 8, as: UInt.self) & 0x0FFF_FFFF_FFFF_FFFF
+            cgort_prefetch_write(UnsafeRawPointer(bitPattern: object &+ 8))  // the refcount word
+        }
+        #endif
     }
 
     /// Deinitializes the initialized entries of one bucket (not its chain):
     /// those whose tophash is not emptyRest, emptyOne or evacuatedEmpty
     /// (HashMap.isInitialized).
-    private func deinitializeEntries(_ b: UnsafeMutableRawPointer) {
+    private func deinitializeEntries(_ b: UnsafeMutableRawPointer, _ h: UnsafeMutablePointer<BucketArrayHeader>) {
         let ks = MemoryLayout<Key>.stride, vs = MemoryLayout<Value>.stride
+        let keys = h.pointee.keysOffset, values = h.pointee.valuesOffset
         for i in 0..<8 {
             let t = b.load(fromByteOffset: i, as: UInt8.self)
             if t > 1 && t != 4 {
-                (b + keysOffset + i * ks).assumingMemoryBound(to: Key.self).deinitialize(count: 1)
-                (b + valuesOffset + i * vs).assumingMemoryBound(to: Value.self).deinitialize(count: 1)
+                (b + keys + i * ks).assumingMemoryBound(to: Key.self).deinitialize(count: 1)
+                (b + values + i * vs).assumingMemoryBound(to: Value.self).deinitialize(count: 1)
             }
         }
     }
@@ -254,54 +365,83 @@ final class BucketStorage<Key: MapKey, Value> {
 /// Thread safety: concurrent reads (subscript get, iteration) are allowed;
 /// a write concurrent with anything else is a fatal error when detected.
 public final class HashMap<Key: MapKey, Value> {
-    /// The header (Go's *hmap).
-    @usableFromInline let h: UnsafeMutablePointer<HMap>
-    /// Owner of h.buckets. Written only by a writer holding hashWriting and
-    /// read by readers and iterators, the map's own single-writer contract,
-    /// so Swift's dynamic exclusivity checks (a runtime call per write) are
-    /// off for these two.
+    /// The header (Go's hmap), in this object. Written only by a writer
+    /// holding hashWriting and read by readers and iterators, the map's
+    /// own single-writer contract, so Swift's dynamic exclusivity checks (a
+    /// runtime call per access) are off for it and the two storages.
+    @exclusivity(unchecked)
+    @usableFromInline var h: HMap
+    /// hmap.flags: iterator | oldIterator | hashWriting | sameSizeGrow.
+    /// Relaxed atomic loads and stores (plain moves on x86), so that
+    /// concurrent iterators setting their bits are race-free.
+    @usableFromInline let flagsWord: Atomic<UInt8>
+    /// Owner of h.buckets (nil until the first bucket is allocated).
     @exclusivity(unchecked)
     @usableFromInline var storage: BucketStorage<Key, Value>?
     /// Owner of h.oldbuckets, while growing.
     @exclusivity(unchecked)
     @usableFromInline var oldStorage: BucketStorage<Key, Value>?
+    /// The one bucket of a map that started with B == 0 (no hint, or a
+    /// hint of at most 8), allocated by its first insert: a plain
+    /// allocation owned by the map itself rather than by a BucketStorage,
+    /// so that a small map costs two allocations (this object and the
+    /// bucket), not three. It is freed with the map, never earlier, even
+    /// after growth retires it: an iterator reading it holds the map, and
+    /// it keeps evacuated copies until then (see `deinit`). It never has
+    /// overflow buckets (a full one-bucket table always doubles instead).
+    @exclusivity(unchecked)
+    @usableFromInline var firstBucket: UnsafeMutableRawPointer?
 
     /// Go's makemap_small: an empty map; the first bucket is allocated by
-    /// the first insert.
+    /// the first insert. One allocation (this object).
     @inlinable
     public init() {
         MapHash.ensureInitialized()
-        h = .allocate(capacity: 1)
-        h.initialize(to: HMap())
-        h.pointee.hash0 = UInt32(truncatingIfNeeded: MapHash.fastrand64())
+        h = HMap()
+        flagsWord = Atomic(0)
+        h.hash0 = UInt32(truncatingIfNeeded: MapHash.fastrand64())
+    }
+
+    deinit {
+        if let b = firstBucket { Self._freeFirstBucket(b) }
+    }
+
+    /// Deinitializes the entries `b` still holds (live ones, or the copies
+    /// evacuation left for iterators) and frees it. Outlined: it runs
+    /// unspecialized from deinit.
+    @usableFromInline @inline(never)
+    static func _freeFirstBucket(_ b: UnsafeMutableRawPointer) {
+        if !_isPOD(Key.self) || !_isPOD(Value.self) {
+            for i in 0..<MapConst.bucketCnt where isInitialized(tophash(b, i)) {
+                keyAt(b, i).deinitialize(count: 1)
+                valueAt(b, i).deinitialize(count: 1)
+            }
+        }
+        free(b)
     }
 
     /// Go's makemap(hint): sized so that `minimumCapacity` entries fit
-    /// without growing.
+    /// without growing. With B == 0 (a hint of at most 8) the bucket is
+    /// left to the first insert, as in Go.
     @inlinable
     public convenience init(minimumCapacity hint: Int) {
         self.init()
         var B: UInt8 = 0
         while MapConst.overLoadFactor(hint, B) { B += 1 }
-        h.pointee.B = B
+        h.B = B
         if B != 0 {
             let (s, next) = makeBucketArray(B)
             storage = s
-            h.pointee.buckets = s.base
-            h.pointee.nextOverflow = next
+            h.buckets = s.base
+            h.nextOverflow = next
         }
     }
 
-    deinit {
-        h.deinitialize(count: 1)
-        h.deallocate()
-    }
-
     /// Number of entries (Go's len).
-    @inlinable public var count: Int { h.pointee.count }
+    @inlinable public var count: Int { h.count }
 
     /// True when the map has no entries.
-    @inlinable public var isEmpty: Bool { h.pointee.count == 0 }
+    @inlinable public var isEmpty: Bool { h.count == 0 }
 
     // MARK: Bucket layout
 
@@ -364,70 +504,106 @@ public final class HashMap<Key: MapKey, Value> {
         t > MapConst.emptyOne && t != MapConst.evacuatedEmpty
     }
 
-    /// Zeroed memory for `n` buckets (tophash 0 is emptyRest).
+    /// One zeroed overflow bucket allocated on its own, followed by the
+    /// link word of its storage's list (BucketStorage.appendOverflow; freed
+    /// with that storage). The link is outside the bucket: Go's layout is
+    /// unchanged.
     @inlinable
-    static func allocateZeroedBuckets(_ n: Int) -> UnsafeMutableRawPointer {
-        let bytes = n * bucketSize
-        if let p = LargeBucketArrayCache.take(bytes: bytes) {
-            memset(p, 0, bytes)  // Go's makeBucketArray with dirtyalloc: clear and reuse
-            return p
-        }
-        if maxAlign <= 16, let p = calloc(n, bucketSize) { return p }
-        guard let p = aligned_alloc(maxAlign, roundUp(bytes, maxAlign)) else {
+    static func allocateZeroedBucket() -> UnsafeMutableRawPointer {
+        let bytes = bucketSize + maxAlign  // bucket, link word, padding
+        guard let p = maxAlign <= 16 ? malloc(bytes) : aligned_alloc(maxAlign, bytes) else {
             mapFatalOutOfMemory()
         }
-        memset(p, 0, bytes)
+        // Only the bucket is cleared (appendOverflow writes the link word).
+        // Not calloc: glibc's calloc bypasses the per-thread cache malloc
+        // serves small blocks from (a map of 8 entries cost ~25% more), and
+        // LLVM turns a malloc followed by a memset of the same size into
+        // calloc, hence the different sizes.
+        memset(p, 0, bucketSize)
         return p
     }
 
-    // MARK: Flags (atomic view; see the header comment)
+    // MARK: Flags (relaxed atomics; see `flagsWord`)
 
-    @inlinable @inline(__always)
-    var flagsAtomic: UnsafeMutablePointer<Atomic<UInt8>> {
-        (UnsafeMutableRawPointer(h) + HMap.flagsOffset).assumingMemoryBound(to: Atomic<UInt8>.self)
-    }
-    @inlinable @inline(__always)
+    @inlinable
     var flags: UInt8 {
-        get { flagsAtomic.pointee.load(ordering: .relaxed) }
-        set { flagsAtomic.pointee.store(newValue, ordering: .relaxed) }
+        @inline(__always) get { flagsWord.load(ordering: .relaxed) }
+        @inline(__always) set { flagsWord.store(newValue, ordering: .relaxed) }
     }
 }
 
-/// Keeps the most recently freed large bucket array for reuse, as Go's
-/// heap hands a freed span back to the next allocation of its size.
+/// Large bucket arrays: mapped from the OS on 2 MiB boundaries with
+/// transparent huge pages requested, and the most recently freed one kept
+/// for reuse.
 ///
-/// Why: arrays above glibc's mmap threshold (32 MiB at most; a 1M-entry
-/// Int64 map's array is 40 MiB) are unmapped on free and the next map pays
-/// a page fault for every page it touches. Reusing the array costs one
-/// memset of memory that is already resident. Only one array, of at least
-/// `minimumBytes`, is kept; all calls take the lock (these are rare).
+/// Why huge pages: Go 1.19's heap asks for them on the memory it hands out
+/// (mem_linux.go: sysUsedOS calls sysHugePageOS, MADV_HUGEPAGE), so a big
+/// Go map's buckets sit on 2 MiB pages and a random bucket access rarely
+/// misses the TLB. malloc'd memory here gets 4 KiB pages
+/// (transparent_hugepage is "madvise" on this kind of machine), and a
+/// 1M-entry map's 40 MiB array then costs a page walk on almost every
+/// access. Arrays of at least `minimumBytes` therefore bypass malloc.
+///
+/// Why reuse: as Go's heap hands a freed span back to the next allocation
+/// of its size, the next map of the same size gets the array back for one
+/// memset of memory that is already resident, instead of faulting in every
+/// page again. Only one array is kept; all calls take the lock (these are
+/// rare: one per large array).
 @usableFromInline
-enum LargeBucketArrayCache {
-    /// Smaller arrays are left to malloc, which recycles them itself.
-    static let minimumBytes = 1 << 20
+enum LargeBucketArrays {
+    /// Smaller arrays are tail-allocated in their BucketStorage (malloc).
+    @usableFromInline static var minimumBytes: Int { 1 << 20 }
+    /// The transparent huge page size on x86-64 (physHugePageSize).
+    static let hugePageBytes = 2 << 20
     private static let slot = Synchronization.Mutex<(pointer: UnsafeMutableRawPointer, bytes: Int)?>(nil)
 
-    /// An array of exactly `bytes` bytes if one is cached (not zeroed).
+    /// Mapped bytes for an array of `bytes`: whole huge pages.
+    private static func mappedBytes(_ bytes: Int) -> Int {
+        (bytes + hugePageBytes - 1) & ~(hugePageBytes - 1)
+    }
+
+    /// A zeroed array of `bytes` (at least minimumBytes), 2 MiB-aligned.
     @usableFromInline
-    static func take(bytes: Int) -> UnsafeMutableRawPointer? {
-        guard bytes >= minimumBytes else { return nil }
-        return slot.withLock { s -> UnsafeMutableRawPointer? in
+    static func take(bytes: Int) -> UnsafeMutableRawPointer {
+        let cached = slot.withLock { s -> UnsafeMutableRawPointer? in
             guard let c = s, c.bytes == bytes else { return nil }
             s = nil
             return c.pointer
         }
+        if let p = cached {
+            memset(p, 0, bytes)  // Go's makeBucketArray with dirtyalloc: clear and reuse
+            return p
+        }
+        return map(bytes)
     }
 
-    /// Frees `p`, or keeps it for the next `take` of the same size.
+    /// Frees `p` (from take), or keeps it for the next `take` of its size.
     @usableFromInline
     static func release(_ p: UnsafeMutableRawPointer, bytes: Int) {
-        guard bytes >= minimumBytes else { free(p); return }
-        let evicted = slot.withLock { s -> UnsafeMutableRawPointer? in
-            let old = s?.pointer
+        let evicted = slot.withLock { s -> (pointer: UnsafeMutableRawPointer, bytes: Int)? in
+            let old = s
             s = (p, bytes)
             return old
         }
-        if let e = evicted { free(e) }
+        if let e = evicted { munmap(e.pointer, mappedBytes(e.bytes)) }
+    }
+
+    /// Fresh anonymous memory (zero), aligned to a huge page, with huge
+    /// pages requested for it.
+    private static func map(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let length = mappedBytes(bytes)
+        // Over-map by one huge page, then trim to an aligned run.
+        let raw = mmap(nil, length + hugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let r = raw, r != UnsafeMutableRawPointer(bitPattern: -1) else { mapFatalOutOfMemory() }
+        let start = r.alignedUp(toMultipleOf: hugePageBytes)
+        let head = start - r
+        if head > 0 { munmap(r, head) }
+        let tail = hugePageBytes - head
+        if tail > 0 { munmap(start + length, tail) }
+        // Best effort, as Go's sysHugePageOS: without THP the array simply
+        // uses small pages.
+        _ = madvise(start, length, Int32(MADV_HUGEPAGE))
+        return start
     }
 }
 

@@ -18,7 +18,15 @@
 // Invariant a conformer must keep: equal keys (by `mapKeysEqual`) have equal
 // `mapHash` under every seed, and `.word64` keys are trivial types of size 8.
 // String equality is byte equality, as in Go: "é" (U+00E9) and "e\u{301}"
-// are different keys even though Swift's `==` calls them equal.
+// are different keys even though Swift's `==` (canonical equivalence)
+// calls them equal; two Strings are the same key exactly when their UTF-8
+// bytes are equal (a String's UTF-8 view, not its normalized form). This is
+// Go's semantics and what lets a lookup hash and compare raw bytes.
+//
+// String's hash and byte compare are outlined and declared
+// `@_effects(readonly)` (true: they only read the strings' bytes): a call
+// the optimizer cannot see into would otherwise make it retain and release
+// the caller's key around every lookup.
 
 /// Which access path the map uses for a key type (see above).
 #if canImport(Glibc)
@@ -79,6 +87,12 @@ extension String: MapKey {
     /// Go's strhash: memhash over the UTF-8 bytes.
     @inlinable @inline(__always)
     public static func mapHash(_ key: String, seed: UInt64) -> UInt64 {
+        _strhash(key, seed: seed)
+    }
+
+    /// The hash proper, outlined and read-only (see the file header).
+    @usableFromInline @inline(never) @_effects(readonly)
+    static func _strhash(_ key: String, seed: UInt64) -> UInt64 {
         _withUTF8(key) { MapHash.memhash($0.baseAddress, count: $0.count, seed: seed) }
     }
 
@@ -94,7 +108,7 @@ extension String: MapKey {
         return _bytesEqual(a, b)
     }
 
-    @usableFromInline @inline(never)
+    @usableFromInline @inline(never) @_effects(readonly)
     static func _bytesEqual(_ a: String, _ b: String) -> Bool {
         _withUTF8(a) { pa in
             _withUTF8(b) { pb in
