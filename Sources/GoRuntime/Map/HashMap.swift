@@ -555,7 +555,7 @@ enum LargeBucketArrays {
     @usableFromInline static var minimumBytes: Int { 1 << 20 }
     /// The transparent huge page size on x86-64 (physHugePageSize).
     static let hugePageBytes = 2 << 20
-    private static let slot = Synchronization.Mutex<(pointer: UnsafeMutableRawPointer, bytes: Int)?>(nil)
+    private static let slot = RuntimeLocked<(pointer: UnsafeMutableRawPointer, bytes: Int)?>(nil)
 
     /// Mapped bytes for an array of `bytes`: whole huge pages.
     private static func mappedBytes(_ bytes: Int) -> Int {
