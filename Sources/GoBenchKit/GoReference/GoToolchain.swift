@@ -13,10 +13,11 @@
 // count holds more than the timed loop: start-up, the runtime's own
 // threads, the benchmark's setup. So after each round's timed run, each
 // Go benchmark runs twice more under the counters at a fixed iteration
-// count, -test.benchtime Sx and Bx with B - S = the N of the timed run,
-// and the difference of the two counts, divided by N, is the per-op figure.
-// Both processes start, set up and run the b.N = 1 probe alike, so those
-// cancel; what stays is N iterations' worth, including the Go runtime's
+// count, -test.benchtime Sx and Bx with B - S = D, the N of the timed run
+// or more where setup would drown it (countedMetrics), and the difference
+// of the two counts, divided by D, is the per-op figure. Both processes
+// start, set up and run the b.N = 1 probe alike, so those cancel; what
+// stays is D iterations' worth, including the Go runtime's
 // background work in that time (GC, sysmon) and any work the benchmark
 // hides from its timer with b.StopTimer. A difference below zero (noise in
 // a count that barely moves, such as context switches) is reported as 0.
@@ -125,23 +126,44 @@ public struct GoReference: Sendable {
         }
     }
 
-    /// Per-op counter metrics for one row: counted runs at S and S + N
-    /// iterations (see the file comment). Empty, with a warning, when a
-    /// counted run did not run exactly that benchmark or no event opened.
+    /// Per-op counter metrics for one row: counted runs at S and S + D
+    /// iterations (see the file comment). D is the row's N, or more when
+    /// the S run's whole-process CPU time (start-up plus two setups) is
+    /// large beside N iterations: a 1M-entry map's setup varies by more
+    /// than N lookups cost, and the difference would be noise. D grows
+    /// until the timed work is `GoReference.workOverSetup` times the S
+    /// run's total, at most `maxIterationFactor` x N; a row still
+    /// dominated by its setup gets no counters (with a warning). Empty,
+    /// with a warning, when a counted run did not run exactly that
+    /// benchmark or no event opened.
     func countedMetrics(_ row: RepetitionResult, counters: CounterInstrument) throws -> [Metric] {
         let n = max(row.n, 1)
         let small = max(2, n / 8)  // S >= 2: -test.benchtime 1x skips the second launch
-        guard let a = try countedRun(row.name, iterations: small, counters: counters),
-              let b = try countedRun(row.name, iterations: small + n, counters: counters) else { return [] }
+        guard let a = try countedRun(row.name, iterations: small, counters: counters) else { return [] }
+        var d = n
+        if let nsPerOp = row.metric("ns/op")?.value, nsPerOp > 0, let overhead = a["task-clock"] {
+            let wanted = GoReference.workOverSetup * overhead / nsPerOp
+            d = max(n, Int(min(wanted, Double(n) * GoReference.maxIterationFactor)))
+            if Double(d) * nsPerOp < overhead {
+                warnings.warn("Go counters: \(row.name): setup outweighs \(d) iterations; no counts")
+                return []
+            }
+        }
+        guard let b = try countedRun(row.name, iterations: small + d, counters: counters) else { return [] }
         var totals: [String: Double] = [:]
         var metrics: [Metric] = []
         for e in counters.countedEvents {
             guard let x = a[e.name], let y = b[e.name] else { continue }
             totals[e.name] = max(0, y - x)
-            metrics.append(Metric(max(0, y - x) / Double(n), unit: e.unit))
+            metrics.append(Metric(max(0, y - x) / Double(d), unit: e.unit))
         }
         return metrics + DerivedCounters.metrics(totals: totals)
     }
+
+    /// How many times the S run's total the counted difference should be.
+    static let workOverSetup = 4.0
+    /// The most iterations a counted difference may take, in N's.
+    static let maxIterationFactor = 10.0
 
     /// One counted run of exactly the Go twin of `name` at a fixed
     /// iteration count: event name -> whole-process count, or nil.
