@@ -40,6 +40,24 @@ import Testing
                                      new: results(faster, unit: "MB/s", better: .higher)).rows[0].verdict == .regression)
     }
 
+    @Test func negligibleEventCountsAreNoVerdict() throws {
+        func r(_ v: [Double], unit: String) -> [RepetitionResult] {
+            v.enumerated().map { RepetitionResult(name: "x", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: unit)]) }
+        }
+        let rare = [1e-6, 1.1e-6, 0.9e-6, 1e-6, 1.2e-6, 1e-6]
+        // +400% of almost nothing: unchanged.
+        let tiny = try Comparer.compare(base: r(rare, unit: "context-switches/op"), new: r(rare.map { $0 * 5 }, unit: "context-switches/op"))
+        #expect(tiny.rows[0].verdict == .unchanged && tiny.rows[0].deltaPercent > 300)
+        // The same +400% on events that happen every op is a regression,
+        let often = rare.map { $0 * 1e6 }
+        #expect(try Comparer.compare(base: r(often, unit: "parks/op"), new: r(often.map { $0 * 5 }, unit: "parks/op"))
+            .rows[0].verdict == .regression)
+        // and so is a time, however small.
+        #expect(try Comparer.compare(base: r(rare, unit: "ns/op"), new: r(rare.map { $0 * 5 }, unit: "ns/op"))
+            .rows[0].verdict == .regression)
+        #expect(Comparer.isEventCount("waste-B/op") && !Comparer.isEventCount("task-clock-ns/op"))
+    }
+
     @Test func tooFewRepetitionsAreSaidSo() throws {
         func r(_ v: [Double]) -> [RepetitionResult] {
             v.enumerated().map { RepetitionResult(name: "x", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: "ns/op")]) }

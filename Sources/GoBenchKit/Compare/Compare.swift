@@ -6,7 +6,10 @@
 //     (p < alpha) AND worse than the benchmark's threshold. Exact metrics
 //     (callgrind instruction counts) skip the test: any change beyond the
 //     threshold counts. Metrics that describe conditions (better=none) are
-//     shown but never judged.
+//     shown but never judged. Event counts per op (context-switches/op,
+//     waste-B/op...) that moved by less than `negligibleEventsPerOp` are
+//     unchanged whatever their percentage: 1e-6 context switches per op
+//     becoming 5e-6 is +400% and means nothing.
 // A geomean row per metric summarises the ratios of the medians.
 
 import Foundation
@@ -64,6 +67,17 @@ public struct Thresholds: Sendable {
 public enum Comparer {
     public static let defaultAlpha = 0.05
 
+    /// Changes in an event count smaller than this many events per op are
+    /// never a verdict.
+    public static let negligibleEventsPerOp = 0.01
+
+    /// Per-op counts of events or bytes, not times: "parks/op",
+    /// "context-switches/op", "waste-B/op"; not "ns/op", "cpu-ns/op" or
+    /// "task-clock-ns/op".
+    public static func isEventCount(_ unit: String) -> Bool {
+        unit.hasSuffix("/op") && !unit.hasSuffix("ns/op")
+    }
+
     /// Compares `new` against `base`. Throws a `FormatError` when they have
     /// no (benchmark, metric) in common.
     public static func compare(base: [RepetitionResult], new: [RepetitionResult],
@@ -89,8 +103,9 @@ public enum Comparer {
             let better = b.better
             var p: Double?
             let verdict: Verdict
-            let worse = (better == .lower && delta > threshold) || (better == .higher && delta < -threshold)
-            let improved = (better == .lower && delta < -threshold) || (better == .higher && delta > threshold)
+            let negligible = isEventCount(b.unit) && abs(ns.median - bs.median) < negligibleEventsPerOp
+            let worse = !negligible && ((better == .lower && delta > threshold) || (better == .higher && delta < -threshold))
+            let improved = !negligible && ((better == .lower && delta < -threshold) || (better == .higher && delta > threshold))
             if better == .neither {
                 verdict = .info
             } else if exact {
