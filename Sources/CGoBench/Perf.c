@@ -12,8 +12,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int cgb_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
-                  int group_fd, int user_only) {
+/// A counting (not sampling) event's attributes; callers set read_format,
+/// disabled and inheritance.
+static struct perf_event_attr counting_attr(uint32_t type, uint64_t config, uint64_t config1,
+                                            uint64_t config2, int user_only) {
     struct perf_event_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.size = sizeof attr;
@@ -21,11 +23,17 @@ int cgb_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t con
     attr.config = config;
     attr.config1 = config1;
     attr.config2 = config2;
+    attr.exclude_kernel = user_only ? 1 : 0;
+    attr.exclude_hv = user_only ? 1 : 0;
+    return attr;
+}
+
+int cgb_perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
+                  int group_fd, int user_only) {
+    struct perf_event_attr attr = counting_attr(type, config, config1, config2, user_only);
     attr.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
     attr.disabled = group_fd == -1 ? 1 : 0;
     attr.inherit = 0;
-    attr.exclude_kernel = user_only ? 1 : 0;
-    attr.exclude_hv = user_only ? 1 : 0;
     long fd = syscall(SYS_perf_event_open, &attr, 0 /* this thread */, -1 /* any cpu */,
                       group_fd, PERF_FLAG_FD_CLOEXEC);
     return fd < 0 ? -errno : (int)fd;
@@ -49,21 +57,13 @@ int cgb_perf_close(int fd) { return close(fd) < 0 ? -errno : 0; }
 
 int cgb_perf_open_process(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
                           int pid, int user_only) {
-    struct perf_event_attr attr;
-    memset(&attr, 0, sizeof attr);
-    attr.size = sizeof attr;
-    attr.type = type;
-    attr.config = config;
-    attr.config1 = config1;
-    attr.config2 = config2;
+    struct perf_event_attr attr = counting_attr(type, config, config1, config2, user_only);
     /* No PERF_FORMAT_GROUP: the kernel refuses group reads of inherited
        events, so each event is its own leader and is scaled on its own. */
     attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
     attr.disabled = 1;
     attr.enable_on_exec = 1;  /* count from the exec, not the fork */
     attr.inherit = 1;         /* and every thread the process starts */
-    attr.exclude_kernel = user_only ? 1 : 0;
-    attr.exclude_hv = user_only ? 1 : 0;
     long fd = syscall(SYS_perf_event_open, &attr, (pid_t)pid, -1 /* any cpu */, -1 /* no group */,
                       PERF_FLAG_FD_CLOEXEC);
     return fd < 0 ? -errno : (int)fd;
