@@ -525,6 +525,60 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
         m.checkInvariants()
     }
 
+    /// String keys are hashed and compared from their two words
+    /// (StringWords), not through the standard library's UTF-8 view. Every
+    /// form this platform makes must give the hash of its UTF-8 bytes and
+    /// byte equality: small, native heap strings (exact and with spare
+    /// capacity, including a heap string short enough to be small),
+    /// literals (immortal), substrings made into strings, empty.
+    @Test func stringKeysHashedFromTheirWords() {
+        var texts: [String] = ["", "a", "fifteen bytes!!", "sixteen bytes!!!",
+                               "a literal long enough to live in the binary's constant data",
+                               "\u{e9}t\u{e9}", "\u{1F600}\u{1F600}\u{1F600}\u{1F600}"]
+        for n in [0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 64, 200] {
+            texts.append(String(repeating: "x", count: n))
+            texts.append(String(decoding: (0..<n).map { UInt8(97 + $0 % 26) }, as: UTF8.self))
+            var spare = String()
+            spare.reserveCapacity(64)  // heap storage even when n <= 15
+            spare += String(repeating: "y", count: n)
+            texts.append(spare)
+            let long = String(repeating: "z", count: n + 20)
+            texts.append(String(long.dropFirst(20)))  // from a Substring
+        }
+        let seeds: [UInt64] = [0, 1, 0xdead_beef]
+        var forms = Set<UInt64>()  // the discriminator nibbles seen
+        for t in texts {
+            let words = unsafeBitCast(t, to: (UInt64, UInt64).self)
+            forms.insert(words.1 >> 60)
+            #expect(StringWords.hasContiguousBytes(words), "form \(String(words.1 >> 60, radix: 16)) of \(t.debugDescription)")
+            let bytes = Array(t.utf8)
+            for seed in seeds {
+                let expected = bytes.withUnsafeBytes { MapHash.memhash($0.baseAddress, count: $0.count, seed: seed) }
+                #expect(String.mapHash(t, seed: seed) == expected, "\(t.debugDescription)")
+                withUnsafePointer(to: t) { p in
+                    #expect(String.mapHash(at: p, seed: seed) == expected)
+                }
+            }
+        }
+        #expect(forms.count >= 3, "small, native and immortal forms: \(forms)")
+        // Equality across forms is byte equality.
+        for a in texts {
+            for b in texts {
+                let equal = Array(a.utf8) == Array(b.utf8)
+                #expect(String.mapKeysEqual(a, b) == equal)
+                withUnsafePointer(to: a) { p in #expect(String.mapKeysEqual(at: p, b) == equal) }
+            }
+        }
+        // And a map keyed by all of them finds each through any equal form.
+        let m = HashMap<String, Int>()
+        for (i, t) in texts.enumerated() where m[t] == nil { m[t] = i }
+        for t in texts {
+            let copy = String(decoding: Array(t.utf8), as: UTF8.self)
+            #expect(m[copy] != nil && m[copy] == m[t])
+        }
+        m.checkInvariants()
+    }
+
     @Test func largeBucketArraysAreHugePageAligned() {
         // 2^15 buckets * 144 bytes = 4.5 MiB: from LargeBucketArrays, on
         // 2 MiB boundaries (where the kernel can back it with huge pages).

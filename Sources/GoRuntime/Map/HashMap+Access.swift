@@ -56,22 +56,30 @@ extension HashMap {
             if let old = h.oldbuckets {
                 b = _oldBucketIfUnevacuated(old, hash: hash, current: b)
             }
-            if Key.mapKeyKind != .word64 {
-                return Self._searchChain(b, key: key, top: MapConst.tophash(hash))
-            }
+            return Self._searchChain(b, key: key, top: MapConst.tophash(hash))
         }
-        // mapaccess1_fast64: compare the key words directly; the tophash
-        // only tells live slots from empty ones.
+        // mapaccess1_fast64's one-bucket case: compare the key words
+        // directly; the tophash only tells live slots from empty ones.
         let kb = Self.keyBits(key)
         while true {
-            for i in 0..<MapConst.bucketCnt {
-                if Self.keyBitsAt(b, i) == kb && !MapConst.isEmpty(Self.tophash(b, i)) {
-                    return (b, i)
-                }
-            }
+            let i = Self._word64Slot(b, kb)
+            if i >= 0 { return (b, i) }
             guard let o = Self.overflow(b) else { return nil }
             b = o
         }
+    }
+
+    /// The slot of bucket `b` holding the word key `kb`, or -1: the loop of
+    /// map_fast64.go, which compares the key of every slot (a fixed 8
+    /// compares, no exit that depends on the data) and checks the tophash
+    /// only to reject stale keys in empty slots.
+    @inlinable @inline(__always)
+    static func _word64Slot(_ b: UnsafeMutableRawPointer, _ kb: UInt64) -> Int {
+        for i in 0..<MapConst.bucketCnt
+        where keyBitsAt(b, i) == kb && !MapConst.isEmpty(tophash(b, i)) {
+            return i
+        }
+        return -1
     }
 
     /// During growth: the old bucket for `hash` if it still holds its
@@ -107,21 +115,23 @@ extension HashMap {
     func _readerFlagsOutlined() -> UInt8 { flags }
 
     /// mapaccess1's generic loop: tophash first, then key equality; stops
-    /// at emptyRest.
+    /// at emptyRest. The 8 tophashes of a bucket are compared at once
+    /// (MapConst.matchingSlots), then the keys of the matching slots in
+    /// slot order.
     @inlinable @inline(__always)
     static func _searchChain(_ start: UnsafeMutableRawPointer, key: Key, top: UInt8)
         -> (UnsafeMutableRawPointer, Int)?
     {
         var b = start
         while true {
-            for i in 0..<MapConst.bucketCnt {
-                let t = tophash(b, i)
-                if t != top {
-                    if t == MapConst.emptyRest { return nil }
-                    continue
-                }
-                if Key.mapKeysEqual(keyAt(b, i).pointee, key) { return (b, i) }
+            let tops = tophashes(b)
+            var m = MapConst.matchingSlots(tops, top)
+            while m != 0 {
+                let i = MapConst.firstSlot(m)
+                if Key.mapKeysEqual(at: keyAt(b, i), key) { return (b, i) }
+                m &= m &- 1
             }
+            if MapConst.endsChain(tops) { return nil }
             guard let o = overflow(b) else { return nil }
             b = o
         }
@@ -148,22 +158,17 @@ extension HashMap {
             var inserti = 0
 
             bucketloop: while true {
-                for i in 0..<MapConst.bucketCnt {
-                    let t = Self.tophash(b, i)
+                let tops = Self.tophashes(b)
+                let empty = MapConst.emptySlots(tops)
+                if insertb == nil && empty != 0 { insertb = b; inserti = MapConst.firstSlot(empty) }
+                var m = MapConst.matchingSlots(tops, top)
+                while m != 0 {
+                    let i = MapConst.firstSlot(m)
+                    m &= m &- 1
                     if Key.mapKeyKind == .word64 {
-                        if MapConst.isEmpty(t) {
-                            if insertb == nil { insertb = b; inserti = i }
-                            if t == MapConst.emptyRest { break bucketloop }
-                            continue
-                        }
                         if Self.keyBitsAt(b, i) != kb { continue }
                     } else {
-                        if t != top {
-                            if MapConst.isEmpty(t) && insertb == nil { insertb = b; inserti = i }
-                            if t == MapConst.emptyRest { break bucketloop }
-                            continue
-                        }
-                        if !Key.mapKeysEqual(Self.keyAt(b, i).pointee, key) { continue }
+                        if !Key.mapKeysEqual(at: Self.keyAt(b, i), key) { continue }
                         // Go's needkeyupdate (strings): keep the new key.
                         if Key.mapKeyKind == .string { Self.keyAt(b, i).pointee = key }
                     }
@@ -172,6 +177,7 @@ extension HashMap {
                     _endWrite()
                     return
                 }
+                if MapConst.endsChain(tops) { break }
                 guard let o = Self.overflow(b) else { break }
                 b = o
             }
@@ -228,18 +234,21 @@ extension HashMap {
         var result: Value? = nil
 
         search: while true {
-            for i in 0..<MapConst.bucketCnt {
-                let t = Self.tophash(b, i)
-                if Key.mapKeyKind == .word64 {
-                    // mapdelete_fast64 compares every live slot's key.
-                    if Self.keyBitsAt(b, i) != kb || MapConst.isEmpty(t) { continue }
-                } else {
-                    if t != top {
-                        if t == MapConst.emptyRest { break search }
-                        continue
-                    }
-                    if !Key.mapKeysEqual(Self.keyAt(b, i).pointee, key) { continue }
+            var found = -1
+            let tops = Self.tophashes(b)
+            if Key.mapKeyKind == .word64 {
+                found = Self._word64Slot(b, kb)
+            } else {
+                var m = MapConst.matchingSlots(tops, top)
+                while m != 0 {
+                    let i = MapConst.firstSlot(m)
+                    if Key.mapKeysEqual(at: Self.keyAt(b, i), key) { found = i; break }
+                    m &= m &- 1
                 }
+            }
+            if found < 0 && MapConst.endsChain(tops) { break search }
+            if found >= 0 {
+                let i = found
                 Self.keyAt(b, i).deinitialize(count: 1)
                 result = Self.valueAt(b, i).move()
                 Self.setTophash(b, i, MapConst.emptyOne)

@@ -219,7 +219,7 @@ extension HashMap {
                         var useY = 0
                         if !sameSize {
                             // The hash bit the doubled mask adds picks X or Y.
-                            let hash = Key.mapHash(k.pointee, seed: seed)
+                            let hash = Key.mapHash(at: k, seed: seed)
                             useY = Int(truncatingIfNeeded: (hash >> newbitShift) & 1)
                         }
                         // evacuatedX + 1 == evacuatedY.

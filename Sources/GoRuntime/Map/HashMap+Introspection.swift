@@ -85,7 +85,7 @@ extension HashMap {
                 if Key.mapKeyKind == .word64 {
                     if !MapConst.isEmpty(t) && Self.keyBitsAt(c, i) == Self.keyBits(key) { return probes }
                 } else {
-                    if t == top && Key.mapKeysEqual(Self.keyAt(c, i).pointee, key) { return probes }
+                    if t == top && Key.mapKeysEqual(at: Self.keyAt(c, i), key) { return probes }
                     if t == MapConst.emptyRest { return probes }
                 }
             }
@@ -150,7 +150,7 @@ extension HashMap {
         }
         for bi in 0..<nb {
             chained += walk(base + bi * size, old: false) { b, i, t in
-                let hash = Key.mapHash(Self.keyAt(b, i).pointee, seed: seed)
+                let hash = Key.mapHash(at: Self.keyAt(b, i), seed: seed)
                 if Int(hash & MapConst.bucketMask(h.B)) != bi { fail("entry in wrong bucket") }
                 if MapConst.tophash(hash) != t { fail("tophash mismatch") }
                 live += 1
@@ -176,7 +176,7 @@ extension HashMap {
                 }
                 if !evac {
                     _ = walk(head, old: true) { b, i, t in
-                        let hash = Key.mapHash(Self.keyAt(b, i).pointee, seed: seed)
+                        let hash = Key.mapHash(at: Self.keyAt(b, i), seed: seed)
                         if Int(hash & oldMask) != ob { fail("old entry in wrong bucket") }
                         if MapConst.tophash(hash) != t { fail("old tophash mismatch") }
                         live += 1

@@ -126,7 +126,7 @@ extension HashMap: Sequence {
                     if checkBucket != MapConst.noCheck && map.flags & MapConst.sameSizeGrow == 0 {
                         // Reading an unevacuated old bucket during a doubling:
                         // skip entries bound for the other new bucket.
-                        let hash = Key.mapHash(k.pointee, seed: UInt64(map.h.hash0))
+                        let hash = Key.mapHash(at: k, seed: UInt64(map.h.hash0))
                         if Int(hash & MapConst.bucketMask(B)) != checkBucket { continue }
                     }
                     if t != MapConst.evacuatedX && t != MapConst.evacuatedY {

@@ -136,6 +136,48 @@ enum MapConst {
     /// Iterator sentinel: no bucket filter.
     @inlinable static var noCheck: Int { -1 }
 
+    // Tophash bytes as one word. A bucket's 8 tophash bytes, loaded as a
+    // little-endian UInt64, are tested together (SWAR) instead of one
+    // branch per slot: the slot a hit lands on is random, so per-slot
+    // branches mispredict once per lookup, and a mispredict discards the
+    // next lookups' work that the CPU had started while this one waited for
+    // its bucket. The masks below have the high bit of byte i set when
+    // slot i qualifies, and are exact (no false positives); slot order is
+    // kept by taking the lowest set bit first.
+
+    /// 0x01 in every byte.
+    @inlinable static var lowBits: UInt64 { 0x0101_0101_0101_0101 }
+    /// 0x7F in every byte.
+    @inlinable static var low7Bits: UInt64 { 0x7F7F_7F7F_7F7F_7F7F }
+
+    /// The high bit of each byte of `x` that is zero.
+    @inlinable @inline(__always)
+    static func zeroBytes(_ x: UInt64) -> UInt64 {
+        ~(((x & low7Bits) &+ low7Bits) | x | low7Bits)
+    }
+
+    /// Slots whose tophash equals `top`.
+    @inlinable @inline(__always)
+    static func matchingSlots(_ tophashes: UInt64, _ top: UInt8) -> UInt64 {
+        zeroBytes(tophashes ^ (UInt64(top) &* lowBits))
+    }
+
+    /// Slots that are emptyRest or emptyOne (Go's isEmpty: 0 or 1).
+    @inlinable @inline(__always)
+    static func emptySlots(_ tophashes: UInt64) -> UInt64 {
+        zeroBytes(tophashes & ~lowBits)
+    }
+
+    /// The first slot of a nonzero slot mask.
+    @inlinable @inline(__always)
+    static func firstSlot(_ mask: UInt64) -> Int { mask.trailingZeroBitCount &>> 3 }
+
+    /// Whether a bucket ends its chain's live entries: Go's loops stop at
+    /// the first emptyRest, and every slot after an emptyRest is emptyRest,
+    /// so the last slot tells.
+    @inlinable @inline(__always)
+    static func endsChain(_ tophashes: UInt64) -> Bool { tophashes &>> 56 == UInt64(emptyRest) }
+
     /// Go's isEmpty: emptyRest or emptyOne.
     @inlinable @inline(__always)
     static func isEmpty(_ x: UInt8) -> Bool { x <= emptyOne }
@@ -304,19 +346,29 @@ final class BucketStorage<Key: MapKey, Value>: ManagedBuffer<BucketArrayHeader, 
     deinit {
         withUnsafeMutablePointerToHeader { h in
             let size = h.pointee.bucketSize
+            // This runs unspecialized, where a generic deinitialize is a
+            // runtime call through the type's value witnesses (~100
+            // instructions an entry); String keys with trivial values, the
+            // common non-trivial case, are released directly instead.
+            let stringKeys = Key.self == String.self && _isPOD(Value.self)
             if h.pointee.needsDeinit {
                 let base = h.pointee.base
                 let n = h.pointee.allocated
-                let stringKeys = Key.self == String.self
                 for i in 0..<n {
-                    if stringKeys && i + 1 < n { prefetchStringKeyObjects(base + (i + 1) * size, h) }
-                    deinitializeEntries(base + i * size, h)
+                    if stringKeys {
+                        if i + 1 < n { prefetchStringKeyObjects(base + (i + 1) * size, h) }
+                        releaseStringKeys(base + i * size, h)
+                    } else {
+                        deinitializeEntries(base + i * size, h)
+                    }
                 }
             }
             var next = h.pointee.allocatedOverflow
             while let b = next {
                 next = b.load(fromByteOffset: size, as: UnsafeMutableRawPointer?.self)
-                if h.pointee.needsDeinit { deinitializeEntries(b, h) }
+                if h.pointee.needsDeinit {
+                    if stringKeys { releaseStringKeys(b, h) } else { deinitializeEntries(b, h) }
+                }
                 free(b)
             }
             if h.pointee.isLarge { LargeBucketArrays.release(h.pointee.base, bytes: h.pointee.bytes) }
@@ -341,6 +393,18 @@ final class BucketStorage<Key: MapKey, Value>: ManagedBuffer<BucketArrayHeader, 
             cgort_prefetch_write(UnsafeRawPointer(bitPattern: object &+ 8))  // the refcount word
         }
         #endif
+    }
+
+    /// `deinitializeEntries` for String keys and trivial values (the caller
+    /// checked): releases each initialized key.
+    private func releaseStringKeys(_ b: UnsafeMutableRawPointer, _ h: UnsafeMutablePointer<BucketArrayHeader>) {
+        let keys = h.pointee.keysOffset
+        for i in 0..<8 {
+            let t = b.load(fromByteOffset: i, as: UInt8.self)
+            if t > 1 && t != 4 {
+                (b + keys + i * MemoryLayout<String>.stride).assumingMemoryBound(to: String.self).deinitialize(count: 1)
+            }
+        }
     }
 
     /// Deinitializes the initialized entries of one bucket (not its chain):
@@ -464,6 +528,11 @@ public final class HashMap<Key: MapKey, Value> {
     @inlinable @inline(__always)
     static func tophash(_ b: UnsafeMutableRawPointer, _ i: Int) -> UInt8 {
         b.load(fromByteOffset: i, as: UInt8.self)
+    }
+    /// The 8 tophash bytes of bucket `b` as one word (slot i in byte i).
+    @inlinable @inline(__always)
+    static func tophashes(_ b: UnsafeMutableRawPointer) -> UInt64 {
+        b.load(as: UInt64.self)
     }
     @inlinable @inline(__always)
     static func setTophash(_ b: UnsafeMutableRawPointer, _ i: Int, _ v: UInt8) {

@@ -47,6 +47,23 @@ public protocol MapKey {
     static func mapHash(_ key: Self, seed: UInt64) -> UInt64
     /// Key equality consistent with `mapHash`.
     static func mapKeysEqual(_ a: Self, _ b: Self) -> Bool
+    /// `mapHash` of the key stored at `slot` (a bucket slot the map owns).
+    /// The default reads `slot.pointee`; String reads its two words in
+    /// place, which copies nothing and so retains nothing.
+    static func mapHash(at slot: UnsafePointer<Self>, seed: UInt64) -> UInt64
+    /// `mapKeysEqual(slot.pointee, key)`, with the same freedom.
+    static func mapKeysEqual(at slot: UnsafePointer<Self>, _ key: Self) -> Bool
+}
+
+extension MapKey {
+    @inlinable @inline(__always)
+    public static func mapHash(at slot: UnsafePointer<Self>, seed: UInt64) -> UInt64 {
+        mapHash(slot.pointee, seed: seed)
+    }
+    @inlinable @inline(__always)
+    public static func mapKeysEqual(at slot: UnsafePointer<Self>, _ key: Self) -> Bool {
+        mapKeysEqual(slot.pointee, key)
+    }
 }
 
 extension Int64: MapKey {
@@ -87,25 +104,53 @@ extension String: MapKey {
     /// Go's strhash: memhash over the UTF-8 bytes.
     @inlinable @inline(__always)
     public static func mapHash(_ key: String, seed: UInt64) -> UInt64 {
-        _strhash(key, seed: seed)
+        let w = StringWords.of(key)
+        if _fastPath(StringWords.hasContiguousBytes(w)) {
+            // The key must outlive the read of its bytes through the words.
+            return withExtendedLifetime(key) { StringWords.hash(w.0, w.1, seed: seed) }
+        }
+        return _strhash(key, seed: seed)
     }
 
-    /// The hash proper, outlined and read-only (see the file header).
-    @usableFromInline @inline(never) @_effects(readonly)
-    static func _strhash(_ key: String, seed: UInt64) -> UInt64 {
-        _withUTF8(key) { MapHash.memhash($0.baseAddress, count: $0.count, seed: seed) }
+    @inlinable @inline(__always)
+    public static func mapHash(at slot: UnsafePointer<String>, seed: UInt64) -> UInt64 {
+        let w = StringWords.at(slot)
+        if _fastPath(StringWords.hasContiguousBytes(w)) { return StringWords.hash(w.0, w.1, seed: seed) }
+        return _strhash(slot.pointee, seed: seed)
     }
 
     /// Byte equality (Go's string ==). Fast path, like Go's `k.str ==
     /// key.str`: the same two String words (same storage object, or the
-    /// same small-string bytes) are equal without touching the bytes or
-    /// retaining anything. Otherwise lengths, then memcmp (outlined).
+    /// same small-string bytes) are equal without touching the bytes.
+    /// Otherwise lengths, then memcmp (outlined).
     @inlinable @inline(__always)
     public static func mapKeysEqual(_ a: String, _ b: String) -> Bool {
-        let x = unsafeBitCast(a, to: (UInt64, UInt64).self)
-        let y = unsafeBitCast(b, to: (UInt64, UInt64).self)
+        let x = StringWords.of(a), y = StringWords.of(b)
         if x == y { return true }
+        if _fastPath(StringWords.hasContiguousBytes(x) && StringWords.hasContiguousBytes(y)) {
+            return withExtendedLifetime(a) {
+                withExtendedLifetime(b) { StringWords.bytesEqual(x.0, x.1, y.0, y.1) }
+            }
+        }
         return _bytesEqual(a, b)
+    }
+
+    @inlinable @inline(__always)
+    public static func mapKeysEqual(at slot: UnsafePointer<String>, _ key: String) -> Bool {
+        let x = StringWords.at(slot), y = StringWords.of(key)
+        if x == y { return true }
+        if _fastPath(StringWords.hasContiguousBytes(x) && StringWords.hasContiguousBytes(y)) {
+            return withExtendedLifetime(key) { StringWords.bytesEqual(x.0, x.1, y.0, y.1) }
+        }
+        return _bytesEqual(slot.pointee, key)
+    }
+
+    /// The hash through the standard library's UTF-8 access: the path for
+    /// strings whose bytes are not reachable from their words (bridged or
+    /// shared forms). Outlined and read-only (see the file header).
+    @usableFromInline @inline(never) @_effects(readonly)
+    static func _strhash(_ key: String, seed: UInt64) -> UInt64 {
+        _withUTF8(key) { MapHash.memhash($0.baseAddress, count: $0.count, seed: seed) }
     }
 
     @usableFromInline @inline(never) @_effects(readonly)
@@ -126,5 +171,113 @@ extension String: MapKey {
         if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
         var c = s
         return c.withUTF8(body)
+    }
+}
+
+/// A String's two words, read the way Go's runtime reads a string header
+/// (pointer and length) instead of through the standard library's UTF-8
+/// view, whose checks cost ~35 instructions per hash, more than the hash.
+///
+/// Layout (64-bit; the standard library's StringObject.swift, ABI-frozen):
+/// word 0 is count-and-flags, word 1 the discriminated object.
+///   - small (word 1 bit 61): up to 15 bytes stored in the words
+///     themselves, in memory order; the count is word 1's bits 56-59;
+///   - large with tail-allocated bytes (word 0 bit 60: native storage and
+///     literals): the bytes start 32 bytes (`nativeBias`) past the object
+///     address (word 1 with its top nibble cleared); the count is word 0's
+///     low 48 bits;
+///   - anything else (bridged, shared or foreign, word 1 bit 60 set for
+///     foreign) goes through the standard library (`hasContiguousBytes` is
+///     false).
+/// Tests check these paths against the standard library's bytes for every
+/// form this platform creates (MapTests, "String keys hashed from their
+/// words").
+@usableFromInline
+enum StringWords {
+    @usableFromInline typealias Words = (UInt64, UInt64)
+
+    @inlinable static var smallBit: UInt64 { 1 << 61 }  // word 1
+    @inlinable static var foreignBit: UInt64 { 1 << 60 }  // word 1
+    @inlinable static var tailAllocatedBit: UInt64 { 1 << 60 }  // word 0, large forms
+    @inlinable static var addressMask: UInt64 { 0x0FFF_FFFF_FFFF_FFFF }
+    @inlinable static var countMask: UInt64 { 0x0000_FFFF_FFFF_FFFF }
+    @inlinable static var nativeBias: UInt64 { 32 }
+
+    /// The words of `s`: a bit copy, no retain.
+    @inlinable @inline(__always)
+    static func of(_ s: String) -> Words { unsafeBitCast(s, to: Words.self) }
+
+    /// The words of the String at `p`, loaded as plain integers.
+    @inlinable @inline(__always)
+    static func at(_ p: UnsafePointer<String>) -> Words {
+        UnsafeRawPointer(p).load(as: Words.self)
+    }
+
+    /// Whether `bytes` can read the string's UTF-8 from its words.
+    @inlinable @inline(__always)
+    static func hasContiguousBytes(_ w: Words) -> Bool {
+        #if _pointerBitWidth(_64) && _endian(little)
+        return w.1 & smallBit != 0 || (w.0 & tailAllocatedBit != 0 && w.1 & foreignBit == 0)
+        #else
+        return false
+        #endif
+    }
+
+    /// Calls `body` with the string's UTF-8 bytes (small strings are
+    /// spilled to the stack). Only for words with `hasContiguousBytes`,
+    /// whose string is alive for the call.
+    @inlinable @inline(__always)
+    static func withBytes<R>(_ w0: UInt64, _ w1: UInt64,
+                             _ body: (UnsafeRawPointer?, Int) -> R) -> R {
+        if w1 & smallBit != 0 {
+            var spill = (w0, w1)
+            let count = Int(truncatingIfNeeded: (w1 >> 56) & 0xF)
+            return withUnsafeBytes(of: &spill) { body($0.baseAddress, count) }
+        }
+        let bytes = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: (w1 & addressMask) &+ nativeBias))
+        return body(bytes, Int(truncatingIfNeeded: w0 & countMask))
+    }
+
+    /// Go's strhash of the string with words (w0, w1), which must have
+    /// `hasContiguousBytes`.
+    @inlinable @inline(__always)
+    static func hash(_ w0: UInt64, _ w1: UInt64, seed: UInt64) -> UInt64 {
+        _stringWordsHash(w0, w1, seed)
+    }
+
+    /// Byte equality of two strings given by their words (both with
+    /// `hasContiguousBytes`).
+    @inlinable @inline(__always)
+    static func bytesEqual(_ a0: UInt64, _ a1: UInt64, _ b0: UInt64, _ b1: UInt64) -> Bool {
+        _stringWordsEqual(a0, a1, b0, b1)
+    }
+}
+
+/// StringWords.hash, outlined and read-only (true: it only reads the
+/// bytes), so callers keep their keys borrowed around it. A free function
+/// (a static one gets a thunk for its unused metatype). Large strings, the
+/// ones that are not in the words, tail-call the hash without touching the
+/// stack.
+@usableFromInline @inline(never) @_effects(readonly)
+func _stringWordsHash(_ w0: UInt64, _ w1: UInt64, _ seed: UInt64) -> UInt64 {
+    if w1 & StringWords.smallBit == 0 {
+        let bytes = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: (w1 & StringWords.addressMask) &+ StringWords.nativeBias))
+        return MapHash.memhash(bytes, count: Int(truncatingIfNeeded: w0 & StringWords.countMask), seed: seed)
+    }
+    return _smallStringWordsHash(w0, w1, seed)
+}
+
+@usableFromInline @inline(never) @_effects(readonly)
+func _smallStringWordsHash(_ w0: UInt64, _ w1: UInt64, _ seed: UInt64) -> UInt64 {
+    StringWords.withBytes(w0, w1) { p, n in MapHash.memhash(p, count: n, seed: seed) }
+}
+
+/// StringWords.bytesEqual, outlined and read-only.
+@usableFromInline @inline(never) @_effects(readonly)
+func _stringWordsEqual(_ a0: UInt64, _ a1: UInt64, _ b0: UInt64, _ b1: UInt64) -> Bool {
+    StringWords.withBytes(a0, a1) { pa, na in
+        StringWords.withBytes(b0, b1) { pb, nb in
+            na == nb && (na == 0 || memcmp(pa!, pb!, na) == 0)
+        }
     }
 }
