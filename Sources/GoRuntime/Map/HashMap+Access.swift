@@ -3,6 +3,14 @@
 // (mapaccess1_fast64, mapassign_fast64, mapdelete_fast64) selected by
 // `Key.mapKeyKind` (a constant once specialized).
 //
+// A bucket's 8 tophash bytes are tested as one word (see MapConst's
+// matchingSlots): Go 1.19 loops over the slots one branch at a time; the
+// slots visited, their order and the result are the same, without the
+// mispredicted branch at the slot a hit lands on. Go's fast64 loops
+// compare all 8 keys instead of tophashes; here only a one-bucket table
+// (no hash computed) does that, as tophash filtering touches fewer cache
+// lines and mispredicts less (paired A/B: hit/n=1k 17.9 -> 8.7 ns).
+//
 // Fast paths are @inlinable so that a client's HashMap<Int64, Int64> is
 // specialized in the client: the hash is one call into the AES shim and the
 // rest is inline loads and compares. Growth work and overflow allocation

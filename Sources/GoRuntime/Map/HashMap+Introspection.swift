@@ -82,7 +82,8 @@ extension HashMap {
             for i in 0..<MapConst.bucketCnt {
                 probes += 1
                 let t = Self.tophash(c, i)
-                if Key.mapKeyKind == .word64 {
+                if Key.mapKeyKind == .word64 && h.B == 0 {
+                    // The one-bucket table compares keys, not tophashes.
                     if !MapConst.isEmpty(t) && Self.keyBitsAt(c, i) == Self.keyBits(key) { return probes }
                 } else {
                     if t == top && Key.mapKeysEqual(at: Self.keyAt(c, i), key) { return probes }

@@ -84,7 +84,10 @@
 // Deliberate differences from Go: no indirect (boxed) keys or values above
 // 128 bytes (Swift values are stored inline whatever their size); no NaN
 // handling (MapKey equality must be reflexive); the one-bucket no-hash
-// shortcut of mapaccess1_faststr is not ported; the first bucket lives as
+// shortcut of mapaccess1_faststr is not ported; tophashes are compared a
+// bucket at a time (SWAR, HashMap+Access.swift), and word keys in tables of
+// more than one bucket are filtered by tophash rather than by comparing
+// all 8 keys as map_fast64.go does; the first bucket lives as
 // long as the map (above). Go's hmap.extra.overflow / oldoverflow lists
 // live in the two BucketStorage objects (as a list linked through a word
 // after each separately allocated overflow bucket).

@@ -4,9 +4,9 @@
 //
 // The key's `mapKeyKind` chooses the code path, as Go's compiler chooses
 // between mapaccess1_fast64, mapaccess1_faststr and the generic mapaccess1:
-//   .word64  an 8-byte trivial key compared as a 64-bit word; lookups skip
-//            the tophash comparison and compare keys directly
-//            (runtime/map_fast64.go).
+//   .word64  an 8-byte trivial key compared as a 64-bit word
+//            (runtime/map_fast64.go); a one-bucket table is searched by
+//            comparing keys directly, without hashing, as fast64 does.
 //   .string  a String compared by its UTF-8 bytes (runtime/map_faststr.go's
 //            hashing and comparison; the one-bucket no-hash shortcut is not
 //            ported).
@@ -23,10 +23,13 @@
 // bytes are equal (a String's UTF-8 view, not its normalized form). This is
 // Go's semantics and what lets a lookup hash and compare raw bytes.
 //
-// String's hash and byte compare are outlined and declared
-// `@_effects(readonly)` (true: they only read the strings' bytes): a call
-// the optimizer cannot see into would otherwise make it retain and release
-// the caller's key around every lookup.
+// String keys are hashed and compared from their two words (`StringWords`:
+// pointer and length, as Go reads a string header), and keys in bucket
+// slots are read in place (`mapHash(at:)`, `mapKeysEqual(at:)`), so no
+// String is copied or retained. The hash and the byte compare are outlined
+// and declared `@_effects(readonly)` (true: they only read the strings'
+// bytes): a call the optimizer cannot see into would otherwise make it
+// retain and release the caller's key around every lookup.
 
 /// Which access path the map uses for a key type (see above).
 #if canImport(Glibc)
