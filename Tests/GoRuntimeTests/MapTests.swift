@@ -432,6 +432,42 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
         #expect(Tracked.live == 0, "leaked or over-released \(Tracked.live) values")
     }
 
+    /// String keys with trivial values are released by the storage directly
+    /// (BucketStorage.releaseStringKeys): each key's heap storage must die
+    /// with the map, not before (an over-release would free it while the map
+    /// still holds it) and not never (a leak). Watched through a weak
+    /// reference to each key's storage object. Small strings and literals
+    /// (which own nothing) are in the same map.
+    @Test func stringKeyStorageIsReleasedWithTheMap() {
+        final class Weak { weak var object: AnyObject? }
+        func storage(of s: String) -> AnyObject? {
+            let object = unsafeBitCast(s, to: (UInt64, UInt64).self).1
+            guard object >> 60 == 0, let p = UnsafeRawPointer(bitPattern: UInt(object)) else { return nil }
+            return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue()
+        }
+        var watched: [Weak] = []
+        do {
+            let m = HashMap<String, Int>()
+            // Overflow buckets and growth included: 5000 keys.
+            for i in 0..<5000 {
+                let key = "a heap-allocated key, number \(i)"
+                let w = Weak()
+                w.object = storage(of: key)
+                #expect(w.object != nil)
+                watched.append(w)
+                m[key] = i
+            }
+            m["short"] = -1
+            m["a literal key, long enough to be stored in the binary"] = -2
+            for i in stride(from: 0, to: 5000, by: 7) { m["a heap-allocated key, number \(i)"] = nil }
+            #expect(watched.enumerated().allSatisfy { i, w in (w.object == nil) == (i % 7 == 0) },
+                    "deleted keys are freed, kept ones alive while the map is")
+            #expect(m["a heap-allocated key, number 1"] == 1 && m["short"] == -1)
+            m.checkInvariants()
+        }
+        #expect(watched.allSatisfy { $0.object == nil }, "every key freed with the map")
+    }
+
     @Test func smallMapsAllocateTheirBucketOnFirstInsert() {
         // makemap_small (no hint) and makemap with a hint of at most 8:
         // B == 0 and no bucket array until mapassign needs one.

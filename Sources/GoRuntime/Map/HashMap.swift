@@ -399,13 +399,27 @@ final class BucketStorage<Key: MapKey, Value>: ManagedBuffer<BucketArrayHeader, 
     }
 
     /// `deinitializeEntries` for String keys and trivial values (the caller
-    /// checked): releases each initialized key.
+    /// checked): releases each initialized key. A native heap string
+    /// (object word's top nibble 0: mortal, not small, not bridged) is
+    /// released as the Swift object it points to, one runtime call instead
+    /// of the four-deep chain of String's destroy witness; small and
+    /// immortal strings own nothing; any other form goes through String's
+    /// own destroy.
     private func releaseStringKeys(_ b: UnsafeMutableRawPointer, _ h: UnsafeMutablePointer<BucketArrayHeader>) {
         let keys = h.pointee.keysOffset
         for i in 0..<8 {
             let t = b.load(fromByteOffset: i, as: UInt8.self)
             if t > 1 && t != 4 {
-                (b + keys + i * MemoryLayout<String>.stride).assumingMemoryBound(to: String.self).deinitialize(count: 1)
+                let key = b + keys + i * MemoryLayout<String>.stride
+                #if _pointerBitWidth(_64) && _endian(little)
+                let object = key.load(fromByteOffset: 8, as: UInt64.self)
+                if object >> 60 == 0, let p = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: object)) {
+                    Unmanaged<AnyObject>.fromOpaque(p).release()
+                    continue
+                }
+                if object & (StringWords.smallBit | StringWords.immortalBit) != 0 { continue }
+                #endif
+                key.assumingMemoryBound(to: String.self).deinitialize(count: 1)
             }
         }
     }

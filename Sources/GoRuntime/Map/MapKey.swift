@@ -201,6 +201,7 @@ enum StringWords {
 
     @inlinable static var smallBit: UInt64 { 1 << 61 }  // word 1
     @inlinable static var foreignBit: UInt64 { 1 << 60 }  // word 1
+    @inlinable static var immortalBit: UInt64 { 1 << 63 }  // word 1: owns no object
     @inlinable static var tailAllocatedBit: UInt64 { 1 << 60 }  // word 0, large forms
     @inlinable static var addressMask: UInt64 { 0x0FFF_FFFF_FFFF_FFFF }
     @inlinable static var countMask: UInt64 { 0x0000_FFFF_FFFF_FFFF }
