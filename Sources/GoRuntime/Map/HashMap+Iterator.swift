@@ -47,7 +47,11 @@ extension HashMap: Sequence {
         @usableFromInline var wrapped = false
         @usableFromInline var bucket = 0
         @usableFromInline var bptr: UnsafeMutableRawPointer? = nil
-        @usableFromInline var i = 0
+        /// The slots of `bptr` still to visit: those that held an entry when
+        /// the iterator reached the bucket, as a byte mask in visiting
+        /// order (see `_slotsToVisit`). Go's hiter walks an index `i`
+        /// over all 8 slots instead, one unpredictable branch per slot.
+        @usableFromInline var pending: UInt64 = 0
         @usableFromInline var checkBucket = MapConst.noCheck
         @usableFromInline var done = false
 
@@ -80,7 +84,13 @@ extension HashMap: Sequence {
         public mutating func next() -> (key: Key, value: Value)? {
             if done { return nil }
             typealias M = HashMap<Key, Value>
-            if map.flags & MapConst.hashWriting != 0 { mapFatalIterationWrite() }
+            // Through an unretained reference: the iterator holds the map,
+            // and a plain `map.flags` here made the compiler retain and
+            // release the map around the atomic load on every element.
+            let writing = Unmanaged.passUnretained(map)._withUnsafeGuaranteedRef {
+                $0.flags & MapConst.hashWriting
+            }
+            if writing != 0 { mapFatalIterationWrite() }
             let size = M.bucketSize
             while true {
                 if bptr == nil {
@@ -114,12 +124,13 @@ extension HashMap: Sequence {
                         bucket = 0
                         wrapped = true
                     }
-                    i = 0
+                    pending = Self._slotsToVisit(bptr.unsafelyUnwrapped, offset: offset)
                 }
                 let b = bptr.unsafelyUnwrapped
-                while i < MapConst.bucketCnt {
-                    let offi = (i + offset) & (MapConst.bucketCnt - 1)
-                    i += 1
+                while pending != 0 {
+                    let offi = (MapConst.firstSlot(pending) + offset) & (MapConst.bucketCnt - 1)
+                    pending &= pending &- 1
+                    // Read again: the slot may have been emptied since.
                     let t = M.tophash(b, offi)
                     if MapConst.isEmpty(t) || t == MapConst.evacuatedEmpty { continue }
                     let k = M.keyAt(b, offi)
@@ -139,8 +150,23 @@ extension HashMap: Sequence {
                     return (M.keyAt(nb, ni).pointee, M.valueAt(nb, ni).pointee)
                 }
                 bptr = M.overflow(b)
-                i = 0
+                if let o = bptr { pending = Self._slotsToVisit(o, offset: offset) }
             }
+        }
+
+        /// The slots of bucket `b` holding an entry (tophash not emptyRest,
+        /// emptyOne or evacuatedEmpty), as a byte mask rotated so that byte
+        /// k stands for slot (k + offset) mod 8: mapiternext's visiting
+        /// order, lowest byte first. Slots filled after this is taken are
+        /// not visited, which Go allows for entries inserted during
+        /// iteration.
+        @inlinable @inline(__always)
+        static func _slotsToVisit(_ b: UnsafeMutableRawPointer, offset: Int) -> UInt64 {
+            let t = HashMap.tophashes(b)
+            let vacant = MapConst.emptySlots(t) | MapConst.matchingSlots(t, MapConst.evacuatedEmpty)
+            let occupied = ~vacant & (MapConst.lowBits &<< 7)
+            let shift = UInt64(offset &* 8)
+            return (occupied >> shift) | (occupied << (64 &- shift))
         }
     }
 }
