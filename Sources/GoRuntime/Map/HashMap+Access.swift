@@ -52,13 +52,22 @@ extension HashMap {
     @inlinable @inline(__always)
     func _lookup(_ key: Key) -> (UnsafeMutableRawPointer, Int)? {
         if h.count == 0 { return nil }
-        if _readerFlags & MapConst.hashWriting != 0 { mapFatalReadWrite() }
         var b: UnsafeMutableRawPointer
         if Key.mapKeyKind == .word64 && h.B == 0 {
+            if flags & MapConst.hashWriting != 0 { mapFatalReadWrite() }
             // One-bucket table: no need to hash (mapaccess1_fast64).
             b = h.buckets.unsafelyUnwrapped
         } else {
-            let hash = Key.mapHash(key, seed: UInt64(h.hash0))
+            let hash: UInt64
+            if Key.self == String.self {
+                // The writer check and the hash in one outlined read-only
+                // call (see _checkedStringHash).
+                let w = unsafeBitCast(key, to: StringWords.Words.self)
+                hash = withExtendedLifetime(key) { _checkedStringHash(w.0, w.1) }
+            } else {
+                if _readerFlags & MapConst.hashWriting != 0 { mapFatalReadWrite() }
+                hash = Key.mapHash(key, seed: UInt64(h.hash0))
+            }
             let m = MapConst.bucketMask(h.B)
             b = h.buckets.unsafelyUnwrapped + Int(hash & m) &* Self.bucketSize
             if let old = h.oldbuckets {
@@ -121,6 +130,19 @@ extension HashMap {
 
     @usableFromInline @inline(never) @_effects(readonly)
     func _readerFlagsOutlined() -> UInt8 { flags }
+
+    /// A String lookup's first step: stop if a writer is in the map
+    /// (mapaccess1_faststr's hashWriting check), then the key's hash, from
+    /// the words of the live key. One outlined call where there were two
+    /// (the flags load and the hash), each of which made the caller spill
+    /// its registers. Declared read-only like `_readerFlagsOutlined`, with
+    /// the same caveat; the fatal path is the only thing it does besides
+    /// reading.
+    @usableFromInline @inline(never) @_effects(readonly)
+    func _checkedStringHash(_ w0: UInt64, _ w1: UInt64) -> UInt64 {
+        if flags & MapConst.hashWriting != 0 { mapFatalReadWrite() }
+        return _stringWordsHashBody(w0, w1, UInt64(h.hash0))
+    }
 
     /// mapaccess1's generic loop: tophash first, then key equality; stops
     /// at emptyRest. The 8 tophashes of a bucket are compared at once

@@ -108,18 +108,14 @@ extension String: MapKey {
     @inlinable @inline(__always)
     public static func mapHash(_ key: String, seed: UInt64) -> UInt64 {
         let w = StringWords.of(key)
-        if _fastPath(StringWords.hasContiguousBytes(w)) {
-            // The key must outlive the read of its bytes through the words.
-            return withExtendedLifetime(key) { StringWords.hash(w.0, w.1, seed: seed) }
-        }
-        return _strhash(key, seed: seed)
+        // The key must outlive the read of its bytes through the words.
+        return withExtendedLifetime(key) { _stringWordsHash(w.0, w.1, seed) }
     }
 
     @inlinable @inline(__always)
     public static func mapHash(at slot: UnsafePointer<String>, seed: UInt64) -> UInt64 {
         let w = StringWords.at(slot)
-        if _fastPath(StringWords.hasContiguousBytes(w)) { return StringWords.hash(w.0, w.1, seed: seed) }
-        return _strhash(slot.pointee, seed: seed)
+        return _stringWordsHash(w.0, w.1, seed)
     }
 
     /// Byte equality (Go's string ==). Fast path, like Go's `k.str ==
@@ -130,22 +126,16 @@ extension String: MapKey {
     public static func mapKeysEqual(_ a: String, _ b: String) -> Bool {
         let x = StringWords.of(a), y = StringWords.of(b)
         if x == y { return true }
-        if _fastPath(StringWords.hasContiguousBytes(x) && StringWords.hasContiguousBytes(y)) {
-            return withExtendedLifetime(a) {
-                withExtendedLifetime(b) { StringWords.bytesEqual(x.0, x.1, y.0, y.1) }
-            }
+        return withExtendedLifetime(a) {
+            withExtendedLifetime(b) { _stringWordsEqual(x.0, x.1, y.0, y.1) }
         }
-        return _bytesEqual(a, b)
     }
 
     @inlinable @inline(__always)
     public static func mapKeysEqual(at slot: UnsafePointer<String>, _ key: String) -> Bool {
         let x = StringWords.at(slot), y = StringWords.of(key)
         if x == y { return true }
-        if _fastPath(StringWords.hasContiguousBytes(x) && StringWords.hasContiguousBytes(y)) {
-            return withExtendedLifetime(key) { StringWords.bytesEqual(x.0, x.1, y.0, y.1) }
-        }
-        return _bytesEqual(slot.pointee, key)
+        return withExtendedLifetime(key) { _stringWordsEqual(x.0, x.1, y.0, y.1) }
     }
 
     /// The hash through the standard library's UTF-8 access: the path for
@@ -241,47 +231,62 @@ enum StringWords {
         let bytes = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: (w1 & addressMask) &+ nativeBias))
         return body(bytes, Int(truncatingIfNeeded: w0 & countMask))
     }
-
-    /// Go's strhash of the string with words (w0, w1), which must have
-    /// `hasContiguousBytes`.
-    @inlinable @inline(__always)
-    static func hash(_ w0: UInt64, _ w1: UInt64, seed: UInt64) -> UInt64 {
-        _stringWordsHash(w0, w1, seed)
-    }
-
-    /// Byte equality of two strings given by their words (both with
-    /// `hasContiguousBytes`).
-    @inlinable @inline(__always)
-    static func bytesEqual(_ a0: UInt64, _ a1: UInt64, _ b0: UInt64, _ b1: UInt64) -> Bool {
-        _stringWordsEqual(a0, a1, b0, b1)
-    }
 }
 
-/// StringWords.hash, outlined and read-only (true: it only reads the
-/// bytes), so callers keep their keys borrowed around it. A free function
-/// (a static one gets a thunk for its unused metatype). Large strings, the
-/// ones that are not in the words, tail-call the hash without touching the
-/// stack.
+/// Go's strhash of the live string with words (w0, w1), outlined and
+/// read-only (true: it only reads the bytes), so callers keep their keys
+/// borrowed around it. A free function (a static one gets a thunk for its
+/// unused metatype). The form checks are here, not inline in every lookup.
 @usableFromInline @inline(never) @_effects(readonly)
 func _stringWordsHash(_ w0: UInt64, _ w1: UInt64, _ seed: UInt64) -> UInt64 {
-    if w1 & StringWords.smallBit == 0 {
+    _stringWordsHashBody(w0, w1, seed)
+}
+
+/// The body of `_stringWordsHash`, for outlined callers that hash as part
+/// of a larger read-only step (HashMap's String lookups).
+@inline(__always)
+func _stringWordsHashBody(_ w0: UInt64, _ w1: UInt64, _ seed: UInt64) -> UInt64 {
+    #if _pointerBitWidth(_64) && _endian(little)
+    if w1 & (StringWords.smallBit | StringWords.foreignBit) == 0 && w0 & StringWords.tailAllocatedBit != 0 {
+        // Native or literal: the bytes are at the object plus nativeBias.
         let bytes = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: (w1 & StringWords.addressMask) &+ StringWords.nativeBias))
         return MapHash.memhash(bytes, count: Int(truncatingIfNeeded: w0 & StringWords.countMask), seed: seed)
     }
-    return _smallStringWordsHash(w0, w1, seed)
+    #endif
+    return _otherStringWordsHash(w0, w1, seed)
 }
 
-@usableFromInline @inline(never) @_effects(readonly)
-func _smallStringWordsHash(_ w0: UInt64, _ w1: UInt64, _ seed: UInt64) -> UInt64 {
-    StringWords.withBytes(w0, w1) { p, n in MapHash.memhash(p, count: n, seed: seed) }
+/// Small strings (bytes in the words) and the forms StringWords does not
+/// read (through the standard library).
+@inline(never) @_effects(readonly)
+func _otherStringWordsHash(_ w0: UInt64, _ w1: UInt64, _ seed: UInt64) -> UInt64 {
+    if StringWords.hasContiguousBytes((w0, w1)) {
+        return StringWords.withBytes(w0, w1) { p, n in MapHash.memhash(p, count: n, seed: seed) }
+    }
+    return _withStringOfWords(w0, w1) { String._strhash($0, seed: seed) }
 }
 
-/// StringWords.bytesEqual, outlined and read-only.
+/// Byte equality of two live strings given by their words, outlined and
+/// read-only.
 @usableFromInline @inline(never) @_effects(readonly)
 func _stringWordsEqual(_ a0: UInt64, _ a1: UInt64, _ b0: UInt64, _ b1: UInt64) -> Bool {
-    StringWords.withBytes(a0, a1) { pa, na in
-        StringWords.withBytes(b0, b1) { pb, nb in
-            na == nb && (na == 0 || memcmp(pa!, pb!, na) == 0)
+    if StringWords.hasContiguousBytes((a0, a1)) && StringWords.hasContiguousBytes((b0, b1)) {
+        return StringWords.withBytes(a0, a1) { pa, na in
+            StringWords.withBytes(b0, b1) { pb, nb in
+                na == nb && (na == 0 || memcmp(pa!, pb!, na) == 0)
+            }
         }
+    }
+    return _withStringOfWords(a0, a1) { a in _withStringOfWords(b0, b1) { b in String._bytesEqual(a, b) } }
+}
+
+/// Calls `body` with a copy of the live string whose words are (w0, w1):
+/// the words are viewed as a String in memory and copied out, a retain
+/// that the copy's release balances; the caller's string keeps the
+/// storage alive meanwhile.
+func _withStringOfWords<R>(_ w0: UInt64, _ w1: UInt64, _ body: (String) -> R) -> R {
+    var words = (w0, w1)
+    return withUnsafePointer(to: &words) { p in
+        p.withMemoryRebound(to: String.self, capacity: 1) { body($0.pointee) }
     }
 }
