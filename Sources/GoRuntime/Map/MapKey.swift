@@ -183,8 +183,7 @@ extension String: MapKey {
 ///     foreign) goes through the standard library (`hasContiguousBytes` is
 ///     false).
 /// Tests check these paths against the standard library's bytes for every
-/// form this platform creates (MapTests, "String keys hashed from their
-/// words").
+/// form this platform creates (MapTests.stringKeysHashedFromTheirWords).
 @usableFromInline
 enum StringWords {
     @usableFromInline typealias Words = (UInt64, UInt64)
