@@ -56,6 +56,11 @@ import Testing
         #expect(try Comparer.compare(base: r(rare, unit: "ns/op"), new: r(rare.map { $0 * 5 }, unit: "ns/op"))
             .rows[0].verdict == .regression)
         #expect(Comparer.isEventCount("waste-B/op") && !Comparer.isEventCount("task-clock-ns/op"))
+        #expect(Comparer.isEventCount("starvations/op") && Comparer.isEventCount("spins/op"))
+        #expect(!Comparer.isEventCount("ns/op") && !Comparer.isEventCount("cpu-ns/op"))
+        // A count whose name ends in "ns" is still a count.
+        let starved = try Comparer.compare(base: r(rare, unit: "starvations/op"), new: r(rare.map { $0 * 5 }, unit: "starvations/op"))
+        #expect(starved.rows[0].verdict == .unchanged)
     }
 
     @Test func tooFewRepetitionsAreSaidSo() throws {
