@@ -399,9 +399,10 @@ final class BucketStorage<Key: MapKey, Value>: ManagedBuffer<BucketArrayHeader, 
     }
 
     /// `deinitializeEntries` for String keys and trivial values (the caller
-    /// checked): releases each initialized key. A native heap string
-    /// (object word's top nibble 0: mortal, not small, not bridged) is
-    /// released as the Swift object it points to, one runtime call instead
+    /// checked): releases each initialized key. A string whose object word
+    /// has a top nibble of 0 (mortal, not small, not bridged: native or
+    /// shared storage, a Swift object either way) is released as the
+    /// object it points to, one runtime call instead
     /// of the four-deep chain of String's destroy witness; small and
     /// immortal strings own nothing; any other form goes through String's
     /// own destroy.
@@ -546,10 +547,11 @@ public final class HashMap<Key: MapKey, Value> {
     static func tophash(_ b: UnsafeMutableRawPointer, _ i: Int) -> UInt8 {
         b.load(fromByteOffset: i, as: UInt8.self)
     }
-    /// The 8 tophash bytes of bucket `b` as one word (slot i in byte i).
+    /// The 8 tophash bytes of bucket `b` as one word, slot i in byte i
+    /// (bits 8i..8i+7) whatever the byte order.
     @inlinable @inline(__always)
     static func tophashes(_ b: UnsafeMutableRawPointer) -> UInt64 {
-        b.load(as: UInt64.self)
+        UInt64(littleEndian: b.load(as: UInt64.self))
     }
     @inlinable @inline(__always)
     static func setTophash(_ b: UnsafeMutableRawPointer, _ i: Int, _ v: UInt8) {
