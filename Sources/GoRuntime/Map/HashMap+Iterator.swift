@@ -84,13 +84,7 @@ extension HashMap: Sequence {
         public mutating func next() -> (key: Key, value: Value)? {
             if done { return nil }
             typealias M = HashMap<Key, Value>
-            // Through an unretained reference: the iterator holds the map,
-            // and a plain `map.flags` here made the compiler retain and
-            // release the map around the atomic load on every element.
-            let writing = Unmanaged.passUnretained(map)._withUnsafeGuaranteedRef {
-                $0.flags & MapConst.hashWriting
-            }
-            if writing != 0 { mapFatalIterationWrite() }
+            if map.flags & MapConst.hashWriting != 0 { mapFatalIterationWrite() }
             let size = M.bucketSize
             while true {
                 if bptr == nil {
