@@ -126,7 +126,7 @@ extension HashMap: Sequence {
                     pending &= pending &- 1
                     // Read again: the slot may have been emptied since.
                     let t = M.tophash(b, offi)
-                    if MapConst.isEmpty(t) || t == MapConst.evacuatedEmpty { continue }
+                    if !MapConst.isInitialized(t) { continue }
                     let k = M.keyAt(b, offi)
                     if checkBucket != MapConst.noCheck && map.flags & MapConst.sameSizeGrow == 0 {
                         // Reading an unevacuated old bucket during a doubling:

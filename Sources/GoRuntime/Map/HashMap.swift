@@ -185,6 +185,11 @@ enum MapConst {
     @inlinable @inline(__always)
     static func isEmpty(_ x: UInt8) -> Bool { x <= emptyOne }
 
+    /// Whether a slot with tophash `t` holds an initialized key and value:
+    /// neither empty nor evacuatedEmpty (see the invariants in the header).
+    @inlinable @inline(__always)
+    static func isInitialized(_ t: UInt8) -> Bool { t > emptyOne && t != evacuatedEmpty }
+
     /// Go's tophash(hash): the top byte, kept clear of the sentinels.
     @inlinable @inline(__always)
     static func tophash(_ hash: UInt64) -> UInt8 {
@@ -391,8 +396,8 @@ final class BucketStorage<Key: MapKey, Value>: ManagedBuffer<BucketArrayHeader, 
         let keys = h.pointee.keysOffset
         for i in 0..<8 {
             let t = b.load(fromByteOffset: i, as: UInt8.self)
-            if t <= MapConst.emptyOne || t == MapConst.evacuatedEmpty { continue }  // not initialized
-            let object = b.load(fromByteOffset: keys + i * 16 + 8, as: UInt.self) & 0x0FFF_FFFF_FFFF_FFFF
+            if !MapConst.isInitialized(t) { continue }
+            let object = UInt(truncatingIfNeeded: b.load(fromByteOffset: keys + i * 16 + 8, as: UInt64.self) & StringWords.addressMask)
             cgort_prefetch_write(UnsafeRawPointer(bitPattern: object &+ 8))  // the refcount word
         }
         #endif
@@ -410,7 +415,7 @@ final class BucketStorage<Key: MapKey, Value>: ManagedBuffer<BucketArrayHeader, 
         let keys = h.pointee.keysOffset
         for i in 0..<8 {
             let t = b.load(fromByteOffset: i, as: UInt8.self)
-            if t > 1 && t != 4 {
+            if MapConst.isInitialized(t) {
                 let key = b + keys + i * MemoryLayout<String>.stride
                 #if _pointerBitWidth(_64) && _endian(little)
                 let object = key.load(fromByteOffset: 8, as: UInt64.self)
@@ -427,13 +432,13 @@ final class BucketStorage<Key: MapKey, Value>: ManagedBuffer<BucketArrayHeader, 
 
     /// Deinitializes the initialized entries of one bucket (not its chain):
     /// those whose tophash is not emptyRest, emptyOne or evacuatedEmpty
-    /// (HashMap.isInitialized).
+    /// (MapConst.isInitialized).
     private func deinitializeEntries(_ b: UnsafeMutableRawPointer, _ h: UnsafeMutablePointer<BucketArrayHeader>) {
         let ks = MemoryLayout<Key>.stride, vs = MemoryLayout<Value>.stride
         let keys = h.pointee.keysOffset, values = h.pointee.valuesOffset
         for i in 0..<8 {
             let t = b.load(fromByteOffset: i, as: UInt8.self)
-            if t > 1 && t != 4 {
+            if MapConst.isInitialized(t) {
                 (b + keys + i * ks).assumingMemoryBound(to: Key.self).deinitialize(count: 1)
                 (b + values + i * vs).assumingMemoryBound(to: Value.self).deinitialize(count: 1)
             }
@@ -494,7 +499,7 @@ public final class HashMap<Key: MapKey, Value> {
     @usableFromInline @inline(never)
     static func _freeFirstBucket(_ b: UnsafeMutableRawPointer) {
         if !_isPOD(Key.self) || !_isPOD(Value.self) {
-            for i in 0..<MapConst.bucketCnt where isInitialized(tophash(b, i)) {
+            for i in 0..<MapConst.bucketCnt where MapConst.isInitialized(tophash(b, i)) {
                 keyAt(b, i).deinitialize(count: 1)
                 valueAt(b, i).deinitialize(count: 1)
             }
@@ -585,11 +590,6 @@ public final class HashMap<Key: MapKey, Value> {
     static func evacuated(_ b: UnsafeMutableRawPointer) -> Bool {
         let t = tophash(b, 0)
         return t > MapConst.emptyOne && t < MapConst.minTopHash
-    }
-    /// Whether a slot with tophash `t` holds an initialized key and value.
-    @inlinable @inline(__always)
-    static func isInitialized(_ t: UInt8) -> Bool {
-        t > MapConst.emptyOne && t != MapConst.evacuatedEmpty
     }
 
     /// One zeroed overflow bucket allocated on its own, followed by the

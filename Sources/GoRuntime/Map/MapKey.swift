@@ -206,11 +206,30 @@ enum StringWords {
         UnsafeRawPointer(p).load(as: Words.self)
     }
 
-    /// Whether `bytes` can read the string's UTF-8 from its words.
+    /// Whether the string's UTF-8 is tail-allocated at its object plus
+    /// nativeBias (native storage or a literal): large, not foreign, and
+    /// word 0's tail-allocated flag.
+    @inlinable @inline(__always)
+    static func hasTailBytes(_ w0: UInt64, _ w1: UInt64) -> Bool {
+        #if _pointerBitWidth(_64) && _endian(little)
+        return w1 & (smallBit | foreignBit) == 0 && w0 & tailAllocatedBit != 0
+        #else
+        return false
+        #endif
+    }
+
+    /// The UTF-8 bytes and count of a string with `hasTailBytes`.
+    @inlinable @inline(__always)
+    static func tailBytes(_ w0: UInt64, _ w1: UInt64) -> (UnsafeRawPointer?, Int) {
+        (UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: (w1 & addressMask) &+ nativeBias)),
+         Int(truncatingIfNeeded: w0 & countMask))
+    }
+
+    /// Whether `withBytes` can read the string's UTF-8 from its words.
     @inlinable @inline(__always)
     static func hasContiguousBytes(_ w: Words) -> Bool {
         #if _pointerBitWidth(_64) && _endian(little)
-        return w.1 & smallBit != 0 || (w.0 & tailAllocatedBit != 0 && w.1 & foreignBit == 0)
+        return w.1 & smallBit != 0 || hasTailBytes(w.0, w.1)
         #else
         return false
         #endif
@@ -227,8 +246,8 @@ enum StringWords {
             let count = Int(truncatingIfNeeded: (w1 >> 56) & 0xF)
             return withUnsafeBytes(of: &spill) { body($0.baseAddress, count) }
         }
-        let bytes = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: (w1 & addressMask) &+ nativeBias))
-        return body(bytes, Int(truncatingIfNeeded: w0 & countMask))
+        let (bytes, count) = tailBytes(w0, w1)
+        return body(bytes, count)
     }
 }
 
@@ -245,13 +264,10 @@ func _stringWordsHash(_ w0: UInt64, _ w1: UInt64, _ seed: UInt64) -> UInt64 {
 /// of a larger read-only step (HashMap's String lookups).
 @inline(__always)
 func _stringWordsHashBody(_ w0: UInt64, _ w1: UInt64, _ seed: UInt64) -> UInt64 {
-    #if _pointerBitWidth(_64) && _endian(little)
-    if w1 & (StringWords.smallBit | StringWords.foreignBit) == 0 && w0 & StringWords.tailAllocatedBit != 0 {
-        // Native or literal: the bytes are at the object plus nativeBias.
-        let bytes = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: (w1 & StringWords.addressMask) &+ StringWords.nativeBias))
-        return MapHash.memhash(bytes, count: Int(truncatingIfNeeded: w0 & StringWords.countMask), seed: seed)
+    if StringWords.hasTailBytes(w0, w1) {
+        let (bytes, count) = StringWords.tailBytes(w0, w1)
+        return MapHash.memhash(bytes, count: count, seed: seed)
     }
-    #endif
     return _otherStringWordsHash(w0, w1, seed)
 }
 
