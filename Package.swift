@@ -24,7 +24,7 @@ let swiftSettings: [SwiftSetting] = [
 /// unrelated change moved an identical map/access/hit/n=8 closure 16 bytes
 /// off a 64-byte boundary and its time from 6.0 to 7.1 ns.
 let measuredCodeSettings: [SwiftSetting] = swiftSettings + [
-    .unsafeFlags(["-Xllvm", "-align-all-functions=6"]),
+    .unsafeFlags(["-Xllvm", "-align-all-functions=6", "-Xcc", "-maes"]),
 ]
 
 let package = Package(

@@ -18,7 +18,7 @@
 #endif
 
 // Per-process key material (Go: aeskeysched, hashkey in runtime/alg.go).
-static _Alignas(16) uint8_t aeskeysched[128];
+_Alignas(16) uint8_t cgort_aeskeysched[128];
 static uint64_t hashkey[4];
 int cgort_use_aeshash;
 int cgort_hash_initialized;
@@ -42,7 +42,7 @@ int cgort_cpu_has_aes(void) {
 }
 
 int cgort_hash_init(const uint8_t *keysched, const uint64_t *key, int allow_aes) {
-    memcpy(aeskeysched, keysched, sizeof aeskeysched);
+    memcpy(cgort_aeskeysched, keysched, sizeof cgort_aeskeysched);
     for (int i = 0; i < 4; i++) hashkey[i] = key[i] | 1;  // Go: make them odd
     cgort_use_aeshash = allow_aes && cgort_cpu_has_aes();
     __atomic_store_n(&cgort_hash_initialized, 1, __ATOMIC_RELEASE);
@@ -107,18 +107,13 @@ uint64_t cgort_memhash_fallback(const void *ptr, uint64_t s, uint64_t seed) {
 
 #if defined(__x86_64__)
 static inline CGORT_AES_TARGET __m128i ks(int i) {
-    return _mm_load_si128((const __m128i *)(aeskeysched + 16 * i));
+    return _mm_load_si128((const __m128i *)(cgort_aeskeysched + 16 * i));
 }
 static inline CGORT_AES_TARGET __m128i enc(__m128i x, __m128i k) { return _mm_aesenc_si128(x, k); }
 static inline CGORT_AES_TARGET __m128i ld(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)p); }
 
 CGORT_AES_TARGET uint64_t cgort_aeshash64(uint64_t key, uint64_t seed) {
-    // MOVQ seed, X0; PINSRQ $1, (key), X0; 3 x AESENC keysched[0,16,32]
-    __m128i x0 = _mm_insert_epi64(_mm_cvtsi64_si128((long long)seed), (long long)key, 1);
-    x0 = enc(x0, ks(0));
-    x0 = enc(x0, ks(1));
-    x0 = enc(x0, ks(2));
-    return (uint64_t)_mm_cvtsi128_si64(x0);
+    return cgort_aeshash64_inline(key, seed);
 }
 
 CGORT_AES_TARGET uint64_t cgort_aeshash(const void *ptr, uint64_t n, uint64_t seed) {

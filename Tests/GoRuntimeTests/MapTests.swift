@@ -135,6 +135,24 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
         #expect(HashMap<Int64, Int64>.keysOffset == 8 && HashMap<Int64, Int64>.valuesOffset == 72)
     }
 
+    /// The limits an insert compares against are Go's two grow tests,
+    /// precomputed: they must agree with the formulas on each side of
+    /// every boundary.
+    @Test func precomputedGrowLimitsMatchGosTests() {
+        for b in 0...40 {
+            let B = UInt8(b)
+            let limit = MapConst.loadLimit(B)
+            for count in [0, 1, 8, 9, limit - 1, limit, limit + 1, limit + 2] where count >= 0 {
+                #expect(MapConst.overLoadFactor(count, B) == (count > limit), "B \(b) count \(count)")
+            }
+            let ovl = MapConst.overflowLimit(B)
+            for n in [0, 1, Int(ovl) - 1, Int(ovl), Int(ovl) + 1] where n >= 0 && n <= Int(UInt16.max) {
+                let nover = UInt16(n)
+                #expect(MapConst.tooManyOverflowBuckets(nover, B) == (nover >= ovl), "B \(b) noverflow \(n)")
+            }
+        }
+    }
+
     @Test func growthStartsExactlyAtTheLoadFactor() {
         let m = HashMap<Int64, Int64>()
         var grewAt: [Int] = []

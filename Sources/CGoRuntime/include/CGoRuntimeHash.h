@@ -44,11 +44,37 @@ uint64_t cgort_memhash_fallback(const void *p, uint64_t len, uint64_t seed);
 /// hash; read by the dispatchers below).
 extern int cgort_use_aeshash;
 
+/// The AES key schedule (Go's aeskeysched), installed by cgort_hash_init.
+extern _Alignas(16) uint8_t cgort_aeskeysched[128];
+
+/// aeshash64 (asm_amd64.s memhash64: MOVQ seed, X0; PINSRQ $1, key, X0;
+/// three AESENC with keysched[0], [16], [32]; MOVQ X0, ret), written with
+/// the compiler's builtins so that it needs only AES and SSE2 and can be
+/// inlined: into Swift code compiled with -Xcc -maes (GoRuntime and
+/// GoBenchSuites), or as a call anywhere else. Only call it where
+/// cgort_use_aeshash is set.
+#if defined(__x86_64__)
+static inline __attribute__((target("aes")))
+uint64_t cgort_aeshash64_inline(uint64_t key, uint64_t seed) {
+    typedef long long cgort_v2i64 __attribute__((vector_size(16)));
+    const cgort_v2i64 *ks = (const cgort_v2i64 *)cgort_aeskeysched;
+    cgort_v2i64 x = { (long long)seed, (long long)key };
+    x = __builtin_ia32_aesenc128(x, ks[0]);
+    x = __builtin_ia32_aesenc128(x, ks[1]);
+    x = __builtin_ia32_aesenc128(x, ks[2]);
+    return (uint64_t)x[0];
+}
+#else
+static inline uint64_t cgort_aeshash64_inline(uint64_t key, uint64_t seed) {
+    return cgort_aeshash64(key, seed);
+}
+#endif
+
 /// Go's memhash64 (hash of an 8-byte key): AES when in use, else the
 /// fallback. Inline, so that the dispatch costs a load and a branch in the
-/// caller rather than a second call (Go calls aeshash64 directly).
+/// caller, and the AES hash no call where the caller can inline it.
 static inline uint64_t cgort_memhash64(uint64_t key, uint64_t seed) {
-    if (__builtin_expect(cgort_use_aeshash, 1)) return cgort_aeshash64(key, seed);
+    if (__builtin_expect(cgort_use_aeshash, 1)) return cgort_aeshash64_inline(key, seed);
     return cgort_memhash64_fallback(key, seed);
 }
 

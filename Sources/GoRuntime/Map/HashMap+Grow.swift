@@ -147,7 +147,7 @@ extension HashMap {
         var nf = f & ~(MapConst.iterator | MapConst.oldIterator)
         if f & MapConst.iterator != 0 { nf |= MapConst.oldIterator }
         // Commit the grow.
-        h.B += bigger
+        h.setB(h.B + bigger)
         flags = nf
         h.oldbuckets = h.buckets
         h.buckets = newStorage.base

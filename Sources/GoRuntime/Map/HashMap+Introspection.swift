@@ -110,6 +110,9 @@ extension HashMap {
         let size = Self.bucketSize
         let f = flags
         if f & MapConst.hashWriting != 0 { fail("hashWriting set outside a write") }
+        if h.loadLimit != MapConst.loadLimit(h.B) || h.overflowLimit != MapConst.overflowLimit(h.B) {
+            fail("grow limits not those of B")
+        }
         let seed = UInt64(h.hash0)
         guard let base = h.buckets else {
             if h.count != 0 || h.oldbuckets != nil { fail("no buckets but count/oldbuckets") }

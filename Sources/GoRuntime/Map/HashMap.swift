@@ -212,6 +212,19 @@ enum MapConst {
         return noverflow >= UInt16(1) << UInt16(b & 15)
     }
 
+    /// The largest count that does not exceed the load factor in 2^B
+    /// buckets: overLoadFactor(count, B) == (count > loadLimit(B)).
+    @inlinable
+    static func loadLimit(_ B: UInt8) -> Int {
+        Swift.max(bucketCnt, loadFactorNum &* ((1 &<< Int(B)) / loadFactorDen))
+    }
+
+    /// tooManyOverflowBuckets(noverflow, B) == (noverflow >= overflowLimit(B)).
+    @inlinable
+    static func overflowLimit(_ B: UInt8) -> UInt16 {
+        UInt16(1) << UInt16(Swift.min(B, 15))
+    }
+
     /// 2^B - 1.
     @inlinable @inline(__always)
     static func bucketMask(_ B: UInt8) -> UInt64 { (UInt64(1) << UInt64(B & 63)) &- 1 }
@@ -243,6 +256,13 @@ struct HMap {
     /// Next free preallocated overflow bucket of `buckets` (mapextra).
     @usableFromInline var nextOverflow: UnsafeMutableRawPointer? = nil
 
+    // Not in Go: mapassign's grow test, precomputed from B (by `setB`) so
+    // that an insert makes two compares instead of recomputing both limits.
+    /// overLoadFactor(count, B) == (count > loadLimit).
+    @usableFromInline var loadLimit: Int = MapConst.loadLimit(0)
+    /// tooManyOverflowBuckets(noverflow, B) == (noverflow >= overflowLimit).
+    @usableFromInline var overflowLimit: UInt16 = MapConst.overflowLimit(0)
+
     // Event counters (not in Go), for benchmarks and tests.
     /// Old buckets evacuated, ever.
     @usableFromInline var evacuations: Int = 0
@@ -253,6 +273,20 @@ struct HMap {
     @usableFromInline var sameSizeGrows: Int = 0
 
     @inlinable init() {}
+
+    /// Sets B and the limits derived from it.
+    @inlinable @inline(__always) mutating func setB(_ b: UInt8) {
+        B = b
+        loadLimit = MapConst.loadLimit(b)
+        overflowLimit = MapConst.overflowLimit(b)
+    }
+
+    /// mapassign's test for starting a grow: the next insert would pass
+    /// the load factor, or there are too many overflow buckets.
+    @inlinable @inline(__always)
+    func insertNeedsGrow() -> Bool {
+        count &+ 1 > loadLimit || noverflow >= overflowLimit
+    }
 }
 
 /// The fixed part of a `BucketStorage`: where its array is and what it
@@ -515,7 +549,7 @@ public final class HashMap<Key: MapKey, Value> {
         self.init()
         var B: UInt8 = 0
         while MapConst.overLoadFactor(hint, B) { B += 1 }
-        h.B = B
+        h.setB(B)
         if B != 0 {
             let (s, next) = makeBucketArray(B)
             storage = s
