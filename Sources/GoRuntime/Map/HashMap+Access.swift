@@ -171,13 +171,18 @@ extension HashMap {
 
     /// mapassign / mapassign_fast64: store `value` under `key`.
     ///
-    /// Word keys: inlined into the caller, hash included, so that an insert
-    /// makes no call. Go calls mapassign_fast64, which calls the hasher;
-    /// on this machine a call and return after the previous insert's
-    /// stores waits for those stores' addresses, which wait on the
-    /// previous insert's bucket load: in a table bigger than the caches
-    /// each insert's miss then starts only when the last one is done.
-    /// Other keys: one call, as in Go.
+    /// Word keys: inlined into the caller, AES hash included, so an insert
+    /// makes no call (Go calls mapassign_fast64, which calls the hasher):
+    /// paired A/B, assign sized/1k 18.9 -> 13.2 ns, grow/100k 69.7 -> 53.9,
+    /// sized/n=8 29.4 -> 25.4. Other keys: one call, as in Go (inlining the
+    /// String path measured 6% slower on string16/assign).
+    ///
+    /// In a table far bigger than the caches, inserts still run one bucket
+    /// miss at a time on machines where a load may not pass older stores
+    /// whose addresses are unknown: this insert's stores go to the slot its
+    /// tophash load finds, and the next insert's loads of `h.buckets`, `B`
+    /// and the seed wait for them. Go's layout has this in every insert
+    /// (scripts/probes/insert-store-address.c measures it).
     @inlinable @inline(__always)
     func _assign(_ key: Key, _ value: Value) {
         if Key.mapKeyKind == .word64 { _assignBody(key, value) } else { _assignOutlined(key, value) }

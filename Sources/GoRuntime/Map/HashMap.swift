@@ -90,7 +90,10 @@
 // all 8 keys as map_fast64.go does; the first bucket lives as
 // long as the map (above). Go's hmap.extra.overflow / oldoverflow lists
 // live in the two BucketStorage objects (as a list linked through a word
-// after each separately allocated overflow bucket).
+// after each separately allocated overflow bucket). Not in Go's hmap:
+// `loadLimit` and `overflowLimit`, mapassign's two grow tests precomputed
+// from B. Word-key inserts are inlined into their caller, hash included
+// (see `_assign`).
 
 import CGoRuntime
 import Synchronization
