@@ -17,15 +17,27 @@ let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v5),
 ]
 
+#if arch(x86_64)
+let aesFlags = ["-Xcc", "-maes"]
+#else
+let aesFlags: [String] = []
+#endif
+
 /// For the code that is measured (the ports and the benchmark bodies): every
 /// function starts on a 64-byte boundary, so that a hot loop's alignment
 /// against cache lines and fetch windows is a property of its own function,
 /// not of the size of whatever the linker placed before it. Without it an
 /// unrelated change moved an identical map/access/hit/n=8 closure 16 bytes
 /// off a 64-byte boundary and its time from 6.0 to 7.1 ns.
+///
+/// On x86-64 they may also use AES instructions (-Xcc -maes), so that the
+/// map's inline aeshash64 (CGoRuntimeHash.h) inlines into Swift code
+/// instead of being called; nothing emits AES instructions unasked, and the
+/// hash only runs them where CPUID found AES (cgort_use_aeshash).
 let measuredCodeSettings: [SwiftSetting] = swiftSettings + [
-    .unsafeFlags(["-Xllvm", "-align-all-functions=6", "-Xcc", "-maes"]),
+    .unsafeFlags(["-Xllvm", "-align-all-functions=6"] + aesFlags),
 ]
+
 
 let package = Package(
     name: "gobench",
