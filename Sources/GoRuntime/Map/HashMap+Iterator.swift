@@ -79,9 +79,29 @@ extension HashMap: Sequence {
             }
         }
 
-        /// mapiternext.
-        @inlinable
+        /// mapiternext. The common step is inline: the next pending slot of
+        /// a bucket of the current array still holds a live entry that has
+        /// not been evacuated (tophash >= minTopHash), and no old bucket is
+        /// being filtered. Everything else (moving to the next bucket or
+        /// overflow bucket, growth, entries deleted or moved since the
+        /// bucket was reached, the end) is `_nextSlow`, Go's loop.
+        @inlinable @inline(__always)
         public mutating func next() -> (key: Key, value: Value)? {
+            typealias M = HashMap<Key, Value>
+            if pending != 0 && checkBucket == MapConst.noCheck {
+                let b = bptr.unsafelyUnwrapped
+                let offi = (MapConst.firstSlot(pending) &+ offset) & (MapConst.bucketCnt - 1)
+                if M.tophash(b, offi) >= MapConst.minTopHash {
+                    if map.flags & MapConst.hashWriting != 0 { mapFatalIterationWrite() }
+                    pending &= pending &- 1
+                    return (M.keyAt(b, offi).pointee, M.valueAt(b, offi).pointee)
+                }
+            }
+            return _nextSlow()
+        }
+
+        @inlinable
+        mutating func _nextSlow() -> (key: Key, value: Value)? {
             if done { return nil }
             typealias M = HashMap<Key, Value>
             if map.flags & MapConst.hashWriting != 0 { mapFatalIterationWrite() }
@@ -94,27 +114,24 @@ extension HashMap: Sequence {
                         bucketsOwner = nil
                         return nil
                     }
+                    var oldBucket: UnsafeMutableRawPointer? = nil
                     if let old = map.h.oldbuckets, B == map.h.B {
                         // Started mid-grow and the grow is not done: read
                         // the old bucket if it has not been evacuated.
-                        let oldbucket = bucket & (map._noldbuckets - 1)
-                        let ob = old + oldbucket * size
-                        if !M.evacuated(ob) {
-                            bptr = ob
-                            checkBucket = bucket
-                            if chainOwner !== map.oldStorage { chainOwner = map.oldStorage }
-                        } else {
-                            bptr = buckets.unsafelyUnwrapped + bucket * size
-                            checkBucket = MapConst.noCheck
-                            chainOwner = nil
-                        }
-                    } else {
-                        bptr = buckets.unsafelyUnwrapped + bucket * size
-                        checkBucket = MapConst.noCheck
-                        chainOwner = nil
+                        let ob = old + (bucket & (map._noldbuckets &- 1)) &* size
+                        if !M.evacuated(ob) { oldBucket = ob }
                     }
-                    bucket += 1
-                    if bucket == 1 << Int(B) {
+                    if let ob = oldBucket {
+                        bptr = ob
+                        checkBucket = bucket
+                        if chainOwner !== map.oldStorage { chainOwner = map.oldStorage }
+                    } else {
+                        bptr = buckets.unsafelyUnwrapped + bucket &* size
+                        checkBucket = MapConst.noCheck
+                        if chainOwner != nil { chainOwner = nil }
+                    }
+                    bucket &+= 1
+                    if bucket == 1 &<< Int(B) {
                         bucket = 0
                         wrapped = true
                     }
@@ -122,7 +139,7 @@ extension HashMap: Sequence {
                 }
                 let b = bptr.unsafelyUnwrapped
                 while pending != 0 {
-                    let offi = (MapConst.firstSlot(pending) + offset) & (MapConst.bucketCnt - 1)
+                    let offi = (MapConst.firstSlot(pending) &+ offset) & (MapConst.bucketCnt - 1)
                     pending &= pending &- 1
                     // Read again: the slot may have been emptied since.
                     let t = M.tophash(b, offi)
