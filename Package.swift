@@ -38,7 +38,6 @@ let measuredCodeSettings: [SwiftSetting] = swiftSettings + [
     .unsafeFlags(["-Xllvm", "-align-all-functions=6"] + aesFlags),
 ]
 
-
 let package = Package(
     name: "gobench",
     platforms: [.macOS(.v15)],
