@@ -90,7 +90,7 @@ extension HashMap: Sequence {
             typealias M = HashMap<Key, Value>
             if pending != 0 && checkBucket == MapConst.noCheck {
                 let b = bptr.unsafelyUnwrapped
-                let offi = (MapConst.firstSlot(pending) &+ offset) & (MapConst.bucketCnt - 1)
+                let offi = _nextPendingSlot
                 if M.tophash(b, offi) >= MapConst.minTopHash {
                     if map.flags & MapConst.hashWriting != 0 { mapFatalIterationWrite() }
                     pending &= pending &- 1
@@ -139,7 +139,7 @@ extension HashMap: Sequence {
                 }
                 let b = bptr.unsafelyUnwrapped
                 while pending != 0 {
-                    let offi = (MapConst.firstSlot(pending) &+ offset) & (MapConst.bucketCnt - 1)
+                    let offi = _nextPendingSlot
                     pending &= pending &- 1
                     // Read again: the slot may have been emptied since.
                     let t = M.tophash(b, offi)
@@ -163,6 +163,12 @@ extension HashMap: Sequence {
                 bptr = M.overflow(b)
                 if let o = bptr { pending = Self._slotsToVisit(o, offset: offset) }
             }
+        }
+
+        /// The slot the lowest byte of a nonzero `pending` stands for.
+        @inlinable @inline(__always)
+        var _nextPendingSlot: Int {
+            (MapConst.firstSlot(pending) &+ offset) & (MapConst.bucketCnt - 1)
         }
 
         /// The slots of bucket `b` holding an entry (tophash not emptyRest,
