@@ -79,7 +79,7 @@ func harnessBenchmarks() -> [Benchmark] {
             // The optimizer deletes an empty loop, as it should: what is
             // left is the runner's fixed cost per run (two clock reads and
             // the barrier exit), amortised over n. ns/run shows it whole.
-            run.teardown { run.report(Double(run.elapsedNanoseconds), unit: "ns/run") }
+            run.teardown { run.report(Double(run.elapsedNanoseconds), unit: "ns/run", kind: .time) }
             return { worker in for _ in 0..<worker.n {} }
         },
         Benchmark("harness/calibrate",

@@ -226,10 +226,10 @@ func syncStarvation<L: GuardedWord>(_ name: String, makeLock: @escaping @Sendabl
             var h = Histogram<UInt64>(highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: .three)
             for i in 0..<run.n { _ = h.record(UInt64(max(w[i], 0))) }
             w.deallocate()
-            run.report(Double(h.valueAtPercentile(50)), unit: "p50-wait-ns")
-            run.report(Double(h.valueAtPercentile(99)), unit: "p99-wait-ns")
-            run.report(Double(h.valueAtPercentile(99.9)), unit: "p999-wait-ns")
-            run.report(Double(h.max), unit: "max-wait-ns")
+            run.report(Double(h.valueAtPercentile(50)), unit: "p50-wait-ns", kind: .time)
+            run.report(Double(h.valueAtPercentile(99)), unit: "p99-wait-ns", kind: .time)
+            run.report(Double(h.valueAtPercentile(99.9)), unit: "p999-wait-ns", kind: .time)
+            run.report(Double(h.max), unit: "max-wait-ns", kind: .time)
             if events { reportSyncEvents(run, since: before) }
         }
         return { worker in

@@ -28,7 +28,7 @@ import Testing
         func results(_ values: [Double], unit: String, better: Better) -> [RepetitionResult] {
             values.enumerated().map {
                 RepetitionResult(name: "x", threads: 1, repetition: $0.offset, n: 1,
-                                 metrics: [Metric($0.element, unit: unit, better: better)])
+                                 metrics: [Metric($0.element, unit: unit, better: better, kind: .legacy(unit: unit, better: better, exact: false))])
             }
         }
         let base = [100.0, 101, 99, 100.5, 99.5, 100.2]
@@ -42,7 +42,7 @@ import Testing
 
     @Test func negligibleEventCountsAreNoVerdict() throws {
         func r(_ v: [Double], unit: String) -> [RepetitionResult] {
-            v.enumerated().map { RepetitionResult(name: "x", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: unit)]) }
+            v.enumerated().map { RepetitionResult(name: "x", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: unit, kind: .legacy(unit: unit, better: .lower, exact: false))]) }
         }
         let rare = [1e-6, 1.1e-6, 0.9e-6, 1e-6, 1.2e-6, 1e-6]
         // +400% of almost nothing: unchanged.
@@ -65,7 +65,7 @@ import Testing
 
     @Test func tooFewRepetitionsAreSaidSo() throws {
         func r(_ v: [Double]) -> [RepetitionResult] {
-            v.enumerated().map { RepetitionResult(name: "x", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: "ns/op")]) }
+            v.enumerated().map { RepetitionResult(name: "x", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: "ns/op", kind: .time)]) }
         }
         let c = try Comparer.compare(base: r([1, 1.01, 0.99]), new: r([2, 2.01, 1.99]))
         #expect(c.rows[0].verdict == .insufficient)
@@ -75,7 +75,7 @@ import Testing
     @Test func exactMetricsNeedNoTest() throws {
         func r(_ v: Double, reps: Int) -> [RepetitionResult] {
             (0..<reps).map { RepetitionResult(name: "x", threads: 1, repetition: $0, n: 1,
-                                              metrics: [Metric(v, unit: "instructions/op", exact: true)]) }
+                                              metrics: [Metric(v, unit: "instructions/op", kind: .exact)]) }
         }
         let c = try Comparer.compare(base: r(1000, reps: 1), new: r(1070, reps: 1))
         #expect(c.rows[0].verdict == .regression && c.rows[0].pValue == nil)
@@ -83,8 +83,8 @@ import Testing
     }
 
     @Test func nothingInCommonIsBadInput() {
-        let a = [RepetitionResult(name: "a", threads: 1, repetition: 0, n: 1, metrics: [Metric(1, unit: "ns/op")])]
-        let b = [RepetitionResult(name: "b", threads: 1, repetition: 0, n: 1, metrics: [Metric(1, unit: "ns/op")])]
+        let a = [RepetitionResult(name: "a", threads: 1, repetition: 0, n: 1, metrics: [Metric(1, unit: "ns/op", kind: .time)])]
+        let b = [RepetitionResult(name: "b", threads: 1, repetition: 0, n: 1, metrics: [Metric(1, unit: "ns/op", kind: .time)])]
         #expect(throws: FormatError.self) { try Comparer.compare(base: a, new: b) }
     }
 

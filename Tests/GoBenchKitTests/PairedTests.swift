@@ -28,7 +28,7 @@ import Testing
 
     func rounds(_ name: String, _ values: [Double], unit: String = "ns/op") -> [RepetitionResult] {
         values.enumerated().map { RepetitionResult(name: name, threads: 1, repetition: $0.offset, n: 100,
-                                                   metrics: [Metric($0.element, unit: unit)]) }
+                                                   metrics: [Metric($0.element, unit: unit, kind: .legacy(unit: unit, better: .lower, exact: false))]) }
     }
 
     @Test func pairingCancelsSharedDrift() throws {
@@ -55,8 +55,8 @@ import Testing
     @Test func driftFlagsMarkOddRepetitions() {
         func rep(_ i: Int, steal: Double, par: Double, ivcs: Double) -> RepetitionResult {
             RepetitionResult(name: "m", threads: 2, repetition: i, n: 1, metrics: [
-                Metric(10, unit: "ns/op"), Metric(par, unit: "parallelism", better: .neither),
-                Metric(steal, unit: "steal-pct", better: .neither), Metric(ivcs, unit: "invol-cs", better: .neither)])
+                Metric(10, unit: "ns/op", kind: .time), Metric(par, unit: "parallelism", kind: .condition),
+                Metric(steal, unit: "steal-pct", kind: .condition), Metric(ivcs, unit: "invol-cs", kind: .condition)])
         }
         let reps = [rep(0, steal: 0, par: 1.9, ivcs: 2), rep(1, steal: 0.5, par: 1.95, ivcs: 3),
                     rep(2, steal: 12, par: 1.9, ivcs: 2), rep(3, steal: 0, par: 1.1, ivcs: 1),
@@ -110,15 +110,15 @@ import Testing
         ratios.sort()
         #expect(ci.valid)
         #expect(ci.low == ratios[5] && ci.high == ratios[30])
-        let results = x.enumerated().map { RepetitionResult(name: "m/a", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: "ns/op")]) }
-            + y.enumerated().map { RepetitionResult(name: "m/a", impl: "go", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: "ns/op")]) }
+        let results = x.enumerated().map { RepetitionResult(name: "m/a", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: "ns/op", kind: .time)]) }
+            + y.enumerated().map { RepetitionResult(name: "m/a", impl: "go", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: "ns/op", kind: .time)]) }
         let sbs = SideBySide(results)
         #expect(sbs.rows.count == 1 && abs(sbs.rows[0].ratio - 2.25 / 1.025) < 1e-9)
         #expect(sbs.geomeans.first?.subsystem == "m")
         // Any unit pairs the same way, and its CSV rows say which.
         let cpu = SideBySide(results.map { r in
             var c = r
-            c.metrics = [Metric(r.metrics[0].value, unit: "task-clock-ns/op")]
+            c.metrics = [Metric(r.metrics[0].value, unit: "task-clock-ns/op", kind: .time)]
             return c
         }, unit: "task-clock-ns/op")
         #expect(cpu.rows.count == 1 && cpu.rows[0].ratio == sbs.rows[0].ratio)

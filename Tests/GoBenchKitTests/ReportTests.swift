@@ -9,30 +9,30 @@ func fixture(_ name: String) throws -> String {
 
 let sampleResults: [RepetitionResult] = [
     RepetitionResult(name: "chan/buffered/cap=64", threads: 2, repetition: 0, n: 1_000_000, metrics: [
-        Metric(52.3125, unit: "ns/op"), Metric(98.5, unit: "cpu-ns/op"),
-        Metric(1.88, unit: "parallelism", better: .neither), Metric(0.25, unit: "parks/op"),
+        Metric(52.3125, unit: "ns/op", kind: .time), Metric(98.5, unit: "cpu-ns/op", kind: .time),
+        Metric(1.88, unit: "parallelism", kind: .condition), Metric(0.25, unit: "parks/op", kind: .count),
     ]),
     RepetitionResult(name: "chan/buffered/cap=64", threads: 2, repetition: 1, n: 1_000_000, metrics: [
-        Metric(51.0, unit: "ns/op"), Metric(97.25, unit: "cpu-ns/op"),
-        Metric(1.9, unit: "parallelism", better: .neither), Metric(0.5, unit: "parks/op"),
+        Metric(51.0, unit: "ns/op", kind: .time), Metric(97.25, unit: "cpu-ns/op", kind: .time),
+        Metric(1.9, unit: "parallelism", kind: .condition), Metric(0.5, unit: "parks/op", kind: .count),
     ]),
     RepetitionResult(name: "harness/empty", threads: 1, repetition: 0, n: 1_000_000_000, metrics: [
-        Metric(0.3125, unit: "ns/op"), Metric(1234.5, unit: "MB/s", better: .higher),
-        Metric(1e6, unit: "instructions/op", exact: true),
+        Metric(0.3125, unit: "ns/op", kind: .time), Metric(1234.5, unit: "MB/s", better: .higher, kind: .count),
+        Metric(1e6, unit: "instructions/op", kind: .exact),
     ]),
 ]
 
 @Suite struct CSVTests {
     @Test func roundTrips() throws {
         let text = CSV.write(sampleResults)
-        #expect(text.hasPrefix("name,impl,threads,repetition,n,metric,value,unit,better,exact\n"))
+        #expect(text.hasPrefix("name,impl,threads,repetition,n,metric,value,unit,better,exact,kind,process\n"))
         let back = try CSV.parse(text)
         #expect(back == sampleResults)
     }
 
     @Test func quotesFieldsThatNeedIt() throws {
         let odd = [RepetitionResult(name: "weird,\"name\"\nhere", threads: 1, repetition: 0, n: 1,
-                                    metrics: [Metric(1.5, unit: "ns/op")])]
+                                    metrics: [Metric(1.5, unit: "ns/op", kind: .time)])]
         let text = CSV.write(odd)
         #expect(text.contains("\"weird,\"\"name\"\"\nhere\""))
         #expect(try CSV.parse(text) == odd)
@@ -40,7 +40,7 @@ let sampleResults: [RepetitionResult] = [
 
     @Test func fullPrecisionValues() throws {
         let v = 0.1 + 0.2
-        let r = [RepetitionResult(name: "x", threads: 1, repetition: 0, n: 1, metrics: [Metric(v, unit: "ns/op")])]
+        let r = [RepetitionResult(name: "x", threads: 1, repetition: 0, n: 1, metrics: [Metric(v, unit: "ns/op", kind: .time)])]
         #expect(try CSV.parse(CSV.write(r))[0].metrics[0].value == v)
     }
 
@@ -52,6 +52,12 @@ let sampleResults: [RepetitionResult] = [
         ("name,repetition,n,value,unit\nx,0,10,fast,ns/op\n", "not a number"),
         ("name,repetition,n,value,unit\nx,0,10,\"1.0,ns/op\n", "unterminated"),
         ("name,repetition,n,value,unit,better\nx,0,10,1.0,ns/op,sideways\n", "better"),
+        ("name,repetition,n,value,unit\nx,0,10,NaN,ns/op\n", "not finite"),
+        ("name,repetition,n,value,unit\nx,0,10,1e999,ns/op\n", "not finite"),
+        ("name,repetition,n,value,unit\nx,0,10,-inf,parks/op\n", "not finite"),
+        ("name,repetition,n,value,unit\nx,0,10,-3,ns/op\n", "cannot be negative"),
+        ("name,repetition,n,value,unit,kind\nx,0,10,3,ns/op,fuzzy\n", "kind"),
+        ("name,repetition,n,value,unit,process\nx,0,10,3,ns/op,-1\n", "process"),
     ])
     func rejectsMalformedInput(text: String, message: String) {
         do {
@@ -102,9 +108,9 @@ let sampleResults: [RepetitionResult] = [
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines[0] == "goos: linux")
         #expect(lines[1] == "counters: hw=unavailable sw=ok")
-        #expect(lines.contains("Unit ns/op better=lower"))
-        #expect(lines.contains("Unit MB/s better=higher"))
-        #expect(lines.contains("Unit instructions/op better=lower assume=exact"))
+        #expect(lines.contains("Unit ns/op better=lower kind=time"))
+        #expect(lines.contains("Unit MB/s better=higher kind=count"))
+        #expect(lines.contains("Unit instructions/op better=lower assume=exact kind=exact"))
         #expect(!lines.contains { $0.hasPrefix("Unit parallelism") })
         let bench = lines.filter { $0.hasPrefix("Benchmark") }
         #expect(bench.count == 3)
@@ -149,6 +155,9 @@ let sampleResults: [RepetitionResult] = [
     @Test func rejectsBrokenBenchmarkLines() {
         #expect(throws: FormatError.self) { try GoText.parse("BenchmarkX-2 100 12.5\n") }
         #expect(throws: FormatError.self) { try GoText.parse("BenchmarkX-2 100 fast ns/op\n") }
+        #expect(throws: FormatError.self) { try GoText.parse("BenchmarkX-2 100 NaN ns/op\n") }
+        #expect(throws: FormatError.self) { try GoText.parse("BenchmarkX-2 100 +Inf ns/op\n") }
+        #expect(throws: FormatError.self) { try GoText.parse("BenchmarkX-2 100 -5 ns/op\n") }
     }
 
     @Test func valueFormatting() {
@@ -173,5 +182,26 @@ let sampleResults: [RepetitionResult] = [
 
     @Test func unwritableDestinationIsAnError() {
         #expect(throws: FormatError.self) { try AtomicFile.write("x", to: "/nonexistent-dir/x.csv") }
+    }
+}
+
+@Suite struct FingerprintTests {
+    @Test func currentMachineIsIdentifiedByCPUNumbersNotTheName() throws {
+        let f = MachineFingerprint.current()
+        #expect(f.cores >= 1)
+        #expect(f.hash.count == 16)
+        #expect(f == MachineFingerprint.current(), "the fingerprint is stable within a process")
+        var other = f
+        other.stepping += 1
+        #expect(other.hash != f.hash)
+        #expect(other.differences(from: f) == ["cpu-stepping \(f.stepping + 1) vs \(f.stepping)"])
+    }
+
+    @Test func roundTripsThroughTheRunContext() throws {
+        let f = MachineFingerprint.current()
+        let env = RunEnvironment(entries: f.contextEntries)
+        #expect(MachineFingerprint(context: env) == f)
+        #expect(MachineFingerprint(context: RunEnvironment()) == nil)
+        #expect(RunEnvironment.capture()["fingerprint"] == f.hash)
     }
 }

@@ -86,7 +86,7 @@ public enum Comparer {
                                alpha: Double = defaultAlpha) throws -> Comparison {
         let baseGroups = Grouping.byBenchmarkAndMetric(base)
         let baseFlags = DriftFlags.flagged(base), newFlags = DriftFlags.flagged(new)
-        func flaggedCount(_ impl: String, _ name: String) -> Int {
+        func flaggedCount(_ impl: Implementation, _ name: String) -> Int {
             let prefix = "\(impl)\u{0}\(name)\u{0}"
             return baseFlags.keys.filter { $0.hasPrefix(prefix) }.count + newFlags.keys.filter { $0.hasPrefix(prefix) }.count
         }
@@ -180,14 +180,14 @@ public enum Comparer {
         var out = CSV.row(["name", "metric", "unit", "better", "base_median", "base_low", "base_high", "base_n",
                            "new_median", "new_low", "new_high", "new_n", "delta_pct", "p_value", "threshold_pct", "verdict", "flagged_reps"])
         for r in c.rows {
-            out += CSV.row([r.name, Metric(0, unit: r.unit).name, r.unit, r.better.rawValue,
+            out += CSV.row([r.name, Metric.shortName(r.unit), r.unit, r.better.rawValue,
                             CSV.number(r.base.median), CSV.number(r.base.low), CSV.number(r.base.high), String(r.base.count),
                             CSV.number(r.new.median), CSV.number(r.new.low), CSV.number(r.new.high), String(r.new.count),
                             CSV.number(r.deltaPercent), r.pValue.map(CSV.number) ?? "",
                             CSV.number(r.threshold), r.verdict.rawValue, String(r.flaggedRepetitions)])
         }
         for g in c.geomeans {
-            out += CSV.row(["[geomean]", Metric(0, unit: g.unit).name, g.unit, "", "", "", "", "", "", "", "", "",
+            out += CSV.row(["[geomean]", Metric.shortName(g.unit), g.unit, "", "", "", "", "", "", "", "", "",
                             CSV.number(g.deltaPercent), "", "", "", ""])
         }
         return out

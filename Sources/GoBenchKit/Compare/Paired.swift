@@ -185,7 +185,7 @@ public struct PairedComparison: Sendable {
         var out = CSV.row(["name", "metric", "unit", "better", "rounds", "base_median", "candidate_median",
                            "ratio_median", "ratio_low", "ratio_high", "delta_pct", "p_value", "threshold_pct", "verdict", "flagged_rounds"])
         for r in rows {
-            out += CSV.row([r.name, Metric(0, unit: r.unit).name, r.unit, r.better.rawValue, String(r.rounds),
+            out += CSV.row([r.name, Metric.shortName(r.unit), r.unit, r.better.rawValue, String(r.rounds),
                             CSV.number(r.baseMedian), CSV.number(r.candidateMedian), CSV.number(r.ratio.median),
                             CSV.number(r.ratio.low), CSV.number(r.ratio.high), CSV.number(r.deltaPercent),
                             r.pValue.map(CSV.number) ?? "", CSV.number(r.threshold), r.verdict.rawValue, String(r.flaggedRounds)])

@@ -75,7 +75,7 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
         case .success(let m):
             lock.withLock { dumps.append((benchmark, repetition, m.dumpPath)) }
             return [Metric(Double(m.instructions) / Double(max(m.n, 1)), unit: "instructions/op",
-                           exact: probes.count == 1)]
+                           kind: probes.count == 1 ? .exact : .count)]
         case .failure(let e):
             warn("\(benchmark): no callgrind count: \(e.description)")
             return []

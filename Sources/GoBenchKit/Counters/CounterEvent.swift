@@ -43,6 +43,11 @@ public struct CounterEvent: Sendable, Equatable {
 
     public var kind: CounterKind { type == PerfType.software ? .software : .hardware }
 
+    /// Clock events are times; every other event is a count of events.
+    public var metricKind: MetricKind {
+        name == "task-clock" || name == "cpu-clock" ? .time : .count
+    }
+
     /// The metric unit of this event's per-op value. Clock events count
     /// nanoseconds and say so; everything else is a count.
     public var unit: String {

@@ -103,13 +103,13 @@ public final class CounterInstrument: Instrument, @unchecked Sendable {
         var metrics: [Metric] = []
         for events in groups {
             for e in events {
-                if let t = totals[e.name] { metrics.append(Metric(t / perOp, unit: e.unit)) }
+                if let t = totals[e.name] { metrics.append(Metric(t / perOp, unit: e.unit, kind: e.metricKind)) }
             }
         }
         metrics += DerivedCounters.metrics(totals: totals)
         if maxScale > 1.000_001 {
             // Multiplexed: counts are estimates over the enabled time.
-            metrics.append(Metric(maxScale, unit: "counter-scale", better: .neither))
+            metrics.append(.condition(maxScale, unit: "counter-scale"))
         }
         return metrics
     }
@@ -165,7 +165,7 @@ public enum DerivedCounters {
         var out: [Metric] = []
         for (num, den, unit, scale, better) in ratios {
             guard let a = totals[num], let b = totals[den], b > 0 else { continue }
-            out.append(Metric(a / b * scale, unit: unit, better: better))
+            out.append(Metric(a / b * scale, unit: unit, better: better, kind: .count))
         }
         return out
     }

@@ -59,16 +59,16 @@ public final class DriftInstrument: Instrument, @unchecked Sendable {
         var metrics: [Metric] = []
         if let p = ps.first(where: { $0.readsMachine }), let a = p.stat0, let b = p.stat1, b.total > a.total {
             let steal = Double(b.steal - a.steal) / Double(b.total - a.total) * 100
-            metrics.append(Metric(steal, unit: "steal-pct", better: .neither))
+            metrics.append(.condition(steal, unit: "steal-pct"))
         }
         let ivcs = ps.reduce(0) { $0 + max(0, $1.ivcs1 - $1.ivcs0) }
-        metrics.append(Metric(Double(ivcs), unit: "invol-cs", better: .neither))
+        metrics.append(.condition(Double(ivcs), unit: "invol-cs"))
         if let load = DriftInstrument.loadAverage() {
-            metrics.append(Metric(load, unit: "loadavg-1m", better: .neither))
+            metrics.append(.condition(load, unit: "loadavg-1m"))
         }
         if hasCPUFreq, let text = try? String(contentsOfFile: cpuFreqPath, encoding: .utf8),
            let khz = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-            metrics.append(Metric(khz / 1000, unit: "cpu-mhz", better: .neither))
+            metrics.append(.condition(khz / 1000, unit: "cpu-mhz"))
         }
         return metrics
     }

@@ -155,7 +155,7 @@ public struct GoReference: Sendable {
         for e in counters.countedEvents {
             guard let x = a[e.name], let y = b[e.name] else { continue }
             totals[e.name] = max(0, y - x)
-            metrics.append(Metric(max(0, y - x) / Double(d), unit: e.unit))
+            metrics.append(Metric(max(0, y - x) / Double(d), unit: e.unit, kind: e.metricKind))
         }
         return metrics + DerivedCounters.metrics(totals: totals)
     }

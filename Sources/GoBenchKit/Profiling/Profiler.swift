@@ -163,7 +163,7 @@ public final class Profiler: Instrument, @unchecked Sendable {
             raw[benchmark] = r
         }
         let hz = cpu > 0 ? Double(samples) / (Double(cpu) / 1e9) : 0
-        return [Metric(hz, unit: "profile-hz", better: .neither)]
+        return [.condition(hz, unit: "profile-hz")]
     }
 
     /// Symbolized profiles of every benchmark seen so far, in run order.

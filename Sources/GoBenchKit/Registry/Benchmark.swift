@@ -20,39 +20,6 @@
 import Glibc
 #endif
 
-/// Which direction of a metric is an improvement.
-public enum Better: String, Sendable, Codable {
-    case lower
-    case higher
-    /// A condition of the run, not a goal (achieved parallelism, steal
-    /// time): reported and compared, never judged a regression.
-    case neither = "none"
-}
-
-/// One measured value of one repetition, in Go's benchmark-line sense: a
-/// value and a unit (`ns/op`, `spins/op`, `B/op`).
-public struct Metric: Sendable, Equatable, Codable {
-    /// The identity of the metric, and its unit in Go text: "ns/op".
-    public var unit: String
-    public var value: Double
-    public var better: Better
-    /// True for counts that do not vary run to run (callgrind instruction
-    /// counts): compare treats any change beyond the threshold as real.
-    public var exact: Bool
-
-    public init(_ value: Double, unit: String, better: Better = .lower, exact: Bool = false) {
-        self.unit = unit
-        self.value = value
-        self.better = better
-        self.exact = exact
-    }
-
-    /// A short name for tables and CSV: the unit without a trailing "/op".
-    public var name: String {
-        unit.hasSuffix("/op") ? String(unit.dropLast(3)) : unit
-    }
-}
-
 /// A registered benchmark.
 public struct Benchmark: Sendable {
     /// Hierarchical, Go-style name: `chan/buffered/cap=64`.
@@ -61,6 +28,12 @@ public struct Benchmark: Sendable {
     public let threads: Int
     /// Free-form description for `gobench list`.
     public let summary: String
+    /// Units of the metrics this benchmark reports that matter as much as
+    /// its time: shown in the console's one line per benchmark and judged
+    /// by `compare`/`ab` beside ns/op and cpu-ns/op (the verdict policy's
+    /// primary metrics). Everything else it reports is shown, not judged,
+    /// unless a suite names it.
+    public let primaryMetrics: [String]
     /// Setup for one run; returns the timed body.
     public let prepare: @Sendable (RunContext) -> @Sendable (Worker) -> Void
 
@@ -68,21 +41,23 @@ public struct Benchmark: Sendable {
         _ name: String,
         threads: Int = 1,
         summary: String = "",
+        primaryMetrics: [String] = [],
         prepare: @escaping @Sendable (RunContext) -> @Sendable (Worker) -> Void
     ) {
         precondition(threads >= 1, "a benchmark needs at least one thread")
         self.name = name
         self.threads = threads
         self.summary = summary
+        self.primaryMetrics = primaryMetrics
         self.prepare = prepare
     }
 
     /// A benchmark with no setup: `body` runs `worker.n` iterations itself.
     public static func simple(
-        _ name: String, threads: Int = 1, summary: String = "",
+        _ name: String, threads: Int = 1, summary: String = "", primaryMetrics: [String] = [],
         body: @escaping @Sendable (Worker) -> Void
     ) -> Benchmark {
-        Benchmark(name, threads: threads, summary: summary) { _ in body }
+        Benchmark(name, threads: threads, summary: summary, primaryMetrics: primaryMetrics) { _ in body }
     }
 }
 
@@ -116,10 +91,14 @@ public final class RunContext: @unchecked Sendable {
 
     /// Go's `b.ReportMetric(value, unit)`: a custom per-run metric, already
     /// normalised by the caller (divide totals by `n` for a "/op" unit).
-    /// Reporting a unit twice keeps the last value.
-    public func report(_ value: Double, unit: String, better: Better = .lower) {
+    /// Reporting a unit twice keeps the last value. `kind` says what it is:
+    /// a count of events per op unless told otherwise (`.time` for a
+    /// duration such as p99-wait-ns, `.exact` for a deterministic count);
+    /// with `better: .neither` it is a condition of the run.
+    public func report(_ value: Double, unit: String, better: Better = .lower, kind: MetricKind? = nil) {
         reported.removeAll { $0.unit == unit }
-        reported.append(Metric(value, unit: unit, better: better))
+        reported.append(Metric(value, unit: unit, better: better,
+                               kind: kind ?? (better == .neither ? .condition : .count)))
     }
 }
 

@@ -3,13 +3,18 @@
 // pandas and spreadsheets read it as-is. The run context lives beside it in
 // context.json.
 //
-//     name,impl,threads,repetition,n,metric,value,unit,better,exact
-//     chan/buffered/cap=64,swift,2,0,1000000,ns,52.3,ns/op,lower,false
+//     name,impl,threads,repetition,n,metric,value,unit,better,exact,kind,process
+//     chan/buffered/cap=64,swift,2,0,1000000,ns,52.3,ns/op,lower,false,time,1
+//
+// `process` is the worker process that measured the repetition (empty when
+// it was measured in the parent). Reading checks every value: a NaN or an
+// infinity anywhere, or a negative time, is an error naming the line.
 
 import Foundation
 
 public enum CSV {
-    public static let header = ["name", "impl", "threads", "repetition", "n", "metric", "value", "unit", "better", "exact"]
+    public static let header = ["name", "impl", "threads", "repetition", "n", "metric", "value", "unit", "better", "exact",
+                                "kind", "process"]
 
     /// Quotes a field when it holds a comma, quote or line break.
     public static func field(_ s: String) -> String {
@@ -33,8 +38,9 @@ public enum CSV {
         var out = row(header)
         for r in results {
             for m in r.metrics {
-                out += row([r.name, r.impl, String(r.threads), String(r.repetition), String(r.n),
-                            m.name, number(m.value), m.unit, m.better.rawValue, m.exact ? "true" : "false"])
+                out += row([r.name, r.impl.rawValue, String(r.threads), String(r.repetition), String(r.n),
+                            m.name, number(m.value), m.unit, m.better.rawValue, m.exact ? "true" : "false",
+                            m.kind.rawValue, r.process.map(String.init) ?? ""])
             }
         }
         return out
@@ -102,8 +108,9 @@ public enum CSV {
             throw FormatError("CSV header must have name, repetition, n, value and unit columns; got: \(head.joined(separator: ","))")
         }
         let cImpl = col("impl"), cThreads = col("threads"), cBetter = col("better"), cExact = col("exact")
-        var order: [String] = []
-        var byKey: [String: RepetitionResult] = [:]
+        let cKind = col("kind"), cProcess = col("process")
+        var order: [RepetitionKey] = []
+        var byKey: [RepetitionKey: RepetitionResult] = [:]
         for (i, r) in recs.dropFirst().enumerated() {
             let lineNo = i + 2
             guard r.count == head.count else {
@@ -118,11 +125,14 @@ public enum CSV {
             guard let value = Double(r[cValue]) else {
                 throw FormatError("CSV line \(lineNo): value \"\(r[cValue])\" is not a number")
             }
+            guard value.isFinite else {
+                throw FormatError("CSV line \(lineNo): value \"\(r[cValue])\" is not finite")
+            }
             let name = r[cName]
             guard !name.isEmpty else { throw FormatError("CSV line \(lineNo): empty benchmark name") }
             let unit = r[cUnit]
             guard !unit.isEmpty else { throw FormatError("CSV line \(lineNo): empty unit") }
-            let impl = cImpl.map { r[$0] } ?? "swift"
+            let impl = Implementation(cImpl.map { r[$0] } ?? "swift")
             var threads = 1
             if let c = cThreads {
                 guard let t = Int(r[c]), t >= 1 else {
@@ -138,12 +148,30 @@ public enum CSV {
                 better = b
             }
             let exact = cExact.map { r[$0] == "true" } ?? false
-            let key = "\(impl)\u{0}\(name)\u{0}\(rep)"
+            var kind = MetricKind.legacy(unit: unit, better: better, exact: exact)
+            if let c = cKind, !r[c].isEmpty {
+                guard let k = MetricKind(rawValue: r[c]) else {
+                    throw FormatError("CSV line \(lineNo): kind \"\(r[c])\" is not time, count, exact or condition")
+                }
+                kind = k
+            }
+            if kind == .time && value < 0 {
+                throw FormatError("CSV line \(lineNo): \(unit) is a time and cannot be negative (\(r[cValue]))")
+            }
+            var process: Int?
+            if let c = cProcess, !r[c].isEmpty {
+                guard let p = Int(r[c]), p >= 0 else {
+                    throw FormatError("CSV line \(lineNo): process \"\(r[c])\" is not a non-negative integer")
+                }
+                process = p
+            }
+            let key = RepetitionKey(series: SeriesKey(name: name, implementation: impl), repetition: rep)
             if byKey[key] == nil {
                 order.append(key)
-                byKey[key] = RepetitionResult(name: name, impl: impl, threads: threads, repetition: rep, n: n, metrics: [])
+                byKey[key] = RepetitionResult(name: name, impl: impl, threads: threads, repetition: rep, n: n, metrics: [],
+                                              process: process)
             }
-            byKey[key]!.metrics.append(Metric(value, unit: unit, better: better, exact: exact))
+            byKey[key]!.metrics.append(Metric(value, unit: unit, better: better, kind: kind))
         }
         return order.map { byKey[$0]! }
     }

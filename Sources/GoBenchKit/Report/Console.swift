@@ -67,32 +67,3 @@ extension Console {
         return out
     }
 }
-
-/// Groups repetitions into per (benchmark, metric) samples, in first-seen
-/// order.
-public enum Grouping {
-    public struct Sample: Sendable {
-        public var name: String
-        public var impl: String
-        public var unit: String
-        public var better: Better
-        public var exact: Bool
-        public var values: [Double]
-    }
-
-    public static func byBenchmarkAndMetric(_ results: [RepetitionResult]) -> [Sample] {
-        var order: [String] = []
-        var groups: [String: Sample] = [:]
-        for r in results {
-            for m in r.metrics {
-                let key = "\(r.impl)\u{0}\(r.name)\u{0}\(m.unit)"
-                if groups[key] == nil {
-                    order.append(key)
-                    groups[key] = Sample(name: r.name, impl: r.impl, unit: m.unit, better: m.better, exact: m.exact, values: [])
-                }
-                groups[key]!.values.append(m.value)
-            }
-        }
-        return order.map { groups[$0]! }
-    }
-}

@@ -66,7 +66,9 @@ public enum GoText {
             for m in r.metrics where !seen.contains(m.unit) {
                 seen.insert(m.unit)
                 if m.better == .neither { continue }
-                out += "Unit \(m.unit) better=\(m.better.rawValue)\(m.exact ? " assume=exact" : "")\n"
+                // benchfmt keeps unknown key=value pairs on Unit lines, so
+                // kind= round-trips through benchstat-read files.
+                out += "Unit \(m.unit) better=\(m.better.rawValue)\(m.exact ? " assume=exact" : "") kind=\(m.kind.rawValue)\n"
             }
         }
         let width = (results.map { goName($0.name).count + 1 + String($0.threads).count }.max() ?? 0)
@@ -93,10 +95,11 @@ public enum GoText {
     /// Unit nor benchmark lines (PASS, ok, test output) are skipped, as
     /// benchfmt does. A benchmark line with a bad iteration count or an
     /// odd value/unit list is an error naming the line.
-    public static func parse(_ text: String, impl: String = "swift") throws -> Parsed {
+    public static func parse(_ text: String, impl: Implementation = .swift) throws -> Parsed {
         var env = RunEnvironment()
         var better: [String: Better] = [:]
         var exact: Set<String> = []
+        var kinds: [String: MetricKind] = [:]
         var results: [RepetitionResult] = []
         var repetitions: [String: Int] = [:]
         for (lineNo, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -108,6 +111,7 @@ public enum GoText {
                     if f == "better=lower" { better[fields[1]] = .lower }
                     if f == "better=higher" { better[fields[1]] = .higher }
                     if f == "assume=exact" { exact.insert(fields[1]) }
+                    if f.hasPrefix("kind="), let k = MetricKind(rawValue: String(f.dropFirst(5))) { kinds[fields[1]] = k }
                 }
                 continue
             }
@@ -131,8 +135,15 @@ public enum GoText {
                         throw FormatError("line \(lineNo + 1): \"\(fields[i])\" is not a number")
                     }
                     let unit = fields[i + 1]
-                    metrics.append(Metric(v, unit: unit, better: better[unit] ?? defaultBetter(unit),
-                                          exact: exact.contains(unit)))
+                    guard v.isFinite else {
+                        throw FormatError("line \(lineNo + 1): \(unit) value \"\(fields[i])\" is not finite")
+                    }
+                    let b = better[unit] ?? defaultBetter(unit)
+                    let kind = kinds[unit] ?? .legacy(unit: unit, better: b, exact: exact.contains(unit))
+                    if kind == .time && v < 0 {
+                        throw FormatError("line \(lineNo + 1): \(unit) is a time and cannot be negative (\(fields[i]))")
+                    }
+                    metrics.append(Metric(v, unit: unit, better: b, kind: kind))
                     i += 2
                 }
                 let rep = repetitions[name, default: 0]

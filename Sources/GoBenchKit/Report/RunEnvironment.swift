@@ -48,6 +48,7 @@ public struct RunEnvironment: Sendable, Equatable {
         e["swift"] = swiftVersion()
         e["git"] = gitRevision()
         e["host"] = ProcessInfo.processInfo.hostName
+        for (k, v) in MachineFingerprint.current().contextEntries where e[k] == nil { e[k] = v }
         return e
     }
 

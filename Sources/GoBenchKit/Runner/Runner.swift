@@ -14,77 +14,6 @@
 // thread per worker, releases them from a barrier, times each worker's body
 // with the monotonic clock and its thread CPU clock, and runs teardowns.
 
-/// How long to run each benchmark: a target duration (calibrated) or a
-/// fixed iteration count, like `go test -benchtime 1s` / `-benchtime 100x`.
-public enum BenchTime: Sendable, Equatable, CustomStringConvertible {
-    case nanoseconds(Int64)
-    case iterations(Int)
-
-    /// Parses "100ms", "1.5s", "250us", "10ns", "1m" or "500x".
-    public init(parsing text: String) throws {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        if t.hasSuffix("x"), let n = Int(t.dropLast()), n > 0 {
-            self = .iterations(n)
-            return
-        }
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9)]
-        for (suffix, scale) in units where t.hasSuffix(suffix) {
-            let number = t.dropLast(suffix.count)
-            if let v = Double(number), v > 0, v.isFinite {
-                self = .nanoseconds(Int64(v * scale))
-                return
-            }
-        }
-        throw SelectionError("invalid bench time \"\(text)\" (want e.g. 100ms, 1s or 500x)")
-    }
-
-    public var description: String {
-        switch self {
-        case .iterations(let n): return "\(n)x"
-        case .nanoseconds(let ns):
-            if ns % 1_000_000_000 == 0 { return "\(ns / 1_000_000_000)s" }
-            if ns % 1_000_000 == 0 { return "\(ns / 1_000_000)ms" }
-            if ns % 1_000 == 0 { return "\(ns / 1_000)us" }
-            return "\(ns)ns"
-        }
-    }
-}
-
-/// One benchmark as the runner will run it.
-public struct BenchmarkPlan: Sendable {
-    public var benchmark: Benchmark
-    public var benchTime: BenchTime
-    public var count: Int
-
-    public init(_ benchmark: Benchmark, benchTime: BenchTime, count: Int) {
-        self.benchmark = benchmark
-        self.benchTime = benchTime
-        self.count = max(1, count)
-    }
-}
-
-/// The measured result of one counted repetition.
-public struct RepetitionResult: Sendable, Equatable {
-    public var name: String
-    /// "swift" for our own benchmarks, "go" for Go's reference suite.
-    public var impl: String
-    public var threads: Int
-    public var repetition: Int
-    public var n: Int
-    public var metrics: [Metric]
-
-    public init(name: String, impl: String = "swift", threads: Int, repetition: Int, n: Int, metrics: [Metric]) {
-        self.name = name
-        self.impl = impl
-        self.threads = threads
-        self.repetition = repetition
-        self.n = n
-        self.metrics = metrics
-    }
-
-    public func metric(_ unit: String) -> Metric? { metrics.first { $0.unit == unit } }
-}
-
 /// Measurement policy, as named functions (google/benchmark's runner style).
 public enum MeasurementPolicy {
     /// Go 1.19 testing.B's rule (testing/benchmark.go, `launch`): predict
@@ -236,13 +165,13 @@ public final class Runner {
         let cpu = cpus.reduce(0, +)
         let perOp = Double(max(n, 1))
         var metrics = [
-            Metric(Double(wall) / perOp, unit: "ns/op"),
-            Metric(Double(cpu) / perOp, unit: "cpu-ns/op"),
+            Metric(Double(wall) / perOp, unit: "ns/op", kind: .time),
+            Metric(Double(cpu) / perOp, unit: "cpu-ns/op", kind: .time),
         ]
         if threads > 1 {
             // Achieved parallelism: thread CPU time over wall time. On this
             // VM two busy threads get anywhere from 1x to 2x.
-            metrics.append(Metric(Double(cpu) / Double(wall), unit: "parallelism", better: .neither))
+            metrics.append(.condition(Double(cpu) / Double(wall), unit: "parallelism"))
         }
         for (k, instrument) in instruments.enumerated() {
             metrics += instrument.collect(benchmark: benchmark.name, repetition: repetition,
