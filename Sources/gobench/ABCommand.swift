@@ -23,11 +23,7 @@ struct ABCommand: ParsableCommand {
     @Option(name: .long, help: "Rounds (each runs base then candidate once).")
     var count: Int = 10
 
-    @Option(name: .long, help: "Default regression threshold in percent.")
-    var threshold: Double = 5
-
-    @Option(name: .long, help: "Suite manifest whose per-benchmark thresholds apply.")
-    var suite: String?
+    @OptionGroup var verdict: VerdictFlags
 
     @Option(name: .long, help: "Environment for the candidate only, NAME=VALUE (repeatable).")
     var candidateEnv: [String] = []
@@ -58,22 +54,11 @@ struct ABCommand: ParsableCommand {
                                   pattern: pattern, benchTime: bt, rounds: count)
             runner.log = log
             let outcome = try runner.run()
-            var thresholds = Thresholds(defaultPercent: threshold)
-            if let path = suite {
-                let s = try Suite.load(path: path)
-                thresholds = Thresholds(defaultPercent: threshold) { s.entry(for: $0)?.threshold }
-            }
-            let c = try PairedComparison(base: outcome.base, candidate: outcome.candidate, thresholds: thresholds)
+            let c = try PairedComparison(base: outcome.base, candidate: outcome.candidate, policy: try verdict.policy())
             if let out = output { try AtomicFile.write(c.csv(), to: out) }
             return c
         }
-        print(comparison.table(), terminator: "")
-        for w in comparison.warnings { FileHandle.standardError.write(Data("gobench: warning: \(w)\n".utf8)) }
-        let regressions = comparison.rows.filter { $0.verdict == .regression }
-        if !regressions.isEmpty {
-            print("\(regressions.count) regression(s): " + regressions.map { "\($0.name) \($0.unit)" }.joined(separator: ", "))
-            throw ExitCode(2)
-        }
-        print("no regression")
+        print(comparison.table(showAll: verdict.showAll), terminator: "")
+        try finishVerdict(regressions: comparison.regressions.map { ($0.key.series, $0.unit) }, warnings: comparison.warnings)
     }
 }

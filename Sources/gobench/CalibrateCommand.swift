@@ -55,8 +55,8 @@ struct CalibrateCommand: ParsableCommand {
             for t in 0..<trials {
                 FileHandle.standardError.write(Data("gobench calibrate: A/A trial \(t + 1)/\(trials)\n".utf8))
                 let a = try runner.run(plans), b = try runner.run(plans)
-                if try Comparer.compare(base: a, new: b, thresholds: thresholds).hasRegression { unpairedAlarms += 1 }
-                let paired = try PairedComparison(base: a, candidate: b, thresholds: thresholds)
+                if try Comparer.compare(base: a, new: b, policy: VerdictPolicy(thresholds: thresholds)).hasRegression { unpairedAlarms += 1 }
+                let paired = try PairedComparison(base: a, candidate: b, policy: VerdictPolicy(thresholds: thresholds))
                 if paired.hasRegression { pairedAlarms += 1 }
                 for (x, y) in zip(a, b) {
                     if let u = x.metric("ns/op")?.value, let v = y.metric("ns/op")?.value, u > 0, v > 0 {
@@ -79,7 +79,7 @@ struct CalibrateCommand: ParsableCommand {
                     CalibrationKnob.slowdownPercent = 0
                     // Detection means a significant change, whatever the
                     // threshold: threshold 0 asks only "did the test see it".
-                    let c = try Comparer.compare(base: a, new: b, thresholds: Thresholds(defaultPercent: 0))
+                    let c = try Comparer.compare(base: a, new: b, policy: VerdictPolicy(thresholds: Thresholds(defaultPercent: 0)))
                     if c.rows.contains(where: { $0.unit == "ns/op" && $0.verdict == .regression }) { hits += 1 }
                 }
                 detected.append((pct, hits))

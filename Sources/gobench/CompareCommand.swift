@@ -6,7 +6,16 @@ struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Compare two result files (gobench CSV or Go benchmark text).",
-        discussion: "Exit status: 0 no regression, 2 regression, 1 bad input.")
+        discussion: """
+            Judges primary metrics only (ns/op, cpu-ns/op, instructions/op, allocs/op, B/op and what a \
+            benchmark declares); conditions and counters are shown with --show-all and in --output. \
+            Each judged row gets Yuen's trimmed-mean test over worker processes; the p-values are adjusted \
+            together (--error-control, Benjamini-Hochberg by default). A regression needs an adjusted p below \
+            --alpha and a change beyond the larger of the threshold and the smallest change the row could \
+            detect. Timings from two machine fingerprints are refused unless --cross-machine. \
+            allocs/op is exact: one more allocation per op is a regression. \
+            Exit status: 0 no regression, 2 regression, 1 bad input.
+            """)
 
     @Argument(help: "Base results (CSV or Go benchmark text).")
     var base: String
@@ -14,44 +23,25 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "New results (CSV or Go benchmark text).")
     var new: String
 
-    @Option(name: .long, help: "Default regression threshold in percent.")
-    var threshold: Double?
-
-    @Option(name: .long, help: "Suite manifest whose per-benchmark thresholds apply.")
-    var suite: String?
-
-    @Option(name: .long, help: "Significance level of the Mann-Whitney U test.")
-    var alpha: Double = Comparer.defaultAlpha
+    @OptionGroup var verdict: VerdictFlags
 
     @Option(name: .shortAndLong, help: "Also write the comparison as CSV to this file.")
     var output: String?
 
     func run() throws {
         let comparison = try reportingErrors { () throws -> Comparison in
-            if let t = threshold, t < 0 || !t.isFinite { throw SelectionError("--threshold must be a non-negative number") }
-            guard alpha > 0 && alpha < 1 else { throw SelectionError("--alpha must be between 0 and 1") }
-            let baseResults = try loadResults(path: base)
-            let newResults = try loadResults(path: new)
-            var thresholds = Thresholds(defaultPercent: threshold ?? 5)
-            if let path = suite {
-                let s = try Suite.load(path: path)
-                thresholds = Thresholds(defaultPercent: threshold ?? s.threshold) { name in
-                    s.entry(for: name)?.threshold
-                }
+            var policy = try verdict.policy()
+            let a = try loadResultSet(path: base), b = try loadResultSet(path: new)
+            var warnings: [String] = []
+            if try Comparer.checkMachines(a, b, crossMachine: verdict.crossMachine, warnings: &warnings) {
+                policy.crossMachine = true
             }
-            let c = try Comparer.compare(base: baseResults, new: newResults, thresholds: thresholds, alpha: alpha)
+            var c = try Comparer.compare(base: a.results, new: b.results, policy: policy)
+            c.warnings = warnings + c.warnings
             if let out = output { try AtomicFile.write(Comparer.csv(c), to: out) }
             return c
         }
-        print(Comparer.table(comparison), terminator: "")
-        for w in comparison.warnings {
-            FileHandle.standardError.write(Data("gobench: warning: \(w)\n".utf8))
-        }
-        let regressions = comparison.rows.filter { $0.verdict == .regression }
-        if !regressions.isEmpty {
-            print("\(regressions.count) regression(s): " + regressions.map { "\($0.name) \($0.unit)" }.joined(separator: ", "))
-            throw ExitCode(2)
-        }
-        print("no regression")
+        print(Comparer.table(comparison, showAll: verdict.showAll), terminator: "")
+        try finishVerdict(regressions: comparison.regressions.map { ($0.key.series, $0.unit) }, warnings: comparison.warnings)
     }
 }

@@ -23,13 +23,13 @@ func fail(_ message: String, code: Int32 = 1) -> ExitCode {
     return ExitCode(code)
 }
 
-/// Runs `body`, turning the harness's one-line errors into exit code 1.
+/// Runs `body`, turning the harness's one-line errors (every OneLineError:
+/// bad input, I/O, a missing toolchain, a failed build, a broken worker,
+/// a machine mismatch) into their message and exit code 1.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let e as FormatError {
-        throw fail(e.description)
-    } catch let e as SelectionError {
+    } catch let e as OneLineError {
         throw fail(e.description)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import GoBenchKit
 
@@ -15,71 +16,205 @@ import Testing
                                      new: try loadResults(path: try fixture("slow10.csv")))
         let reg = c.rows.filter { $0.verdict == .regression }
         #expect(Set(reg.map(\.name)) == ["chan/pingpong"])
-        #expect(reg.allSatisfy { $0.deltaPercent > 5 && $0.pValue! < 0.05 })
+        #expect(reg.allSatisfy { $0.deltaPercent > 5 && $0.adjustedP! < 0.05 })
         #expect(c.hasRegression)
         // The same change is no regression when the threshold allows it.
         let lax = try Comparer.compare(base: try loadResults(path: try fixture("base.csv")),
                                        new: try loadResults(path: try fixture("slow10.csv")),
-                                       thresholds: Thresholds(defaultPercent: 5) { $0 == "chan/pingpong" ? 15 : nil })
+                                       policy: VerdictPolicy(thresholds: Thresholds(defaultPercent: 5) { $0 == "chan/pingpong" ? 15 : nil }))
         #expect(!lax.hasRegression)
     }
 
-    @Test func improvementsAndDirection() throws {
-        func results(_ values: [Double], unit: String, better: Better) -> [RepetitionResult] {
-            values.enumerated().map {
-                RepetitionResult(name: "x", threads: 1, repetition: $0.offset, n: 1,
-                                 metrics: [Metric($0.element, unit: unit, better: better, kind: .legacy(unit: unit, better: better, exact: false))])
-            }
+    static func results(_ values: [Double], unit: String, kind: MetricKind, better: Better = .lower,
+                        name: String = "x", processes: [Int]? = nil) -> [RepetitionResult] {
+        values.enumerated().map {
+            RepetitionResult(name: name, threads: 1, repetition: $0.offset, n: 1,
+                             metrics: [Metric($0.element, unit: unit, better: better, kind: kind)],
+                             process: processes?[$0.offset])
         }
+    }
+
+    /// A policy that also judges `units` for every benchmark.
+    static func judging(_ units: [String]) -> VerdictPolicy {
+        var p = VerdictPolicy()
+        p.suiteMetrics = { _ in units }
+        return p
+    }
+
+    @Test func improvementsAndDirection() throws {
         let base = [100.0, 101, 99, 100.5, 99.5, 100.2]
         let faster = base.map { $0 * 0.8 }
-        #expect(try Comparer.compare(base: results(base, unit: "ns/op", better: .lower),
-                                     new: results(faster, unit: "ns/op", better: .lower)).rows[0].verdict == .improvement)
+        #expect(try Comparer.compare(base: Self.results(base, unit: "ns/op", kind: .time),
+                                     new: Self.results(faster, unit: "ns/op", kind: .time)).rows[0].verdict == .improvement)
         // For a higher-is-better metric the same drop is a regression.
-        #expect(try Comparer.compare(base: results(base, unit: "MB/s", better: .higher),
-                                     new: results(faster, unit: "MB/s", better: .higher)).rows[0].verdict == .regression)
+        #expect(try Comparer.compare(base: Self.results(base, unit: "MB/s", kind: .count, better: .higher),
+                                     new: Self.results(faster, unit: "MB/s", kind: .count, better: .higher),
+                                     policy: Self.judging(["MB/s"])).rows[0].verdict == .regression)
+    }
+
+    @Test func onlyPrimaryMetricsAreJudged() throws {
+        let base = [10.0, 10.1, 9.9, 10.05, 9.95, 10.02]
+        let worse = base.map { $0 * 3 }
+        // spins/op tripled, but it is neither primary nor named by a suite.
+        let c = try Comparer.compare(base: Self.results(base, unit: "spins/op", kind: .count),
+                                     new: Self.results(worse, unit: "spins/op", kind: .count))
+        #expect(c.rows[0].verdict == .info && c.rows[0].note == "not a primary metric" && !c.hasRegression)
+        // A benchmark that declares it primary gets it judged,
+        var declared = VerdictPolicy()
+        declared.declaredPrimary = { $0 == "x" ? ["spins/op"] : [] }
+        #expect(try Comparer.compare(base: Self.results(base, unit: "spins/op", kind: .count),
+                                     new: Self.results(worse, unit: "spins/op", kind: .count), policy: declared).hasRegression)
+        // and a suite can switch a benchmark off entirely.
+        var off = VerdictPolicy()
+        off.isJudged = { _ in false }
+        #expect(try !Comparer.compare(base: Self.results(base, unit: "ns/op", kind: .time),
+                                      new: Self.results(worse, unit: "ns/op", kind: .time), policy: off).hasRegression)
+        // Conditions are never judged, whatever the suite says.
+        let cond = try Comparer.compare(base: Self.results(base, unit: "parallelism", kind: .condition),
+                                        new: Self.results(worse, unit: "parallelism", kind: .condition),
+                                        policy: Self.judging(["parallelism"]))
+        #expect(cond.rows[0].verdict == .info)
     }
 
     @Test func negligibleEventCountsAreNoVerdict() throws {
-        func r(_ v: [Double], unit: String) -> [RepetitionResult] {
-            v.enumerated().map { RepetitionResult(name: "x", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: unit, kind: .legacy(unit: unit, better: .lower, exact: false))]) }
-        }
+        let p = Self.judging(["context-switches/op", "parks/op", "starvations/op"])
         let rare = [1e-6, 1.1e-6, 0.9e-6, 1e-6, 1.2e-6, 1e-6]
         // +400% of almost nothing: unchanged.
-        let tiny = try Comparer.compare(base: r(rare, unit: "context-switches/op"), new: r(rare.map { $0 * 5 }, unit: "context-switches/op"))
+        let tiny = try Comparer.compare(base: Self.results(rare, unit: "context-switches/op", kind: .count),
+                                        new: Self.results(rare.map { $0 * 5 }, unit: "context-switches/op", kind: .count), policy: p)
         #expect(tiny.rows[0].verdict == .unchanged && tiny.rows[0].deltaPercent > 300)
         // The same +400% on events that happen every op is a regression,
         let often = rare.map { $0 * 1e6 }
-        #expect(try Comparer.compare(base: r(often, unit: "parks/op"), new: r(often.map { $0 * 5 }, unit: "parks/op"))
+        #expect(try Comparer.compare(base: Self.results(often, unit: "parks/op", kind: .count),
+                                     new: Self.results(often.map { $0 * 5 }, unit: "parks/op", kind: .count), policy: p)
             .rows[0].verdict == .regression)
         // and so is a time, however small.
-        #expect(try Comparer.compare(base: r(rare, unit: "ns/op"), new: r(rare.map { $0 * 5 }, unit: "ns/op"))
+        #expect(try Comparer.compare(base: Self.results(rare, unit: "ns/op", kind: .time),
+                                     new: Self.results(rare.map { $0 * 5 }, unit: "ns/op", kind: .time))
             .rows[0].verdict == .regression)
-        #expect(Comparer.isEventCount("waste-B/op") && !Comparer.isEventCount("task-clock-ns/op"))
-        #expect(Comparer.isEventCount("starvations/op") && Comparer.isEventCount("spins/op"))
-        #expect(!Comparer.isEventCount("ns/op") && !Comparer.isEventCount("cpu-ns/op"))
-        // A count whose name ends in "ns" is still a count.
-        let starved = try Comparer.compare(base: r(rare, unit: "starvations/op"), new: r(rare.map { $0 * 5 }, unit: "starvations/op"))
+        // A count whose name ends in "ns" is a count because it says so.
+        let starved = try Comparer.compare(base: Self.results(rare, unit: "starvations/op", kind: .count),
+                                           new: Self.results(rare.map { $0 * 5 }, unit: "starvations/op", kind: .count), policy: p)
         #expect(starved.rows[0].verdict == .unchanged)
     }
 
-    @Test func tooFewRepetitionsAreSaidSo() throws {
-        func r(_ v: [Double]) -> [RepetitionResult] {
-            v.enumerated().map { RepetitionResult(name: "x", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: "ns/op", kind: .time)]) }
-        }
-        let c = try Comparer.compare(base: r([1, 1.01, 0.99]), new: r([2, 2.01, 1.99]))
+    @Test func tooFewValuesAreSaidSo() throws {
+        let c = try Comparer.compare(base: Self.results([1], unit: "ns/op", kind: .time),
+                                     new: Self.results([2], unit: "ns/op", kind: .time))
         #expect(c.rows[0].verdict == .insufficient)
         #expect(!c.warnings.isEmpty)
     }
 
-    @Test func exactMetricsNeedNoTest() throws {
-        func r(_ v: Double, reps: Int) -> [RepetitionResult] {
-            (0..<reps).map { RepetitionResult(name: "x", threads: 1, repetition: $0, n: 1,
-                                              metrics: [Metric(v, unit: "instructions/op", kind: .exact)]) }
+    @Test func noisyRowsThatCannotDetectTheirThresholdAreNotAPass() throws {
+        // 20% noise, three values a side: a 5% threshold is far below what
+        // this sample could detect.
+        let c = try Comparer.compare(base: Self.results([100, 125, 85], unit: "ns/op", kind: .time),
+                                     new: Self.results([104, 80, 121], unit: "ns/op", kind: .time))
+        #expect(c.rows[0].verdict == .underpowered)
+        #expect(c.rows[0].detectable! > 5)
+    }
+
+    @Test func theWorkerProcessIsTheUnitOfReplication() throws {
+        // Two processes a side, six repetitions each. Each process sits at
+        // its own level (layout, heap state); the repetitions within one
+        // agree to 0.1%. Counted as 12 independent values the 6% shift looks
+        // certain; counted as 2 processes a side it is not established.
+        let levels = [100.0, 104.0], newLevels = [106.0, 110.0]
+        func reps(_ lv: [Double]) -> ([Double], [Int]) {
+            var v: [Double] = [], p: [Int] = []
+            for (i, l) in lv.enumerated() { for k in 0..<6 { v.append(l * (1 + Double(k) * 0.0002)); p.append(i) } }
+            return (v, p)
         }
-        let c = try Comparer.compare(base: r(1000, reps: 1), new: r(1070, reps: 1))
+        let (bv, bp) = reps(levels), (nv, np) = reps(newLevels)
+        let byProcess = try Comparer.compare(base: Self.results(bv, unit: "ns/op", kind: .time, processes: bp),
+                                             new: Self.results(nv, unit: "ns/op", kind: .time, processes: np))
+        #expect(byProcess.rows[0].verdict != .regression)
+        let byRepetition = try Comparer.compare(base: Self.results(bv, unit: "ns/op", kind: .time),
+                                                new: Self.results(nv, unit: "ns/op", kind: .time),
+                                                policy: VerdictPolicy(thresholds: Thresholds(defaultPercent: 2)))
+        #expect(byRepetition.rows[0].verdict == .regression)
+    }
+
+    @Test func exactMetricsNeedNoTest() throws {
+        let c = try Comparer.compare(base: Self.results([1000], unit: "instructions/op", kind: .exact),
+                                     new: Self.results([1070], unit: "instructions/op", kind: .exact))
         #expect(c.rows[0].verdict == .regression && c.rows[0].pValue == nil)
-        #expect(try Comparer.compare(base: r(1000, reps: 1), new: r(1030, reps: 1)).rows[0].verdict == .unchanged)
+        #expect(try Comparer.compare(base: Self.results([1000], unit: "instructions/op", kind: .exact),
+                                     new: Self.results([1030], unit: "instructions/op", kind: .exact)).rows[0].verdict == .unchanged)
+    }
+
+    @Test func oneMoreAllocationPerOpIsARegressionAtAnyPercentage() throws {
+        func allocs(_ v: Double) -> [RepetitionResult] { Self.results([v, v, v], unit: "allocs/op", kind: .exact) }
+        #expect(try Comparer.compare(base: allocs(100), new: allocs(101)).rows[0].verdict == .regression)
+        #expect(try Comparer.compare(base: allocs(100), new: allocs(100.4)).rows[0].verdict == .unchanged)
+        #expect(try Comparer.compare(base: allocs(2), new: allocs(1)).rows[0].verdict == .improvement)
+    }
+
+    @Test func adjustmentsMatchTheirDefinitions() {
+        let p = [0.01, 0.04, 0.03, 0.005]
+        let bh = VerdictPolicy.adjust(p, method: .benjaminiHochberg)
+        let holm = VerdictPolicy.adjust(p, method: .holm)
+        for (x, y) in zip(bh, [0.02, 0.04, 0.04, 0.02]) { #expect(abs(x - y) < 1e-12) }
+        for (x, y) in zip(holm, [0.03, 0.06, 0.06, 0.02]) { #expect(abs(x - y) < 1e-12) }
+        #expect(VerdictPolicy.adjust(p, method: .none) == p)
+    }
+
+    @Test func errorControlKeepsAnAAComparisonOfManyRowsQuiet() throws {
+        // 300 benchmarks of unchanged code, 3% noise, 12 values a side.
+        // Unadjusted, about 5% of rows come out significant; after
+        // Benjamini-Hochberg or Holm none does, and no row is a verdict.
+        var rng = SeededNoise(seed: 42)
+        var base: [RepetitionResult] = [], new: [RepetitionResult] = []
+        for b in 0..<300 {
+            for r in 0..<12 {
+                base.append(RepetitionResult(name: "b\(b)", threads: 1, repetition: r, n: 1,
+                                             metrics: [Metric(100 * exp(0.03 * rng.normal()), unit: "ns/op", kind: .time)]))
+                new.append(RepetitionResult(name: "b\(b)", threads: 1, repetition: r, n: 1,
+                                            metrics: [Metric(100 * exp(0.03 * rng.normal()), unit: "ns/op", kind: .time)]))
+            }
+        }
+        func falseAlarms(_ m: ErrorControl) throws -> Int {
+            var p = VerdictPolicy(thresholds: Thresholds(defaultPercent: 0))
+            p.errorControl = m
+            let c = try Comparer.compare(base: base, new: new, policy: p)
+            if m != .none { #expect(!c.hasRegression && !c.rows.contains { $0.verdict == .improvement }) }
+            return c.rows.filter { $0.adjustedP! < 0.05 }.count
+        }
+        let unadjusted = try falseAlarms(.none)
+        #expect(unadjusted > 5, "unadjusted: \(unadjusted) of 300")
+        #expect(try falseAlarms(.benjaminiHochberg) == 0)
+        #expect(try falseAlarms(.holm) == 0)
+    }
+
+    @Test func differentMachinesAreRefusedUnlessAskedFor() throws {
+        let m = MachineFingerprint.current()
+        var other = m
+        other.model += 1
+        let a = ResultSet(results: Self.results([10, 10.1, 9.9, 10], unit: "ns/op", kind: .time), machine: m, path: "a.csv")
+        let b = ResultSet(results: Self.results([20, 20.1, 19.9, 20], unit: "ns/op", kind: .time), machine: other, path: "b.csv")
+        var warnings: [String] = []
+        #expect(throws: MachineMismatchError.self) { try Comparer.checkMachines(a, b, crossMachine: false, warnings: &warnings) }
+        do {
+            _ = try Comparer.checkMachines(a, b, crossMachine: false, warnings: &warnings)
+        } catch let e as MachineMismatchError {
+            // Base first, then new.
+            #expect(e.description.contains("cpu-model \(m.model) vs \(m.model + 1)"))
+        }
+        #expect(try Comparer.checkMachines(a, b, crossMachine: true, warnings: &warnings))
+        #expect(try !Comparer.checkMachines(a, a, crossMachine: false, warnings: &warnings))
+        let unknown = ResultSet(results: a.results, path: "old.csv")
+        #expect(throws: MachineMismatchError.self) { try Comparer.checkMachines(unknown, b, crossMachine: false, warnings: &warnings) }
+        // Under --cross-machine the timing is shown, an exact count judged.
+        var p = VerdictPolicy()
+        p.crossMachine = true
+        let mixed = try Comparer.compare(
+            base: [RepetitionResult(name: "x", threads: 1, repetition: 0, n: 1, metrics: [Metric(10, unit: "ns/op", kind: .time), Metric(100, unit: "instructions/op", kind: .exact)]),
+                   RepetitionResult(name: "x", threads: 1, repetition: 1, n: 1, metrics: [Metric(10.1, unit: "ns/op", kind: .time), Metric(100, unit: "instructions/op", kind: .exact)])],
+            new: [RepetitionResult(name: "x", threads: 1, repetition: 0, n: 1, metrics: [Metric(30, unit: "ns/op", kind: .time), Metric(150, unit: "instructions/op", kind: .exact)]),
+                  RepetitionResult(name: "x", threads: 1, repetition: 1, n: 1, metrics: [Metric(30.1, unit: "ns/op", kind: .time), Metric(150, unit: "instructions/op", kind: .exact)])],
+            policy: p)
+        #expect(mixed.rows.first { $0.unit == "ns/op" }!.verdict == .info)
+        #expect(mixed.rows.first { $0.unit == "instructions/op" }!.verdict == .regression)
     }
 
     @Test func nothingInCommonIsBadInput() {
@@ -89,7 +224,7 @@ import Testing
     }
 
     @Test func loadResultsRejectsBadFiles() throws {
-        #expect(throws: FormatError.self) { try loadResults(path: "/nonexistent/file.csv") }
+        #expect(throws: InputError.self) { try loadResults(path: "/nonexistent/file.csv") }
         #expect(throws: FormatError.self) { try loadResults(path: try fixture("malformed.csv")) }
         #expect(throws: FormatError.self) { try loadResults(path: try fixture("badnumber.csv")) }
     }
@@ -169,4 +304,46 @@ import Testing
         #expect(try registry.select("^chan/").map(\.name) == ["chan/pingpong"])
         #expect(throws: SelectionError.self) { try registry.select("(") }
     }
+}
+
+@Suite struct TrimmedMeanTestTests {
+    /// scipy.stats.ttest_ind(log(a), log(b), equal_var=False, trim=0.2) in SciPy 1.17: Yuen-Welch.
+    @Test func twoSampleMatchesSciPy() throws {
+        let a = [100, 101, 99, 100.5, 99.5, 100.2, 100.1, 99.8].map { log($0) }
+        let b = [104, 105, 103.5, 104.2, 104.8, 103.9, 104.4, 150].map { log($0) }
+        let t = try #require(TrimmedMeanTest(logBase: a, logNew: b))
+        #expect(abs(t.t - 14.693948846667965) < 1e-9)
+        #expect(abs(t.degreesOfFreedom - 9.80345005156206) < 1e-9)
+        #expect(abs(t.pValue - 5.322733173890308e-08) / 5.322733173890308e-08 < 1e-6)
+    }
+
+    /// scipy.stats.t: ppf(0.975, 7.3), ppf(0.8, 7.3), 2 * sf(2.5, 4.5).
+    @Test func studentTMatchesSciPy() {
+        #expect(abs(StudentT.quantile(0.975, df: 7.3) - 2.345066736547703) < 1e-9)
+        #expect(abs(StudentT.quantile(0.8, df: 7.3) - 0.8936713571802273) < 1e-9)
+        #expect(abs(StudentT.twoSidedP(2.5, df: 4.5) - 0.059905686502200545) < 1e-12)
+    }
+
+    @Test func oneTrimmedOutlierDoesNotDecide() throws {
+        let base = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0].map { log($0) }
+        var spiky = base
+        spiky[3] = log(9.0)  // one repetition hit by a preemption
+        let t = try #require(TrimmedMeanTest(logBase: base, logNew: spiky))
+        #expect(t.pValue > 0.5)
+    }
+}
+
+/// A seeded normal generator (SplitMix64 + Box-Muller) for the tests.
+struct SeededNoise {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
+    mutating func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()) }
 }

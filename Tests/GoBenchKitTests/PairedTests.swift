@@ -47,7 +47,7 @@ import Testing
         let a = rounds("x", [10, 11, 9.5, 10.2, 10.1, 9.9, 10.4])
         let b = rounds("x", [10.1, 10.8, 9.6, 10.1, 10.2, 10.0, 10.3])
         #expect(try !PairedComparison(base: a, candidate: b).hasRegression)
-        let few = try PairedComparison(base: rounds("x", [1, 1, 1]), candidate: rounds("x", [2, 2, 2]))
+        let few = try PairedComparison(base: rounds("x", [1]), candidate: rounds("x", [2]))
         #expect(few.rows[0].verdict == .insufficient && !few.warnings.isEmpty)
         #expect(throws: FormatError.self) { try PairedComparison(base: a, candidate: rounds("y", [1])) }
     }
@@ -62,10 +62,10 @@ import Testing
                     rep(2, steal: 12, par: 1.9, ivcs: 2), rep(3, steal: 0, par: 1.1, ivcs: 1),
                     rep(4, steal: 0, par: 1.92, ivcs: 200), rep(5, steal: 0.2, par: 1.88, ivcs: 2)]
         let flags = DriftFlags.flagged(reps)
-        #expect(Set(flags.keys) == Set([2, 3, 4].map { DriftFlags.key(reps[$0]) }))
-        #expect(flags[DriftFlags.key(reps[2])]!.contains("steal"))
-        #expect(flags[DriftFlags.key(reps[3])]!.contains("parallelism"))
-        #expect(flags[DriftFlags.key(reps[4])]!.contains("preemptions"))
+        #expect(Set(flags.keys) == Set([2, 3, 4].map { reps[$0].key }))
+        #expect(flags[reps[2].key]!.contains("steal"))
+        #expect(flags[reps[3].key]!.contains("parallelism"))
+        #expect(flags[reps[4].key]!.contains("preemptions"))
     }
 
     @Test func driftInstrumentReportsPlausibleConditions() throws {

@@ -181,7 +181,7 @@ let sampleResults: [RepetitionResult] = [
     }
 
     @Test func unwritableDestinationIsAnError() {
-        #expect(throws: FormatError.self) { try AtomicFile.write("x", to: "/nonexistent-dir/x.csv") }
+        #expect(throws: InputError.self) { try AtomicFile.write("x", to: "/nonexistent-dir/x.csv") }
     }
 }
 

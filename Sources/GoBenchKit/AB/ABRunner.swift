@@ -35,7 +35,7 @@ public enum ABBuild {
         }
         let rev = try Subprocess.run("/usr/bin/env", ["git", "rev-parse", "--verify", "--quiet", "\(spec)^{commit}"], in: repository)
         guard rev.status == 0 else {
-            throw FormatError("\"\(spec)\" is neither an executable gobench binary nor a git revision of \(repository)")
+            throw SelectionError("\"\(spec)\" is neither an executable gobench binary nor a git revision of \(repository)")
         }
         let sha = rev.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         // Absolute, because the build below runs inside the folder.
@@ -48,13 +48,13 @@ public enum ABBuild {
         let export = try Subprocess.run("/bin/sh", ["-c", "git -C \"$0\" archive \"$1\" | tar -x -C \"$2\"", repository, sha, dir],
                                          in: repository)
         guard export.status == 0 else {
-            throw FormatError("cannot export \(spec): \(export.stderr.split(separator: "\n").first ?? "git archive failed")")
+            throw BuildError("cannot export \(spec): \(export.stderr.split(separator: "\n").first ?? "git archive failed")")
         }
         let build = try Subprocess.run("/usr/bin/env", ["swift", "build", "-c", "release", "--product", "gobench",
                                                          "--package-path", dir], in: dir)
         guard build.status == 0, FileManager.default.isExecutableFile(atPath: binary) else {
             let line = (build.stdout + build.stderr).split(separator: "\n").first { $0.contains("error") } ?? "exit \(build.status)"
-            throw FormatError("building \(spec) failed: \(line)")
+            throw BuildError("building \(spec) failed: \(line)")
         }
         return binary
     }
@@ -118,7 +118,7 @@ public struct ABRunner {
         let r = try Subprocess.run(side.binary, args + ["--format", "csv", "--no-save"], environment: env)
         guard r.status == 0 else {
             let line = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
-            throw FormatError("\(side.label) (\(side.binary)) failed with exit \(r.status): \(line)")
+            throw WorkerError("\(side.label) (\(side.binary)) failed with exit \(r.status): \(line)")
         }
         return try CSV.parse(r.stdout)
     }

@@ -1,45 +1,43 @@
 // Comparing two sets of results, benchstat-style, with a verdict CI can act
-// on. For every (benchmark, metric) present in both:
-//   - medians and the delta of the new median against the base median;
-//   - a two-sided Mann-Whitney U p-value;
-//   - a verdict: a regression only when the change is significant
-//     (p < alpha) AND worse than the benchmark's threshold. Exact metrics
-//     (callgrind instruction counts) skip the test: any change beyond the
-//     threshold counts. Metrics that describe conditions (better=none) are
-//     shown but never judged. Event counts per op (context-switches/op,
-//     waste-B/op...) that moved by less than `negligibleEventsPerOp` are
-//     unchanged whatever their percentage: 1e-6 context switches per op
-//     becoming 5e-6 is +400% and means nothing.
-// A geomean row per metric summarises the ratios of the medians.
+// on. For every (series, metric) present in both, the evidence is:
+//   - the medians, and their order-statistic intervals for the table;
+//   - one value per worker process per side (the mean log of its
+//     repetitions: the process is the unit of replication, since the
+//     repetitions of one process share its address-space layout and heap
+//     state), or one per repetition where the file records no processes;
+//   - Yuen's trimmed-mean test on those values (TrimmedMeanTest): the
+//     effect as a ratio, a p-value, and the smallest effect the test could
+//     detect at this noise.
+// VerdictPolicy then decides all rows together (which are judged, the
+// error control over the family, thresholds, detectable effects). A
+// geomean row per metric summarises the ratios of the medians.
 
 import Foundation
 
-public enum Verdict: String, Sendable {
-    case regression
-    case improvement
-    /// No significant change, or one within the threshold.
-    case unchanged = "~"
-    /// Too few repetitions for the test to ever reach significance.
-    case insufficient = "too-few-reps"
-    /// A run condition, reported only.
-    case info
-}
-
 public struct ComparisonRow: Sendable {
-    public var name: String
-    public var unit: String
+    public var key: MetricKey
+    public var kind: MetricKind
     public var better: Better
-    public var exact: Bool
     public var base: Summary
     public var new: Summary
-    /// (new - base) / base, in percent.
+    /// The estimated change, new / base - 1, in percent.
     public var deltaPercent: Double
+    /// The test's p-value before and after the family-wise adjustment.
     public var pValue: Double?
+    public var adjustedP: Double?
     public var threshold: Double
+    /// The smallest change this row could detect (percent), and from what.
+    public var detectable: Double?
+    public var detectableSource: String?
     public var verdict: Verdict
+    public var note: String?
     /// Repetitions of this benchmark, on either side, that ran under
     /// markedly different conditions (DriftFlags).
     public var flaggedRepetitions: Int = 0
+
+    public var name: String { key.name }
+    public var unit: String { key.unit }
+    public var exact: Bool { kind == .exact }
 }
 
 public struct Comparison: Sendable {
@@ -47,148 +45,209 @@ public struct Comparison: Sendable {
     /// Per unit: geomean of new/base median ratios, as a delta in percent.
     public var geomeans: [(unit: String, deltaPercent: Double, benchmarks: Int)]
     public var warnings: [String]
+    /// How the verdicts were reached, for the output's last lines.
+    public var policy: String
 
+    public var regressions: [ComparisonRow] { rows.filter { $0.verdict == .regression } }
     public var hasRegression: Bool { rows.contains { $0.verdict == .regression } }
 }
 
-/// Thresholds in percent per benchmark name, with a default.
-public struct Thresholds: Sendable {
-    public var defaultPercent: Double
-    public var lookup: @Sendable (String) -> Double?
+/// One side of a comparison as `loadResultSet` reads it: the results and,
+/// where the file or its context.json records one, the machine.
+public struct ResultSet: Sendable {
+    public var results: [RepetitionResult]
+    public var environment: RunEnvironment
+    public var machine: MachineFingerprint?
+    public var path: String
 
-    public init(defaultPercent: Double = 5, lookup: @escaping @Sendable (String) -> Double? = { _ in nil }) {
-        self.defaultPercent = defaultPercent
-        self.lookup = lookup
+    public init(results: [RepetitionResult], environment: RunEnvironment = RunEnvironment(),
+                machine: MachineFingerprint? = nil, path: String = "") {
+        self.results = results
+        self.environment = environment
+        self.machine = machine ?? MachineFingerprint(context: environment)
+        self.path = path
     }
-
-    public func percent(for name: String) -> Double { lookup(name) ?? defaultPercent }
 }
 
 public enum Comparer {
     public static let defaultAlpha = 0.05
 
-    /// Changes in an event count smaller than this many events per op are
-    /// never a verdict.
-    public static let negligibleEventsPerOp = 0.01
-
-    /// Per-op counts of events or bytes, not times: "parks/op",
-    /// "context-switches/op", "starvations/op", "waste-B/op"; not "ns/op",
-    /// "cpu-ns/op" or "task-clock-ns/op". (A plain "ns/op" suffix test
-    /// took "starvations/op" for a time.)
-    public static func isEventCount(_ unit: String) -> Bool {
-        unit.hasSuffix("/op") && unit != "ns/op" && !unit.hasSuffix("-ns/op")
+    /// Checks that two sides were measured on one machine. Throws a
+    /// one-line MachineMismatchError naming the fields that differ, unless
+    /// `crossMachine`, which returns true ("timings are information only").
+    /// Two sides that both lack a fingerprint (Go's own text) are taken as
+    /// they are, with a warning.
+    public static func checkMachines(_ a: ResultSet, _ b: ResultSet, crossMachine: Bool,
+                                     warnings: inout [String]) throws -> Bool {
+        switch (a.machine, b.machine) {
+        case (nil, nil):
+            warnings.append("neither side records a machine fingerprint: cannot check that both ran on one machine")
+            return false
+        case (let x?, let y?) where x.hash == y.hash:
+            return false
+        case (let x?, let y?):
+            let why = x.differences(from: y).joined(separator: ", ")  // base's value first
+            if crossMachine {
+                warnings.append("different machines (\(why)): timings are shown, not judged; exact metrics are judged")
+                return true
+            }
+            throw MachineMismatchError("cannot judge timings from different machines: \(why) (--cross-machine judges exact metrics only)")
+        case (nil, _), (_, nil):
+            let which = a.machine == nil ? "base" : "new"
+            if crossMachine {
+                warnings.append("the \(which) side records no machine fingerprint: timings are shown, not judged")
+                return true
+            }
+            throw MachineMismatchError("the \(which) side (\(which == "base" ? a.path : b.path)) records no machine fingerprint, so its timings cannot be matched to the other side's machine (--cross-machine judges exact metrics only)")
+        }
     }
 
     /// Compares `new` against `base`. Throws a `FormatError` when they have
-    /// no (benchmark, metric) in common.
+    /// no (series, metric) in common.
     public static func compare(base: [RepetitionResult], new: [RepetitionResult],
-                               thresholds: Thresholds = Thresholds(),
-                               alpha: Double = defaultAlpha) throws -> Comparison {
-        let baseGroups = Grouping.byBenchmarkAndMetric(base)
-        let baseFlags = DriftFlags.flagged(base), newFlags = DriftFlags.flagged(new)
-        func flaggedCount(_ impl: Implementation, _ name: String) -> Int {
-            let prefix = "\(impl)\u{0}\(name)\u{0}"
-            return baseFlags.keys.filter { $0.hasPrefix(prefix) }.count + newFlags.keys.filter { $0.hasPrefix(prefix) }.count
-        }
-        var newByKey: [String: Grouping.Sample] = [:]
-        for g in Grouping.byBenchmarkAndMetric(new) { newByKey["\(g.impl)\u{0}\(g.name)\u{0}\(g.unit)"] = g }
-        var rows: [ComparisonRow] = []
-        var warnings: [String] = []
-        var tooFew = Set<String>()
-        for b in baseGroups {
-            guard let n = newByKey["\(b.impl)\u{0}\(b.name)\u{0}\(b.unit)"] else { continue }
-            let bs = Statistics.summarize(b.values), ns = Statistics.summarize(n.values)
-            let delta = bs.median == 0 ? (ns.median == 0 ? 0 : .infinity) : (ns.median - bs.median) / abs(bs.median) * 100
-            let threshold = thresholds.percent(for: b.name)
-            let exact = b.exact && n.exact
-            let better = b.better
-            var p: Double?
-            let verdict: Verdict
-            let negligible = isEventCount(b.unit) && abs(ns.median - bs.median) < negligibleEventsPerOp
-            let worse = !negligible && ((better == .lower && delta > threshold) || (better == .higher && delta < -threshold))
-            let improved = !negligible && ((better == .lower && delta < -threshold) || (better == .higher && delta > threshold))
-            if better == .neither {
-                verdict = .info
-            } else if exact {
-                verdict = worse ? .regression : improved ? .improvement : .unchanged
-            } else {
-                let test = MannWhitney(b.values, n.values)
-                p = test.pValue
-                if MannWhitney.minimumPValue(b.values.count, n.values.count) >= alpha {
-                    verdict = .insufficient
-                    tooFew.insert(b.name)
-                } else if test.pValue < alpha && worse {
-                    verdict = .regression
-                } else if test.pValue < alpha && improved {
-                    verdict = .improvement
-                } else {
-                    verdict = .unchanged
-                }
-            }
-            rows.append(ComparisonRow(name: b.name, unit: b.unit, better: better, exact: exact,
-                                      base: bs, new: ns, deltaPercent: delta, pValue: p,
-                                      threshold: threshold, verdict: verdict,
-                                      flaggedRepetitions: flaggedCount(b.impl, b.name)))
-        }
-        guard !rows.isEmpty else {
+                               policy: VerdictPolicy = VerdictPolicy()) throws -> Comparison {
+        let baseSamples = Grouping.byBenchmarkAndMetric(base)
+        var newByKey: [MetricKey: Sample] = [:]
+        for s in Grouping.byBenchmarkAndMetric(new) { newByKey[s.key] = s }
+        let baseFlags = DriftFlags.flaggedCounts(base), newFlags = DriftFlags.flaggedCounts(new)
+
+        var pairs: [(Sample, Sample)] = []
+        for b in baseSamples { if let n = newByKey[b.key] { pairs.append((b, n)) } }
+        guard !pairs.isEmpty else {
             throw FormatError("no benchmark and metric in common between the two result sets")
         }
+        let evidence = pairs.map { evidenceFor(base: $0.0, new: $0.1, alpha: policy.alpha, power: policy.power) }
+        let decisions = policy.decide(evidence)
+        var rows: [ComparisonRow] = []
+        for (i, (b, n)) in pairs.enumerated() {
+            let e = evidence[i], d = decisions[i]
+            rows.append(ComparisonRow(key: b.key, kind: e.kind, better: e.better,
+                                      base: Statistics.summarize(b.values), new: Statistics.summarize(n.values),
+                                      deltaPercent: e.deltaPercent, pValue: e.pValue, adjustedP: d.adjustedP,
+                                      threshold: d.threshold, detectable: d.detectable,
+                                      detectableSource: d.detectableSource, verdict: d.verdict, note: d.note,
+                                      flaggedRepetitions: baseFlags[b.key.series, default: 0] + newFlags[b.key.series, default: 0]))
+        }
+        var warnings: [String] = []
         let shaky = rows.filter { ($0.verdict == .regression || $0.verdict == .improvement) && $0.flaggedRepetitions > 0 }
         if !shaky.isEmpty {
             warnings.append("these verdicts rest on repetitions run under markedly different conditions (steal, preemption or parallelism): "
-                            + shaky.map { "\($0.name) \($0.unit) (\($0.flaggedRepetitions) flagged)" }.joined(separator: ", "))
+                            + shaky.map { "\($0.key.series) \($0.unit) (\($0.flaggedRepetitions) flagged)" }.joined(separator: ", "))
         }
+        let tooFew = Set(rows.filter { $0.verdict == .insufficient }.map(\.name))
         if !tooFew.isEmpty {
-            warnings.append("too few repetitions for a significant result (Mann-Whitney needs at least 4 per side at alpha \(alpha)): \(tooFew.sorted().joined(separator: ", "))")
+            warnings.append("too few processes for a test (at least 2 per side): \(tooFew.sorted().joined(separator: ", "))")
         }
-        var geomeans: [(String, Double, Int)] = []
-        var units: [String] = []
-        for r in rows where !units.contains(r.unit) && r.better != .neither { units.append(r.unit) }
-        for u in units {
-            let ratios = rows.filter { $0.unit == u && $0.base.median > 0 && $0.new.median > 0 }
-                .map { $0.new.median / $0.base.median }
-            if ratios.count >= 2, let g = Statistics.geomean(ratios) {
-                geomeans.append((u, (g - 1) * 100, ratios.count))
-            }
+        let underpowered = rows.filter { $0.verdict == .underpowered }
+        if !underpowered.isEmpty {
+            warnings.append("\(underpowered.count) row(s) could not detect a change of their threshold's size at this noise: "
+                            + "more repetitions (--count) or processes would")
         }
-        return Comparison(rows: rows, geomeans: geomeans.map { (unit: $0.0, deltaPercent: $0.1, benchmarks: $0.2) },
-                          warnings: warnings)
+        return Comparison(rows: rows, geomeans: geomeans(rows), warnings: warnings, policy: policy.description)
     }
 
-    /// The comparison as a console table.
-    public static func table(_ c: Comparison) -> String {
-        var rows: [[String]] = [["benchmark", "metric", "base", "±", "new", "±", "delta", "p", "threshold", "verdict"]]
-        for r in c.rows {
-            rows.append([r.name, r.unit,
+    /// The evidence for one row: unit values per process, the test, the MDE.
+    static func evidenceFor(base b: Sample, new n: Sample, alpha: Double, power: Double) -> Evidence {
+        let bm = Statistics.median(b.values), nm = Statistics.median(n.values)
+        let medianRatio = bm == 0 ? (nm == 0 ? 1 : .infinity) : nm / bm
+        let useLogs = b.kind == .time && b.values.allSatisfy { $0 > 0 } && n.values.allSatisfy { $0 > 0 }
+        let bu = unitValues(b, logs: useLogs), nu = unitValues(n, logs: useLogs)
+        var p: Double?, mde: Double?
+        var ratio = medianRatio
+        if b.kind == .time || b.kind == .count, b.better != .neither {
+            // On logs for times (the effect is a ratio); on the raw values
+            // for counts, which may be 0 (the effect is a difference).
+            if let t = TrimmedMeanTest(logBase: bu, logNew: nu) {
+                p = t.pValue
+                let d = t.detectableLogEffect(alpha: alpha, power: power)
+                if useLogs {
+                    ratio = exp(t.effect)
+                    mde = exp(d) - 1
+                } else {
+                    // Raw counts: the test's effect is a difference.
+                    mde = bm > 0 ? d / bm : nil
+                }
+            }
+        }
+        return Evidence(key: b.key, kind: b.kind, better: b.better, baseMedian: bm, newMedian: nm,
+                        ratio: ratio, pValue: p, sampleDetectable: mde, units: (bu.count, nu.count))
+    }
+
+    /// One value per worker process (the mean of its repetitions, of their
+    /// logs when `logs`), or every value where processes are unknown.
+    public static func unitValues(_ s: Sample, logs: Bool) -> [Double] {
+        let values = logs ? s.values.map { log($0) } : s.values
+        guard s.processes.contains(where: { $0 != nil }) else { return values }
+        var order: [Int] = []
+        var groups: [Int: [Double]] = [:]
+        for (v, p) in zip(values, s.processes) {
+            let k = p ?? -1 - order.count  // an unknown process is its own unit
+            if groups[k] == nil { order.append(k) }
+            groups[k, default: []].append(v)
+        }
+        return order.map { groups[$0]!.reduce(0, +) / Double(groups[$0]!.count) }
+    }
+
+    static func geomeans(_ rows: [ComparisonRow]) -> [(unit: String, deltaPercent: Double, benchmarks: Int)] {
+        var units: [String] = []
+        for r in rows where !units.contains(r.unit) && r.better != .neither { units.append(r.unit) }
+        return units.compactMap { u in
+            let ratios = rows.filter { $0.unit == u && $0.base.median > 0 && $0.new.median > 0 }
+                .map { $0.new.median / $0.base.median }
+            guard ratios.count >= 2, let g = Statistics.geomean(ratios) else { return nil }
+            return (unit: u, deltaPercent: (g - 1) * 100, benchmarks: ratios.count)
+        }
+    }
+
+    /// The verdict column: the verdict, and for info rows why.
+    static func verdictText(_ v: Verdict, note: String?, flagged: Int) -> String {
+        var s = v == .info ? "-" : v.rawValue
+        if flagged > 0 && v != .info { s += " (\(flagged) flagged)" }
+        return s
+    }
+
+    /// The comparison as a console table: judged rows, then (with
+    /// `showAll`) the rows shown but not judged.
+    public static func table(_ c: Comparison, showAll: Bool = false) -> String {
+        var rows: [[String]] = [["benchmark", "metric", "base", "±", "new", "±", "delta", "p", "q", "threshold", "detectable", "verdict"]]
+        for r in c.rows where showAll || r.verdict != .info {
+            rows.append([r.key.series.description, r.unit,
                          GoText.formatValue(r.base.median), String(format: "%.1f%%", r.base.spreadPercent),
                          GoText.formatValue(r.new.median), String(format: "%.1f%%", r.new.spreadPercent),
                          String(format: "%+.2f%%", r.deltaPercent),
-                         r.pValue.map { String(format: "%.3f", $0) } ?? (r.exact ? "exact" : "-"),
+                         r.pValue.map { String(format: "%.3g", $0) } ?? (r.exact ? "exact" : "-"),
+                         r.adjustedP.map { String(format: "%.3g", $0) } ?? "-",
                          String(format: "%.0f%%", r.threshold),
-                         r.verdict.rawValue + (r.flaggedRepetitions > 0 ? " (\(r.flaggedRepetitions) flagged)" : "")])
+                         r.detectable.map { String(format: "≥%.1f%%", $0) } ?? "-",
+                         verdictText(r.verdict, note: r.note, flagged: r.flaggedRepetitions)])
         }
         for g in c.geomeans {
-            rows.append(["[geomean]", g.unit, "", "", "", "", String(format: "%+.2f%%", g.deltaPercent), "", "",
+            rows.append(["[geomean]", g.unit, "", "", "", "", String(format: "%+.2f%%", g.deltaPercent), "", "", "", "",
                          "\(g.benchmarks) benchmarks"])
         }
+        let hidden = c.rows.filter { $0.verdict == .info }.count
         return Console.table(rows, leftAligned: 2)
+            + (hidden > 0 && !showAll ? "(\(hidden) rows shown in the CSV only: run conditions, counters and other metrics that are not judged)\n" : "")
+            + c.policy + "\n"
     }
 
     /// The comparison as CSV, one row per benchmark and metric plus the
     /// geomean rows (name "[geomean]").
     public static func csv(_ c: Comparison) -> String {
-        var out = CSV.row(["name", "metric", "unit", "better", "base_median", "base_low", "base_high", "base_n",
-                           "new_median", "new_low", "new_high", "new_n", "delta_pct", "p_value", "threshold_pct", "verdict", "flagged_reps"])
+        var out = CSV.row(["name", "impl", "metric", "unit", "kind", "better", "base_median", "base_low", "base_high", "base_n",
+                           "new_median", "new_low", "new_high", "new_n", "delta_pct", "p_value", "q_value", "threshold_pct",
+                           "detectable_pct", "detectable_source", "verdict", "note", "flagged_reps"])
         for r in c.rows {
-            out += CSV.row([r.name, Metric.shortName(r.unit), r.unit, r.better.rawValue,
+            out += CSV.row([r.name, r.key.implementation.rawValue, Metric.shortName(r.unit), r.unit, r.kind.rawValue, r.better.rawValue,
                             CSV.number(r.base.median), CSV.number(r.base.low), CSV.number(r.base.high), String(r.base.count),
                             CSV.number(r.new.median), CSV.number(r.new.low), CSV.number(r.new.high), String(r.new.count),
-                            CSV.number(r.deltaPercent), r.pValue.map(CSV.number) ?? "",
-                            CSV.number(r.threshold), r.verdict.rawValue, String(r.flaggedRepetitions)])
+                            CSV.number(r.deltaPercent), r.pValue.map(CSV.number) ?? "", r.adjustedP.map(CSV.number) ?? "",
+                            CSV.number(r.threshold), r.detectable.map(CSV.number) ?? "", r.detectableSource ?? "",
+                            r.verdict.rawValue, r.note ?? "", String(r.flaggedRepetitions)])
         }
         for g in c.geomeans {
-            out += CSV.row(["[geomean]", Metric.shortName(g.unit), g.unit, "", "", "", "", "", "", "", "", "",
-                            CSV.number(g.deltaPercent), "", "", "", ""])
+            out += CSV.row(["[geomean]", "", Metric.shortName(g.unit), g.unit, "", "", "", "", "", "", "", "", "", "",
+                            CSV.number(g.deltaPercent), "", "", "", "", "", "", "", ""])
         }
         return out
     }

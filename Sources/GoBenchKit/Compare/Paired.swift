@@ -1,16 +1,19 @@
 // Paired comparison of two builds run alternately, round by round (`gobench
 // ab`). Each round gives one base and one candidate value per benchmark and
-// metric, measured minutes apart at most, so a slow drift of the machine
-// cancels in the per-round ratio candidate / base. The statistics work on
-// those ratios:
+// metric, each from a fresh worker process, measured seconds apart, so a
+// slow drift of the machine cancels in the per-round ratio candidate /
+// base. The round is the unit of replication. The evidence per row:
 //   - the median ratio, with a distribution-free confidence interval from
 //     order statistics (the sign-test interval, as for any median);
-//   - the Wilcoxon signed-rank test of the log ratios against 0, two-sided:
-//     exact for up to 30 rounds without ties, otherwise the normal
-//     approximation with tie and continuity correction (SciPy's
-//     `wilcoxon(..., method="exact" | "approx", correction=True)`).
-// Verdicts follow `compare`: a regression when the test is significant and
-// the median ratio is worse than the threshold; exact metrics skip the test.
+//   - Yuen's one-sample trimmed-mean test of the log ratios against 0
+//     (TrimmedMeanTest), for the p-value and the detectable effect.
+// VerdictPolicy decides all rows together, as for `compare`.
+//
+// WilcoxonSignedRank (exact for up to 30 rounds without ties, else the
+// normal approximation with tie and continuity correction, as SciPy's
+// `wilcoxon`) is kept as a second opinion in the CSV: its p cannot fall
+// below 2 / 2^rounds, which no family-wise adjustment over a suite
+// survives at ten rounds.
 
 import Foundation
 
@@ -28,21 +31,9 @@ public struct WilcoxonSignedRank: Sendable, Equatable {
             statistic = 0; pValue = 1; exact = true
             return
         }
-        let sorted = nz.enumerated().sorted { abs($0.element) < abs($1.element) }
-        var ranks = [Double](repeating: 0, count: n)
-        var tieTerm = 0.0
-        var i = 0
-        while i < n {
-            var j = i
-            while j + 1 < n && abs(sorted[j + 1].element) == abs(sorted[i].element) { j += 1 }
-            let r = Double(i + j + 2) / 2
-            for k in i...j { ranks[k] = r }
-            let t = Double(j - i + 1)
-            tieTerm += t * t * t - t
-            i = j + 1
-        }
+        let (ranks, tieTerm) = Ranks.midranks(nz.map { abs($0) })
         var wPlus = 0.0
-        for (k, s) in sorted.enumerated() where s.element > 0 { wPlus += ranks[k] }
+        for (k, d) in nz.enumerated() where d > 0 { wPlus += ranks[k] }
         let total = Double(n * (n + 1)) / 2
         let t = min(wPlus, total - wPlus)
         statistic = t
@@ -76,119 +67,139 @@ public struct WilcoxonSignedRank: Sendable, Equatable {
 }
 
 public struct PairedRow: Sendable {
-    public var name: String
-    public var unit: String
+    public var key: MetricKey
+    public var kind: MetricKind
     public var better: Better
-    public var exact: Bool
     public var rounds: Int
     public var baseMedian: Double
     public var candidateMedian: Double
     /// Median of the per-round ratios candidate / base, and its interval.
     public var ratio: Summary
     public var pValue: Double?
+    public var adjustedP: Double?
+    /// The signed-rank test's p-value, for reference.
+    public var wilcoxonP: Double?
     public var threshold: Double
+    public var detectable: Double?
+    public var detectableSource: String?
     public var verdict: Verdict
+    public var note: String?
     public var flaggedRounds: Int
 
+    public var name: String { key.name }
+    public var unit: String { key.unit }
+    public var exact: Bool { kind == .exact }
     public var deltaPercent: Double { (ratio.median - 1) * 100 }
 }
 
 public struct PairedComparison: Sendable {
     public var rows: [PairedRow]
     public var warnings: [String]
+    public var policy: String
     public var hasRegression: Bool { rows.contains { $0.verdict == .regression } }
+    public var regressions: [PairedRow] { rows.filter { $0.verdict == .regression } }
 
-    /// Pairs base and candidate repetitions by (name, unit, repetition).
+    /// Pairs base and candidate repetitions by (series, unit, repetition).
     public init(base: [RepetitionResult], candidate: [RepetitionResult],
-                thresholds: Thresholds = Thresholds(), alpha: Double = Comparer.defaultAlpha) throws {
-        var cand: [String: Double] = [:]
-        for r in candidate { for m in r.metrics { cand["\(r.name)\u{0}\(m.unit)\u{0}\(r.repetition)"] = m.value } }
+                policy: VerdictPolicy = VerdictPolicy()) throws {
+        var cand: [RepetitionKey: [String: Double]] = [:]
+        for r in candidate { for m in r.metrics { cand[r.key, default: [:]][m.unit] = m.value } }
         let flags = DriftFlags.flagged(base).merging(DriftFlags.flagged(candidate)) { a, _ in a }
-        struct Acc { var better: Better; var exact: Bool; var base: [Double] = []; var cand: [Double] = []; var flagged = 0 }
-        var order: [String] = []
-        var acc: [String: Acc] = [:]
+        struct Acc { var kind: MetricKind; var better: Better; var base: [Double] = []; var cand: [Double] = []; var flagged = 0 }
+        var order: [MetricKey] = []
+        var acc: [MetricKey: Acc] = [:]
         for r in base {
-            let flagged = flags[DriftFlags.key(r)] != nil
+            let flagged = flags[r.key] != nil
             for m in r.metrics {
-                guard let c = cand["\(r.name)\u{0}\(m.unit)\u{0}\(r.repetition)"] else { continue }
-                let key = "\(r.name)\u{0}\(m.unit)"
-                if acc[key] == nil { order.append(key); acc[key] = Acc(better: m.better, exact: m.exact) }
+                guard let c = cand[r.key]?[m.unit] else { continue }
+                let key = MetricKey(series: r.series, unit: m.unit)
+                if acc[key] == nil { order.append(key); acc[key] = Acc(kind: m.kind, better: m.better) }
                 acc[key]!.base.append(m.value)
                 acc[key]!.cand.append(c)
                 if flagged { acc[key]!.flagged += 1 }
             }
         }
         guard !order.isEmpty else { throw FormatError("no benchmark rounds in common between base and candidate") }
-        var rows: [PairedRow] = []
-        var warnings: [String] = []
+        var evidence: [Evidence] = []
+        var summaries: [Summary] = []
+        var wilcoxon: [Double?] = []
         for key in order {
             let a = acc[key]!
-            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
             let ratios = zip(a.cand, a.base).map { c, b in b == 0 ? (c == 0 ? 1 : .infinity) : c / b }
             let summary = Statistics.summarize(ratios)
-            let threshold = thresholds.percent(for: parts[0])
-            let delta = (summary.median - 1) * 100
-            let worse = (a.better == .lower && delta > threshold) || (a.better == .higher && delta < -threshold)
-            let improved = (a.better == .lower && delta < -threshold) || (a.better == .higher && delta > threshold)
-            var p: Double?
-            let verdict: Verdict
-            if a.better == .neither {
-                verdict = .info
-            } else if a.exact {
-                verdict = worse ? .regression : improved ? .improvement : .unchanged
-            } else {
-                let logs = ratios.filter { $0 > 0 && $0.isFinite }.map { log($0) }
-                let test = WilcoxonSignedRank(logs)
-                p = test.pValue
-                // With n rounds the exact two-sided p is at least 2 / 2^n.
-                if ratios.count < 6 {
-                    verdict = .insufficient
-                } else if test.pValue < alpha && worse {
-                    verdict = .regression
-                } else if test.pValue < alpha && improved {
-                    verdict = .improvement
-                } else {
-                    verdict = .unchanged
-                }
+            summaries.append(summary)
+            let logs = ratios.filter { $0 > 0 && $0.isFinite }.map { log($0) }
+            var p: Double?, mde: Double?
+            var ratio = summary.median
+            if (a.kind == .time || a.kind == .count) && a.better != .neither && logs.count == ratios.count,
+               let t = TrimmedMeanTest(logRatios: logs) {
+                p = t.pValue
+                ratio = exp(t.effect)
+                mde = exp(t.detectableLogEffect(alpha: policy.alpha, power: policy.power)) - 1
             }
-            rows.append(PairedRow(name: parts[0], unit: parts[1], better: a.better, exact: a.exact, rounds: ratios.count,
-                                  baseMedian: Statistics.median(a.base), candidateMedian: Statistics.median(a.cand),
-                                  ratio: summary, pValue: p, threshold: threshold, verdict: verdict,
-                                  flaggedRounds: a.flagged))
+            wilcoxon.append(logs.isEmpty ? nil : WilcoxonSignedRank(logs).pValue)
+            evidence.append(Evidence(key: key, kind: a.kind, better: a.better,
+                                     baseMedian: Statistics.median(a.base), newMedian: Statistics.median(a.cand),
+                                     ratio: ratio, pValue: p, sampleDetectable: mde, units: (ratios.count, ratios.count)))
         }
+        let decisions = policy.decide(evidence)
+        var rows: [PairedRow] = []
+        for (i, key) in order.enumerated() {
+            let e = evidence[i], d = decisions[i]
+            rows.append(PairedRow(key: key, kind: e.kind, better: e.better, rounds: summaries[i].count,
+                                  baseMedian: e.baseMedian, candidateMedian: e.newMedian, ratio: summaries[i],
+                                  pValue: e.pValue, adjustedP: d.adjustedP, wilcoxonP: wilcoxon[i],
+                                  threshold: d.threshold, detectable: d.detectable, detectableSource: d.detectableSource,
+                                  verdict: d.verdict, note: d.note, flaggedRounds: acc[key]!.flagged))
+        }
+        var warnings: [String] = []
         if rows.contains(where: { $0.verdict == .insufficient }) {
-            warnings.append("fewer than 6 rounds: the signed-rank test cannot reach p < 0.05 (use --count 6 or more)")
+            warnings.append("fewer than 2 rounds: no test is possible (use --count 6 or more)")
         }
         let shaky = rows.filter { ($0.verdict == .regression || $0.verdict == .improvement) && $0.flaggedRounds > 0 }
         if !shaky.isEmpty {
             warnings.append("these verdicts rest on rounds run under markedly different conditions: "
-                            + shaky.map { "\($0.name) \($0.unit) (\($0.flaggedRounds) flagged)" }.joined(separator: ", "))
+                            + shaky.map { "\($0.key.series) \($0.unit) (\($0.flaggedRounds) flagged)" }.joined(separator: ", "))
+        }
+        let underpowered = rows.filter { $0.verdict == .underpowered }
+        if !underpowered.isEmpty {
+            warnings.append("\(underpowered.count) row(s) could not detect a change of their threshold's size at this noise: more rounds (--count) would")
         }
         self.rows = rows
         self.warnings = warnings
+        self.policy = policy.description
     }
 
-    public func table() -> String {
-        var out: [[String]] = [["benchmark", "metric", "base", "candidate", "ratio", "95% CI", "p", "threshold", "verdict"]]
-        for r in rows {
-            out.append([r.name, r.unit, GoText.formatValue(r.baseMedian), GoText.formatValue(r.candidateMedian),
+    public func table(showAll: Bool = false) -> String {
+        var out: [[String]] = [["benchmark", "metric", "base", "candidate", "ratio", "95% CI", "p", "q", "threshold", "detectable", "verdict"]]
+        for r in rows where showAll || r.verdict != .info {
+            out.append([r.key.series.description, r.unit, GoText.formatValue(r.baseMedian), GoText.formatValue(r.candidateMedian),
                         String(format: "%.4f", r.ratio.median),
                         String(format: "[%.4f, %.4f]%@", r.ratio.low, r.ratio.high, r.ratio.intervalIsValid ? "" : "?"),
-                        r.pValue.map { String(format: "%.3f", $0) } ?? (r.exact ? "exact" : "-"),
+                        r.pValue.map { String(format: "%.3g", $0) } ?? (r.exact ? "exact" : "-"),
+                        r.adjustedP.map { String(format: "%.3g", $0) } ?? "-",
                         String(format: "%.0f%%", r.threshold),
-                        r.verdict.rawValue + (r.flaggedRounds > 0 ? " (\(r.flaggedRounds) flagged)" : "")])
+                        r.detectable.map { String(format: "≥%.1f%%", $0) } ?? "-",
+                        Comparer.verdictText(r.verdict, note: r.note, flagged: r.flaggedRounds)])
         }
+        let hidden = rows.filter { $0.verdict == .info }.count
         return Console.table(out, leftAligned: 2)
+            + (hidden > 0 && !showAll ? "(\(hidden) rows shown in the CSV only: run conditions, counters and other metrics that are not judged)\n" : "")
+            + policy + "\n"
     }
 
     public func csv() -> String {
-        var out = CSV.row(["name", "metric", "unit", "better", "rounds", "base_median", "candidate_median",
-                           "ratio_median", "ratio_low", "ratio_high", "delta_pct", "p_value", "threshold_pct", "verdict", "flagged_rounds"])
+        var out = CSV.row(["name", "impl", "metric", "unit", "kind", "better", "rounds", "base_median", "candidate_median",
+                           "ratio_median", "ratio_low", "ratio_high", "delta_pct", "p_value", "q_value", "wilcoxon_p",
+                           "threshold_pct", "detectable_pct", "detectable_source", "verdict", "note", "flagged_rounds"])
         for r in rows {
-            out += CSV.row([r.name, Metric.shortName(r.unit), r.unit, r.better.rawValue, String(r.rounds),
+            out += CSV.row([r.name, r.key.implementation.rawValue, Metric.shortName(r.unit), r.unit, r.kind.rawValue,
+                            r.better.rawValue, String(r.rounds),
                             CSV.number(r.baseMedian), CSV.number(r.candidateMedian), CSV.number(r.ratio.median),
                             CSV.number(r.ratio.low), CSV.number(r.ratio.high), CSV.number(r.deltaPercent),
-                            r.pValue.map(CSV.number) ?? "", CSV.number(r.threshold), r.verdict.rawValue, String(r.flaggedRounds)])
+                            r.pValue.map(CSV.number) ?? "", r.adjustedP.map(CSV.number) ?? "", r.wilcoxonP.map(CSV.number) ?? "",
+                            CSV.number(r.threshold), r.detectable.map(CSV.number) ?? "", r.detectableSource ?? "",
+                            r.verdict.rawValue, r.note ?? "", String(r.flaggedRounds)])
         }
         return out
     }

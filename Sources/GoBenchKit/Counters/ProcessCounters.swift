@@ -44,7 +44,7 @@ public enum ProcessCounters {
             }
         }
         guard spawned == 0 else {
-            throw FormatError("cannot run \(executable): \(String(cString: strerror(-spawned)))")
+            throw ToolchainError("cannot run \(executable): \(String(cString: strerror(-spawned)))")
         }
 
         var fds: [(CounterEvent, Int32)] = []
@@ -61,11 +61,11 @@ public enum ProcessCounters {
         var status: Int32 = 0
         let finished = cgb_spawn_finish(&child, &out, &outLen, &err, &errLen, &status)
         guard finished == 0 else {
-            throw FormatError("\(executable): lost the child's output: \(String(cString: strerror(-finished)))")
+            throw WorkerError("\(executable): lost the child's output: \(String(cString: strerror(-finished)))")
         }
         defer { free(out); free(err) }
         guard released == 0 else {
-            throw FormatError("cannot start \(executable): \(String(cString: strerror(-released)))")
+            throw ToolchainError("cannot start \(executable): \(String(cString: strerror(-released)))")
         }
         let output = Subprocess.Output(
             status: status,

@@ -110,11 +110,11 @@ struct CPUStat {
 /// Repetitions whose run conditions stand out from their benchmark's other
 /// repetitions.
 public enum DriftFlags {
-    /// Why a repetition was flagged, keyed by "impl\0name\0repetition".
-    public static func flagged(_ results: [RepetitionResult]) -> [String: String] {
-        var byBench: [String: [RepetitionResult]] = [:]
-        for r in results { byBench["\(r.impl)\u{0}\(r.name)", default: []].append(r) }
-        var flags: [String: String] = [:]
+    /// Why a repetition was flagged.
+    public static func flagged(_ results: [RepetitionResult]) -> [RepetitionKey: String] {
+        var byBench: [SeriesKey: [RepetitionResult]] = [:]
+        for r in results { byBench[r.series, default: []].append(r) }
+        var flags: [RepetitionKey: String] = [:]
         for (_, reps) in byBench where reps.count >= 3 {
             func values(_ unit: String) -> [Double] { reps.compactMap { $0.metric(unit)?.value } }
             let steal = values("steal-pct"), par = values("parallelism"), ivcs = values("invol-cs")
@@ -137,13 +137,16 @@ public enum DriftFlags {
                 if let c = r.metric("invol-cs")?.value, c > max(10, 10 * medIvcs) {
                     why.append(String(format: "%.0f preemptions (median %.0f)", c, medIvcs))
                 }
-                if !why.isEmpty { flags[key(r)] = why.joined(separator: ", ") }
+                if !why.isEmpty { flags[r.key] = why.joined(separator: ", ") }
             }
         }
         return flags
     }
 
-    public static func key(_ r: RepetitionResult) -> String {
-        "\(r.impl)\u{0}\(r.name)\u{0}\(r.repetition)"
+    /// Flagged repetitions per series.
+    public static func flaggedCounts(_ results: [RepetitionResult]) -> [SeriesKey: Int] {
+        var out: [SeriesKey: Int] = [:]
+        for k in flagged(results).keys { out[k.series, default: 0] += 1 }
+        return out
     }
 }

@@ -51,10 +51,10 @@ public struct GoReference: Sendable {
     /// no Go installed, no module folder, or a compile failure.
     public static func prepare(moduleDirectory: String) throws -> GoReference {
         guard let go = locateGo() else {
-            throw FormatError("Go is not installed (install golang-1.19-go: scripts/bootstrap does it as root)")
+            throw ToolchainError("Go is not installed (install golang-1.19-go: scripts/bootstrap does it as root)")
         }
         guard FileManager.default.fileExists(atPath: "\(moduleDirectory)/go.mod") else {
-            throw FormatError("\(moduleDirectory): no go.mod (the Go reference suite lives in suites/go)")
+            throw InputError("\(moduleDirectory): no go.mod (the Go reference suite lives in suites/go)")
         }
         let version = try run(go, ["version"], in: moduleDirectory).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -62,7 +62,7 @@ public struct GoReference: Sendable {
         let build = try run(go, ["test", "-c", "-o", binary, "."], in: moduleDirectory)
         guard build.status == 0 else {
             let first = build.stderr.split(separator: "\n").first.map(String.init) ?? "exit \(build.status)"
-            throw FormatError("go test -c failed in \(moduleDirectory): \(first)")
+            throw BuildError("go test -c failed in \(moduleDirectory): \(first)")
         }
         return GoReference(goPath: go, version: version, moduleDirectory: moduleDirectory, testBinary: binary)
     }
@@ -107,7 +107,7 @@ public struct GoReference: Sendable {
         ], in: moduleDirectory)
         guard r.status == 0 else {
             let tail = (r.stdout + r.stderr).split(separator: "\n").suffix(1).joined()
-            throw FormatError("Go reference benchmarks failed (exit \(r.status)): \(tail)")
+            throw WorkerError("Go reference benchmarks failed (exit \(r.status)): \(tail)")
         }
         let parsed = try GoText.parse(r.stdout, impl: "go")
         // Go's -N suffix is GOMAXPROCS, not the benchmark's thread count:
@@ -175,7 +175,7 @@ public struct GoReference: Sendable {
            events: counters.countedEvents, userOnly: counters.availability.userOnly)
         guard outcome.output.status == 0 else {
             let tail = (outcome.output.stdout + outcome.output.stderr).split(separator: "\n").suffix(1).joined()
-            throw FormatError("Go reference benchmark \(name) failed under the counters (exit \(outcome.output.status)): \(tail)")
+            throw WorkerError("Go reference benchmark \(name) failed under the counters (exit \(outcome.output.status)): \(tail)")
         }
         for e in outcome.errors { warnings.warn("Go counters: \(e.description)") }
         let ran = try GoText.parse(outcome.output.stdout, impl: "go").results

@@ -8,7 +8,7 @@ public enum StackFile {
     /// Folded stacks from `path`; pprof input counts sample value `sampleIndex`.
     public static func load(_ path: String, sampleIndex: Int = 0) throws -> FoldedStacks {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw FormatError("\(path): cannot read file")
+            throw InputError("\(path): cannot read file")
         }
         do {
             return try parse(data, sampleIndex: sampleIndex)

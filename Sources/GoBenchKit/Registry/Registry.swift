@@ -2,12 +2,6 @@
 // the way `go test -bench` selects (an unanchored match anywhere in the
 // name).
 
-/// A bad selection or a bad registration, reported as one line.
-public struct SelectionError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 /// Registered benchmarks in registration order, names unique.
 public struct Registry: Sendable {
     public private(set) var benchmarks: [Benchmark] = []

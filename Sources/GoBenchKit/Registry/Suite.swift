@@ -12,6 +12,8 @@
 //     threshold = 10.0         # optional overrides
 //     benchtime = "50ms"
 //     count = 8
+//     metrics = ["spins/op"]   # judged beside the primary metrics
+//     judge = false            # shown in every report, never a verdict
 //
 // Benchmark parameters are part of their names (`chan/buffered/cap=64`),
 // so an entry picks parameters by picking names. The first entry that
@@ -29,6 +31,10 @@ public struct Suite: Sendable {
         public var benchTime: BenchTime?
         public var count: Int?
         public var threshold: Double?
+        /// Metric units judged for these benchmarks beyond the primary ones.
+        public var metrics: [String] = []
+        /// False: shown, never judged (a bimodal benchmark kept visible).
+        public var judge: Bool?
 
         func matches(_ name: String) -> Bool {
             if isExactName { return name == pattern }
@@ -42,6 +48,8 @@ public struct Suite: Sendable {
     public var benchTime: BenchTime
     public var count: Int
     public var threshold: Double
+    /// Metric units judged for every benchmark beyond the primary ones.
+    public var metrics: [String] = []
     public var entries: [Entry]
 
     public init(name: String, path: String = "", benchTime: BenchTime = .nanoseconds(100_000_000),
@@ -58,7 +66,7 @@ public struct Suite: Sendable {
     /// file.
     public static func load(path: String) throws -> Suite {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw FormatError("\(path): no such file or not readable")
+            throw InputError("\(path): no such file or not readable")
         }
         do {
             return try parse(text, path: path)
@@ -76,7 +84,7 @@ public struct Suite: Sendable {
         } catch {
             throw FormatError("TOML syntax error: \(error)")
         }
-        let topKeys: Set<String> = ["name", "description", "benchtime", "count", "threshold", "benchmark"]
+        let topKeys: Set<String> = ["name", "description", "benchtime", "count", "threshold", "metrics", "benchmark"]
         for k in table.keys where !topKeys.contains(k) {
             throw FormatError("unknown key \"\(k)\" (known: \(topKeys.sorted().joined(separator: ", ")))")
         }
@@ -91,9 +99,10 @@ public struct Suite: Sendable {
             guard t >= 0 else { throw FormatError("threshold must not be negative") }
             suite.threshold = t
         }
+        suite.metrics = try strings(table, "metrics") ?? []
         guard let list = table["benchmark"] else { throw FormatError("no [[benchmark]] entries") }
         guard let array = list.array else { throw FormatError("benchmark must be an array of tables ([[benchmark]])") }
-        let entryKeys: Set<String> = ["name", "pattern", "benchtime", "count", "threshold"]
+        let entryKeys: Set<String> = ["name", "pattern", "benchtime", "count", "threshold", "metrics", "judge"]
         for (i, item) in array.enumerated() {
             guard let t = item.table else { throw FormatError("benchmark entry \(i + 1) is not a table") }
             for k in t.keys where !entryKeys.contains(k) {
@@ -118,6 +127,11 @@ public struct Suite: Sendable {
                 guard th >= 0 else { throw FormatError("benchmark entry \(i + 1): threshold must not be negative") }
                 e.threshold = th
             }
+            e.metrics = try strings(t, "metrics") ?? []
+            if let j = t["judge"] {
+                guard let b = j.bool else { throw FormatError("benchmark entry \(i + 1): judge must be true or false") }
+                e.judge = b
+            }
             suite.entries.append(e)
         }
         return suite
@@ -127,6 +141,15 @@ public struct Suite: Sendable {
         guard let v = t[key] else { return nil }
         guard let s = v.string else { throw FormatError("\(key) must be a string") }
         return s
+    }
+
+    private static func strings(_ t: TOMLTable, _ key: String) throws -> [String]? {
+        guard let v = t[key] else { return nil }
+        guard let a = v.array else { throw FormatError("\(key) must be an array of strings") }
+        return try a.map { item in
+            guard let s = item.string else { throw FormatError("\(key) must be an array of strings") }
+            return s
+        }
     }
 
     private static func int(_ t: TOMLTable, _ key: String) throws -> Int? {

@@ -15,12 +15,12 @@ public enum AtomicFile {
         let dir = url.deletingLastPathComponent().path
         let tmp = "\(dir)/.\(url.lastPathComponent).tmp-\(getpid())"
         guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-            throw FormatError("cannot write \(path): cannot create \(tmp)")
+            throw InputError("cannot write \(path): cannot create \(tmp)")
         }
         if rename(tmp, path) != 0 {
             let err = String(cString: strerror(errno))
             unlink(tmp)
-            throw FormatError("cannot write \(path): \(err)")
+            throw InputError("cannot write \(path): \(err)")
         }
     }
 
@@ -29,7 +29,7 @@ public enum AtomicFile {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw FormatError("cannot create folder \(path)")
+            throw InputError("cannot create folder \(path)")
         }
     }
 }

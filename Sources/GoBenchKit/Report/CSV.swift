@@ -181,15 +181,46 @@ public enum CSV {
 /// header, else Go benchmark text. A missing or unreadable file, or one
 /// with no results, is a one-line `FormatError`.
 public func loadResults(path: String) throws -> [RepetitionResult] {
+    try loadResultSet(path: path).results
+}
+
+/// Like `loadResults`, with the run context: Go text carries it in its
+/// configuration lines; a CSV has it beside it, as `context.json` in the
+/// same folder (a run folder's results.csv) or `<name>-context.json` /
+/// `<name>.context.json` (a baseline such as baseline.csv).
+public func loadResultSet(path: String) throws -> ResultSet {
+    let text = try readResultsText(path: path)
+    let firstLine = text.prefix { $0 != "\n" }
+    if firstLine.hasPrefix("name,") || firstLine.contains(",repetition,") {
+        let results = try parseResults(text, path: path)
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        let stem = url.deletingPathExtension().lastPathComponent
+        var env = RunEnvironment()
+        for candidate in ["\(dir)/\(stem)-context.json", "\(dir)/\(stem).context.json", "\(dir)/context.json"]
+        where FileManager.default.fileExists(atPath: candidate) {
+            env = try RunEnvironment.load(json: candidate)
+            break
+        }
+        return ResultSet(results: results, environment: env, path: path)
+    }
+    var parsed: GoText.Parsed
+    do { parsed = try GoText.parse(text) } catch let e as FormatError { throw FormatError("\(path): \(e.description)") }
+    return ResultSet(results: try parseResults(text, path: path), environment: parsed.environment, path: path)
+}
+
+private func readResultsText(path: String) throws -> String {
     guard FileManager.default.fileExists(atPath: path) else {
-        throw FormatError("\(path): no such file")
+        throw InputError("\(path): no such file")
     }
-    let text: String
     do {
-        text = try String(contentsOfFile: path, encoding: .utf8)
+        return try String(contentsOfFile: path, encoding: .utf8)
     } catch {
-        throw FormatError("\(path): cannot read as UTF-8 text")
+        throw InputError("\(path): cannot read as UTF-8 text")
     }
+}
+
+private func parseResults(_ text: String, path: String) throws -> [RepetitionResult] {
     let firstLine = text.prefix { $0 != "\n" }
     let results: [RepetitionResult]
     do {

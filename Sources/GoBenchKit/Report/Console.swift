@@ -60,8 +60,8 @@ extension Console {
         guard !flags.isEmpty else { return "" }
         var out = "\nrepetitions run under markedly different conditions:\n"
         for r in results {
-            if let why = flags[DriftFlags.key(r)] {
-                out += "  \(r.name)\(r.impl == "swift" ? "" : " [\(r.impl)]") #\(r.repetition): \(why)\n"
+            if let why = flags[r.key] {
+                out += "  \(r.series) #\(r.repetition): \(why)\n"
             }
         }
         return out

@@ -9,12 +9,6 @@
 
 import Foundation
 
-/// A malformed input file, reported as one line.
-public struct FormatError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 public enum GoText {
     /// Our name "chan/buffered/cap=64" as a Go benchmark name
     /// "BenchmarkChan/buffered/cap=64".

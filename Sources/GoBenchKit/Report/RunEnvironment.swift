@@ -98,6 +98,20 @@ public struct RunEnvironment: Sendable, Equatable {
         return s.isEmpty ? "unknown" : s
     }
 
+    /// Reads a context.json written by `json()` (a flat object of strings).
+    public static func load(json path: String) throws -> RunEnvironment {
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError("\(path): cannot read") }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw FormatError("\(path): not a JSON object")
+        }
+        var env = RunEnvironment()
+        // JSONSerialization loses the order; keep it stable by key.
+        for (k, v) in object.sorted(by: { $0.key < $1.key }) {
+            env[k] = (v as? String) ?? "\(v)"
+        }
+        return env
+    }
+
     /// JSON object with the entries in order.
     public func json() -> String {
         var s = "{\n"

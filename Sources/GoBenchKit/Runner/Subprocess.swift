@@ -26,7 +26,7 @@ public enum Subprocess {
         p.standardOutput = out
         p.standardError = err
         do { try p.run() } catch {
-            throw FormatError("cannot run \(executable): \(error.localizedDescription)")
+            throw ToolchainError("cannot run \(executable): \(error.localizedDescription)")
         }
         final class Box: @unchecked Sendable { var data = Data() }
         let errBox = Box()

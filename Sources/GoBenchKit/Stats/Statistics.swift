@@ -122,22 +122,9 @@ public struct MannWhitney: Sendable, Equatable {
     public init(_ x: [Double], _ y: [Double]) {
         precondition(!x.isEmpty && !y.isEmpty, "Mann-Whitney U needs two non-empty samples")
         let n1 = x.count, n2 = y.count, n = n1 + n2
-        // Midranks over the pooled sample.
-        let pooled = (x.map { ($0, 0) } + y.map { ($0, 1) }).sorted { $0.0 < $1.0 }
-        var ranks = [Double](repeating: 0, count: n)
-        var tieTerm = 0.0
-        var i = 0
-        while i < n {
-            var j = i
-            while j + 1 < n && pooled[j + 1].0 == pooled[i].0 { j += 1 }
-            let r = Double(i + j + 2) / 2
-            for k in i...j { ranks[k] = r }
-            let t = Double(j - i + 1)
-            tieTerm += t * t * t - t
-            i = j + 1
-        }
-        var r1 = 0.0
-        for (k, p) in pooled.enumerated() where p.1 == 0 { r1 += ranks[k] }
+        // Midranks over the pooled sample; x comes first.
+        let (ranks, tieTerm) = Ranks.midranks(x + y)
+        let r1 = ranks[..<n1].reduce(0, +)
         let u1 = r1 - Double(n1 * (n1 + 1)) / 2
         let u2 = Double(n1 * n2) - u1
         u = u1
