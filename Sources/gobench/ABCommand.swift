@@ -53,7 +53,9 @@ struct ABCommand: ParsableCommand {
                                   candidate: ABSide(label: "candidate", binary: candBinary, environment: env),
                                   pattern: pattern, benchTime: bt, rounds: count)
             runner.log = log
+            if Console.stderrIsTerminal { runner.progress = { Console.progress($0) } }
             let outcome = try runner.run()
+            if Console.stderrIsTerminal { Console.clearProgress() }
             let c = try PairedComparison(base: outcome.base, candidate: outcome.candidate, policy: try verdict.policy())
             if let out = output { try AtomicFile.write(c.csv(), to: out) }
             return c

@@ -56,9 +56,9 @@ struct AllCommand: ParsableCommand {
                 }
             }
             defer { goRef?.cleanUp() }
-            _ = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(),
-                                extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
-                                reference: reference)
+            try exitOnFailures(try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(),
+                                               extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
+                                               reference: reference))
         }
     }
 }

@@ -20,40 +20,32 @@ struct CounterFlags: ParsableArguments {
             + "valgrind --tool=callgrind and reports instructions/op; \"callgrind-client\" only issues the "
             + "client requests (for running gobench under callgrind yourself); \"none\".",
         valueName: "mode"))
-    var instructions: String = "none"
+    var instructions: InstructionMode = .none
 
     @Option(name: .long, help: "Iterations per repetition under callgrind (valgrind is ~50x slower).")
     var callgrindIterations: Int = 1000
 
-    /// The instruments these flags ask for: the perf counters (always, so
-    /// the context reports availability), then the instruction counter.
-    func instruments() throws -> [Instrument] {
+    /// The counters and instruction counter these flags ask for. A name
+    /// libpfm4 does not know is an error; a known event this machine cannot
+    /// count is a warning, and the run context says why.
+    func spec() throws -> InstrumentSpec {
         var names = try CounterSelection.parse(counters)
         var note: String?
-        var extra: [Instrument] = []
-        switch instructions {
-        case "none":
-            break
-        case "callgrind":
+        if instructions == .callgrind {
             guard callgrindIterations >= 1 else { throw SelectionError("--callgrind-iterations must be at least 1") }
             // One metric per unit: callgrind's count owns instructions/op.
             if names.contains("instructions") {
                 names.removeAll { $0 == "instructions" }
                 note = "perf instructions dropped: instructions/op comes from callgrind"
             }
-            extra.append(CallgrindInstrument(iterations: callgrindIterations))
-        case "callgrind-client":
-            extra.append(CallgrindClientInstrument())
-        default:
-            throw SelectionError("unknown --instructions mode \"\(instructions)\" (want none, callgrind or callgrind-client)")
         }
-        let counter = CounterInstrument(names: names, note: note)
-        for c in counter.availability.checks {
-            if case .unknownName(let reason) = c.status {
-                warn("counter \(c.name) is n/a: \(reason)")
+        for name in names {
+            if case .failure(let err) = EventNames.encode(name) {
+                throw SelectionError("unknown counter \"\(name)\" (\(err.reason)); see `gobench counters`")
             }
         }
-        return [counter] + extra
+        return InstrumentSpec(counters: names, instructions: instructions,
+                              callgrindIterations: callgrindIterations, counterNote: note)
     }
 }
 

@@ -28,8 +28,12 @@ struct ProfileCommand: ParsableCommand {
             let plans = selected.map { BenchmarkPlan($0, benchTime: benchTime, count: count) }
             // --profile is implied here; counters (if asked) come first.
             let profiler = Profiler(config: try flags.profileFlags.config())
-            let instruments = try flags.counterFlags.instruments() + [profiler as Instrument]
-            _ = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions())
+            let instruments = try flags.counterFlags.spec().makeInstruments() + [profiler as Instrument]
+            // The profiler gathers every sample in this process.
+            var options = try flags.sessionOptions()
+            options.workers = nil
+            let result = try Session.run(plans, instruments: instruments, options: options)
+            try exitOnFailures(result)
             guard top > 0 else { return }
             var text = ""
             for p in profiler.profiles() {

@@ -20,7 +20,7 @@ import Testing
         #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("harness/calibrate"))
         let csv = try String(contentsOfFile: out, encoding: .utf8)
-        #expect(csv.contains("harness/calibrate,cpu-ns,cpu-ns/op,lower,8,"))
+        #expect(csv.contains("harness/calibrate,swift,cpu-ns,cpu-ns/op,time,lower,8,"))
     }
 
     @Test func abBadInputIsExitOne() throws {

@@ -39,11 +39,11 @@ private let haveValgrind = FileManager.default.isExecutableFile(atPath: "/usr/bi
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-runs-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let o = try gobench(["run", "^harness/empty$", "--benchtime", "20000x", "--count", "1", "--format", "go",
-                             "--results-dir", dir.path, "--counters", "cycles,default,no-such-event"])
+                             "--results-dir", dir.path, "--counters", "cycles,default"])
         #expect(o.status == 0, "\(o.stderr)")
         #expect(o.stdout.contains("\ncounters: hw="))
-        #expect(o.stdout.contains("no-such-event=n/a(unknown event)"))
-        #expect(o.stderr.contains("no-such-event is n/a"))
+        // An unknown name is an error (WorkerCLITests); a known event this
+        // machine cannot count is n/a, with the reason.
         #expect(values("task-clock-ns/op", of: "BenchmarkHarness/empty", in: o.stdout).count == 1)
         #expect(values("page-faults/op", of: "BenchmarkHarness/empty", in: o.stdout).count == 1)
         let cyclesCounted = !values("cycles/op", of: "BenchmarkHarness/empty", in: o.stdout).isEmpty

@@ -4,12 +4,17 @@
 //   1. resolve each side to a gobench binary: a path to an executable, or a
 //      git revision, exported with `git archive` into .build-ab/<commit>/
 //      and built there in release mode (kept for reuse);
-//   2. calibrate once, with the base binary, and fix n per benchmark;
-//   3. for each round: the base binary runs every selected benchmark once
-//      at its n, then the candidate does the same (a suite manifest of
-//      exact names and `<n>x` bench times, so both sides run the same
-//      iterations);
+//   2. ask the base binary which of its benchmarks match the pattern, and
+//      calibrate n once per benchmark with it (worker protocol,
+//      WorkerSpec); both sides then run the same iterations;
+//   3. for each round, for each benchmark: a fresh base worker and a fresh
+//      candidate worker each run a warm-up and one counted repetition at
+//      that n, the base first in even rounds and the candidate first in
+//      odd ones, so that neither side always runs second;
 //   4. pair the rounds (PairedComparison).
+// Every child is a `gobench worker` fed a typed spec: no flag strings, so a
+// build whose CLI flags differ still speaks the same protocol. Builds from
+// before the protocol existed cannot be driven.
 
 import Foundation
 
@@ -66,6 +71,9 @@ public struct ABRunner {
     public var pattern: String
     public var benchTime: BenchTime
     public var rounds: Int
+    /// What the workers measure besides time (no perf counters by default:
+    /// ab judges times).
+    public var instruments: InstrumentSpec = .timeOnly
     public var log: (String) -> Void = { _ in }
 
     public init(base: ABSide, candidate: ABSide, pattern: String, benchTime: BenchTime, rounds: Int) {
@@ -83,43 +91,55 @@ public struct ABRunner {
         public var iterations: [(name: String, n: Int)]
     }
 
+    /// Time a worker may take beyond its own work.
+    public var timeoutSeconds: Double = 300
+    /// Called after each worker with a short status.
+    public var progress: (String) -> Void = { _ in }
+
     public func run() throws -> Outcome {
-        // Stage 2: calibrate with the base binary.
+        // Stage 2: what to run, and n, from the base binary.
         log("calibrating with \(base.label)")
-        let calibration = try invoke(base, ["run", pattern, "--benchtime", benchTime.description, "--count", "1"])
+        let listing = try invoke(base, WorkerSpec(items: [], instruments: .timeOnly, process: 0, listPattern: pattern))
+        guard !listing.listed.isEmpty else { throw SelectionError("no benchmark matches \"\(pattern)\" in \(base.label)") }
         var iterations: [(String, Int)] = []
-        for r in calibration where !iterations.contains(where: { $0.0 == r.name }) { iterations.append((r.name, r.n)) }
-        guard !iterations.isEmpty else { throw SelectionError("no benchmark matches \"\(pattern)\" in \(base.label)") }
-
-        // A suite that fixes n per benchmark, for both sides.
-        let dir = NSTemporaryDirectory() + "gobench-ab-\(getpid())"
-        try AtomicFile.makeDirectory(dir)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var toml = "name = \"ab\"\ncount = 1\n"
-        for (name, n) in iterations {
-            toml += "\n[[benchmark]]\nname = \(jsonString(name))\nbenchtime = \"\(n)x\"\n"
+        for name in listing.listed {
+            progress("calibrating \(name)")
+            switch benchTime {
+            case .iterations(let n):
+                iterations.append((name, n))
+            case .nanoseconds:
+                let c = try invoke(base, WorkerSpec(items: [.init(benchmark: name, benchTime: benchTime, repetitions: [])],
+                                                    instruments: .timeOnly, process: 0))
+                guard let n = c.calibrated[name] else { throw WorkerError("\(base.label) did not calibrate \(name)") }
+                iterations.append((name, n))
+            }
         }
-        try AtomicFile.write(toml, to: "\(dir)/ab.toml")
 
-        // Stage 3: alternate, round by round.
+        // Stage 3: alternate, round by round, a fresh worker per side.
         var a: [RepetitionResult] = [], b: [RepetitionResult] = []
         for round in 0..<rounds {
-            log("round \(round + 1)/\(rounds): \(base.label)")
-            a += try invoke(base, ["all", "--suites", dir]).map { var r = $0; r.repetition = round; return r }
-            log("round \(round + 1)/\(rounds): \(candidate.label)")
-            b += try invoke(candidate, ["all", "--suites", dir]).map { var r = $0; r.repetition = round; return r }
+            log("round \(round + 1)/\(rounds)")
+            for (k, (name, n)) in iterations.enumerated() {
+                progress("round \(round + 1)/\(rounds) benchmark \(k + 1)/\(iterations.count) \(name)")
+                let spec = WorkerSpec(items: [.init(benchmark: name, benchTime: .iterations(n), warmup: true, repetitions: [round])],
+                                      instruments: instruments, process: round)
+                let sides = round % 2 == 0 ? [(base, true), (candidate, false)] : [(candidate, false), (base, true)]
+                for (side, isBase) in sides {
+                    let r = try invoke(side, spec).results
+                    if isBase { a += r } else { b += r }
+                }
+            }
         }
         return Outcome(base: a, candidate: b, iterations: iterations.map { (name: $0.0, n: $0.1) })
     }
 
-    func invoke(_ side: ABSide, _ args: [String]) throws -> [RepetitionResult] {
+    func invoke(_ side: ABSide, _ spec: WorkerSpec) throws -> WorkerOutcome {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in side.environment { env[k] = v }
-        let r = try Subprocess.run(side.binary, args + ["--format", "csv", "--no-save"], environment: env)
-        guard r.status == 0 else {
-            let line = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
-            throw WorkerError("\(side.label) (\(side.binary)) failed with exit \(r.status): \(line)")
+        do {
+            return try WorkerProcess.run(executable: side.binary, spec: spec, timeoutSeconds: timeoutSeconds, environment: env)
+        } catch let e as WorkerError {
+            throw WorkerError("\(side.label) (\(side.binary)): \(e.description)")
         }
-        return try CSV.parse(r.stdout)
     }
 }

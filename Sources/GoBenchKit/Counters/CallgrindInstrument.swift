@@ -1,10 +1,11 @@
 // Exact instruction counts without a PMU: `gobench run --instructions
 // callgrind` re-runs each counted repetition of each benchmark in a child
-// process, the same gobench binary under
+// process, the same gobench binary as a worker (WorkerSpec on standard
+// input: the benchmark at <iterations>x, a warm-up, one repetition, no perf
+// counters, the callgrind client requests) under
 //
 //     valgrind --tool=callgrind --collect-atstart=no --instr-atstart=no \
-//         gobench run '^<name>$' --benchtime <iterations>x --count 1 \
-//             --no-save --counters none --instructions callgrind-client
+//         gobench worker
 //
 // where `CallgrindClientInstrument` brackets the timed loop with client
 // requests and dumps its cost; this side reads the dump's totals and
@@ -122,9 +123,16 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: valgrind)
         p.arguments = ["--tool=callgrind", "--collect-atstart=no", "--instr-atstart=no",
-                       "--callgrind-out-file=\(dir)/callgrind.out", childExecutable(),
-                       "run", Self.exactPattern(benchmark), "--benchtime", "\(iterations)x", "--count", "1",
-                       "--no-save", "--format", "csv", "--counters", "none", "--instructions", "callgrind-client"]
+                       "--callgrind-out-file=\(dir)/callgrind.out", childExecutable(), "worker"]
+        let spec = WorkerSpec(items: [.init(benchmark: benchmark, benchTime: .iterations(iterations), warmup: true, repetitions: [0])],
+                              instruments: InstrumentSpec(counters: [], instructions: .callgrindClient), process: 0)
+        guard let specData = try? JSONEncoder().encode(spec) else {
+            return .failure(FormatError("cannot encode the worker spec"))
+        }
+        let specPath = "\(dir)/spec.json"
+        guard fm.createFile(atPath: specPath, contents: specData), let specIn = FileHandle(forReadingAtPath: specPath) else {
+            return .failure(FormatError("cannot write \(specPath)"))
+        }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in Self.deterministicEnvironment { env[k] = v }
         p.environment = env
@@ -136,7 +144,7 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
         }
         p.standardOutput = out
         p.standardError = err
-        p.standardInput = FileHandle.nullDevice
+        p.standardInput = specIn
         do {
             try p.run()
         } catch {

@@ -62,6 +62,10 @@ public final class Runner {
     /// no plans but still wants its rounds).
     public var minimumRounds = 0
 
+    /// Benchmarks whose worker process failed, with the reason (process
+    /// mode only: in-process, a crash ends the run).
+    public var failures: [String: String] = [:]
+
     public init(instruments: [Instrument] = []) {
         self.instruments = instruments
     }
@@ -109,6 +113,13 @@ public final class Runner {
             }
             return n
         }
+    }
+
+    /// One uncounted run at `n`: the warm-up of a process that did not
+    /// calibrate (its caches, page tables and allocator reach the state the
+    /// counted runs will see).
+    public func warmUp(_ benchmark: Benchmark, n: Int) {
+        _ = measure(benchmark, n: n, counted: false)
     }
 
     /// One counted repetition with every instrument attached.

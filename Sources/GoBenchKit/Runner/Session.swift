@@ -19,6 +19,11 @@ public struct SessionOptions: Sendable {
     public var runsDirectory: String? = "results/runs"
     public var format: OutputFormat = .table
     public var showProgress: Bool = Console.stderrIsTerminal
+    /// Run the repetitions in worker processes (Runner+Processes.swift);
+    /// nil runs them in this process.
+    public var workers: WorkerConfig?
+    /// The order of the benchmarks within each round or pass.
+    public var order: RunOrder = .given
 
     public init() {}
 }
@@ -28,6 +33,8 @@ public struct SessionResult: Sendable {
     public var results: [RepetitionResult]
     /// The run folder written, if any.
     public var runDirectory: String?
+    /// Benchmarks whose worker process failed, with the reason.
+    public var failures: [String: String] = [:]
 }
 
 public enum Session {
@@ -91,9 +98,21 @@ public enum Session {
                 round < reference.rounds ? try reference.runRound(round) : []
             }
         }
+        if let w = options.workers {
+            env["processes"] = w.processes.map { "\($0) worker processes per benchmark" }
+                ?? "one worker process per repetition"
+        } else {
+            env["processes"] = "none: every repetition in the gobench process"
+        }
+        if options.order != .given { env["order"] = "\(options.order)" }
         let results: [RepetitionResult]
         do {
-            results = try runner.run(plans)
+            if var w = options.workers {
+                w.runDirectory = runDir
+                results = try runner.runInProcesses(plans, config: w, order: options.order)
+            } else {
+                results = try runner.run(options.order.apply(plans))
+            }
         } catch {
             // Leave no empty run folder behind a failed run.
             if let dir = runDir { try? FileManager.default.removeItem(atPath: dir) }
@@ -116,8 +135,8 @@ public enum Session {
                                      to: "\(dir)/side-by-side.csv")
                 try AtomicFile.write(sideBySide.map { $0.table() }.joined(separator: "\n"), to: "\(dir)/side-by-side.txt")
             }
-            for i in instruments { try i.finish(runDirectory: dir) }
-        } else {
+            if options.workers == nil { for i in instruments { try i.finish(runDirectory: dir) } }
+        } else if options.workers == nil {
             for i in instruments { try i.finish(runDirectory: nil) }
         }
 
@@ -139,6 +158,9 @@ public enum Session {
                 + (runDir.map { "\nresults: \($0)/\n" } ?? "")
         }
         FileHandle.standardOutput.write(Data(report.utf8))
-        return SessionResult(environment: env, results: results, runDirectory: runDir)
+        for (name, why) in runner.failures.sorted(by: { $0.key < $1.key }) {
+            FileHandle.standardError.write(Data("gobench: FAILED \(name): \(why)\n".utf8))
+        }
+        return SessionResult(environment: env, results: results, runDirectory: runDir, failures: runner.failures)
     }
 }
