@@ -116,7 +116,7 @@ public enum Comparer {
         guard !pairs.isEmpty else {
             throw FormatError("no benchmark and metric in common between the two result sets")
         }
-        let evidence = pairs.map { evidenceFor(base: $0.0, new: $0.1, alpha: policy.alpha, power: policy.power) }
+        let evidence = pairs.map { evidenceFor(base: $0.0, new: $0.1) }
         let decisions = policy.decide(evidence)
         var rows: [ComparisonRow] = []
         for (i, (b, n)) in pairs.enumerated() {
@@ -147,30 +147,22 @@ public enum Comparer {
     }
 
     /// The evidence for one row: unit values per process, the test, the MDE.
-    static func evidenceFor(base b: Sample, new n: Sample, alpha: Double, power: Double) -> Evidence {
+    static func evidenceFor(base b: Sample, new n: Sample) -> Evidence {
         let bm = Statistics.median(b.values), nm = Statistics.median(n.values)
         let medianRatio = bm == 0 ? (nm == 0 ? 1 : .infinity) : nm / bm
         let useLogs = b.kind == .time && b.values.allSatisfy { $0 > 0 } && n.values.allSatisfy { $0 > 0 }
         let bu = unitValues(b, logs: useLogs), nu = unitValues(n, logs: useLogs)
-        var p: Double?, mde: Double?
+        var test: TrimmedMeanTest?
         var ratio = medianRatio
         if b.kind == .time || b.kind == .count, b.better != .neither {
             // On logs for times (the effect is a ratio); on the raw values
-            // for counts, which may be 0 (the effect is a difference).
-            if let t = TrimmedMeanTest(logBase: bu, logNew: nu) {
-                p = t.pValue
-                let d = t.detectableLogEffect(alpha: alpha, power: power)
-                if useLogs {
-                    ratio = exp(t.effect)
-                    mde = exp(d) - 1
-                } else {
-                    // Raw counts: the test's effect is a difference.
-                    mde = bm > 0 ? d / bm : nil
-                }
-            }
+            // for counts, which may be 0 (the effect is a difference, and
+            // the ratio stays the ratio of medians).
+            test = TrimmedMeanTest(logBase: bu, logNew: nu)
+            if useLogs, let t = test { ratio = exp(t.effect) }
         }
         return Evidence(key: b.key, kind: b.kind, better: b.better, baseMedian: bm, newMedian: nm,
-                        ratio: ratio, pValue: p, sampleDetectable: mde, units: (bu.count, nu.count))
+                        ratio: ratio, test: test, onLogScale: useLogs, units: (bu.count, nu.count))
     }
 
     /// One value per worker process (the mean of its repetitions, of their

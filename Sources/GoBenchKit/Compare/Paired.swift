@@ -129,18 +129,17 @@ public struct PairedComparison: Sendable {
             let summary = Statistics.summarize(ratios)
             summaries.append(summary)
             let logs = ratios.filter { $0 > 0 && $0.isFinite }.map { log($0) }
-            var p: Double?, mde: Double?
+            var test: TrimmedMeanTest?
             var ratio = summary.median
             if (a.kind == .time || a.kind == .count) && a.better != .neither && logs.count == ratios.count,
                let t = TrimmedMeanTest(logRatios: logs) {
-                p = t.pValue
+                test = t
                 ratio = exp(t.effect)
-                mde = exp(t.detectableLogEffect(alpha: policy.alpha, power: policy.power)) - 1
             }
             wilcoxon.append(logs.isEmpty ? nil : WilcoxonSignedRank(logs).pValue)
             evidence.append(Evidence(key: key, kind: a.kind, better: a.better,
                                      baseMedian: Statistics.median(a.base), newMedian: Statistics.median(a.cand),
-                                     ratio: ratio, pValue: p, sampleDetectable: mde, units: (ratios.count, ratios.count)))
+                                     ratio: ratio, test: test, onLogScale: true, units: (ratios.count, ratios.count)))
         }
         let decisions = policy.decide(evidence)
         var rows: [PairedRow] = []

@@ -24,7 +24,9 @@
 //      threshold.
 //   5. the effective threshold is the larger of the suite's threshold and
 //      the minimum detectable effect (MDE): what this test, at this noise
-//      and this many processes, would detect with power 0.8. The noise is
+//      and this many processes, would detect with power 0.8 if it were the
+//      only real change in the family (at alpha / rows for BH and Holm,
+//      which is what their adjustment asks of a lone discovery). The noise is
 //      the machine's noise profile (NoiseProfile, from `gobench calibrate
 //      --suite`) where one exists for this fingerprint, else the sample's
 //      own spread; the larger of the two when both exist. A row whose MDE
@@ -92,28 +94,38 @@ public struct Evidence: Sendable {
     /// The estimated new / base ratio: exp of the test's effect for a
     /// test on logs, else the ratio of medians.
     public var ratio: Double
-    /// The test's two-sided p-value and its MDE as a fraction (0.05 = 5%),
-    /// for noisy rows with enough values.
-    public var pValue: Double?
-    public var sampleDetectable: Double?
+    /// The test (noisy rows with enough values), and whether it ran on
+    /// logs (its effect a log ratio) or on raw values (a difference).
+    public var test: TrimmedMeanTest?
+    public var onLogScale: Bool
+    public var pValue: Double? { test?.pValue }
     /// Independent units (processes) per side.
     public var units: (base: Int, new: Int)
 
     public init(key: MetricKey, kind: MetricKind, better: Better, baseMedian: Double, newMedian: Double,
-                ratio: Double, pValue: Double?, sampleDetectable: Double?, units: (base: Int, new: Int)) {
+                ratio: Double, test: TrimmedMeanTest?, onLogScale: Bool, units: (base: Int, new: Int)) {
         self.key = key
         self.kind = kind
         self.better = better
         self.baseMedian = baseMedian
         self.newMedian = newMedian
         self.ratio = ratio
-        self.pValue = pValue
-        self.sampleDetectable = sampleDetectable
+        self.test = test
+        self.onLogScale = onLogScale
         self.units = units
     }
 
     /// (new - base) / base in percent.
     public var deltaPercent: Double { (ratio - 1) * 100 }
+
+    /// The smallest change (a fraction) the test would call significant at
+    /// `alpha` with `power`, from the sample's own spread.
+    public func sampleDetectable(alpha: Double, power: Double) -> Double? {
+        guard let t = test else { return nil }
+        let d = t.detectableLogEffect(alpha: alpha, power: power)
+        if onLogScale { return exp(d) - 1 }
+        return baseMedian > 0 ? d / baseMedian : nil
+    }
 }
 
 /// What the policy decided for one row.
@@ -206,14 +218,18 @@ public struct VerdictPolicy: Sendable {
 
         // Stage 4: adjust the p-values over the family of tested rows.
         let adjusted = Self.adjust(tested.map { rows[$0].pValue! }, method: errorControl)
+        // What a lone real change must reach to be reported: alpha over the
+        // family for BH and Holm (their threshold for the single smallest
+        // p), alpha itself without adjustment.
+        let loneAlpha = errorControl == .none ? alpha : alpha / Double(max(tested.count, 1))
         for (k, i) in tested.enumerated() {
             let e = rows[i]
             var d = decisions[i]
             d.adjustedP = adjusted[k]
             // Stage 5: the effective threshold.
-            var mde = e.sampleDetectable
+            var mde = e.sampleDetectable(alpha: loneAlpha, power: power)
             d.detectableSource = mde == nil ? nil : "sample"
-            if let p = noise?.detectable(for: e.key, units: e.units, alpha: alpha, power: power),
+            if let p = noise?.detectable(for: e.key, units: e.units, alpha: loneAlpha, power: power),
                p > (mde ?? 0) {
                 mde = p
                 d.detectableSource = "profile"
