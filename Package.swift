@@ -4,10 +4,14 @@
 // runtime, with faithful Swift ports of those hot paths (Go 1.19).
 //
 // Module boundaries (see ../shared/ARCHITECTURE.md):
-//   GoRuntime      the ports; depends only on CGoRuntime and Synchronization
-//   GoBenchKit     the harness; knows nothing about Go
-//   GoBenchSuites  benchmark bodies; the only module that joins the two
-//   gobench        the CLI, thin commands over GoBenchKit
+//   GoRuntime         the ports; depends only on CGoRuntime and Synchronization
+//   GoBenchKit        the harness; knows nothing about Go (a reference
+//                     implementation plugs in through ReferenceSuite)
+//   GoBenchReference  Go 1.19's own benchmarks (suites/go) as a ReferenceSuite,
+//                     and the side-by-side statistics; depends on GoBenchKit
+//   GoBenchSuites     benchmark bodies; the only module that joins GoRuntime
+//                     and GoBenchKit
+//   gobench           the CLI, thin commands that wire the modules together
 import PackageDescription
 
 /// Language mode 5 keeps concurrency checking to warnings: the harness hands
@@ -80,6 +84,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GoBenchReference",
+            dependencies: ["GoBenchKit"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GoBenchSuites",
             dependencies: [
                 "GoRuntime", "GoBenchKit",
@@ -90,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "gobench",
             dependencies: [
-                "GoBenchKit", "GoBenchSuites",
+                "GoBenchKit", "GoBenchReference", "GoBenchSuites",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -109,8 +118,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GoBenchReferenceTests",
+            dependencies: ["GoBenchReference", "GoBenchKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GoBenchSuitesTests",
-            dependencies: ["GoBenchSuites", "GoBenchKit"],
+            dependencies: ["GoBenchSuites", "GoBenchKit", "GoBenchReference"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

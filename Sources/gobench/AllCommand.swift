@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GoBenchKit
+import GoBenchReference
 import GoBenchSuites
 
 struct AllCommand: ParsableCommand {
@@ -39,23 +40,19 @@ struct AllCommand: ParsableCommand {
                 }
             }
             let instruments = try flags.instruments()
-            var reference: Session.Reference?
-            var goRef: GoReference?
+            var reference: GoReferenceSuite?
             if withGo {
                 let counters = instruments.lazy.compactMap { $0 as? CounterInstrument }.first
                 let ref = try GoReference.prepare(moduleDirectory: goFlags.goSuite)
-                goRef = ref
                 // Go runs every benchmark of its suite at the suite's
                 // default bench time; per-benchmark overrides are ours only.
                 let benchTime = try flags.benchTimeOverride() ?? manifests[0].benchTime
                 let names = plans.map { NSRegularExpression.escapedPattern(for: $0.benchmark.name) }
-                let pattern = "^(" + names.joined(separator: "|") + ")$"
-                reference = Session.Reference(rounds: plans.map(\.count).max() ?? 1,
-                                              context: [("go", ref.version)] + GoReference.counterContext(counters)) { round in
-                    try ref.runRound(round, pattern: pattern, benchTime: benchTime, counters: counters)
-                }
+                reference = GoReferenceSuite(reference: ref, rounds: plans.map(\.count).max() ?? 1,
+                                             pattern: "^(" + names.joined(separator: "|") + ")$",
+                                             benchTime: benchTime, counters: counters)
             }
-            defer { goRef?.cleanUp() }
+            defer { reference?.reference.cleanUp() }
             try exitOnFailures(try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(),
                                                extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
                                                reference: reference))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GoBenchKit
+import GoBenchReference
 
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,7 +32,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let comparison = try reportingErrors { () throws -> Comparison in
             var policy = try verdict.policy()
-            let a = try loadResultSet(path: base), b = try loadResultSet(path: new)
+            let a = try loadResultSet(path: base, foreign: .go), b = try loadResultSet(path: new, foreign: .go)
             var warnings: [String] = []
             if try Comparer.checkMachines(a, b, crossMachine: verdict.crossMachine, warnings: &warnings) {
                 policy.crossMachine = true

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GoBenchKit
+import GoBenchReference
 
 /// Flags for running Go's reference suite (suites/go).
 struct GoFlags: ParsableArguments {
@@ -33,12 +34,8 @@ struct GoCommand: ParsableCommand {
             }
             let counters = instruments.lazy.compactMap { $0 as? CounterInstrument }.first
             _ = try Session.run([], instruments: instruments, options: try flags.sessionOptions(),
-                                reference: Session.Reference(
-                rounds: count, context: [("go", reference.version)] + GoReference.counterContext(counters)) { round in
-                    let r = try reference.runRound(round, pattern: pattern, benchTime: benchTime, counters: counters)
-                    if r.isEmpty { throw SelectionError("no Go reference benchmark matches \"\(pattern)\"") }
-                    return r
-                })
+                                reference: GoReferenceSuite(reference: reference, rounds: count, pattern: pattern,
+                                                            benchTime: benchTime, counters: counters, requireMatches: true))
         }
     }
 }

@@ -48,11 +48,4 @@ import Testing
         #expect(o.output.status == 127)
         #expect(o.output.stdout.isEmpty)
     }
-
-    @Test func goPatternSelectsExactlyOneBenchmarkLevelByLevel() {
-        #expect(GoReference.exactBenchPattern(forName: "chan/buffered/cap=64")
-                == "^BenchmarkChan$/^buffered$/^cap=64$")
-        #expect(GoReference.exactBenchPattern(forName: "alloc/size=8") == "^BenchmarkAlloc$/^size=8$")
-        #expect(GoReference.quoteMeta("a.b+c(d)|[e]{f}^$\\*?") == "a\\.b\\+c\\(d\\)\\|\\[e\\]\\{f\\}\\^\\$\\\\\\*\\?")
-    }
 }

@@ -4,6 +4,7 @@
 
 import Foundation
 import GoBenchKit
+import GoBenchReference
 import GoBenchSuites
 import Testing
 

@@ -180,19 +180,22 @@ public enum CSV {
 /// Reads a results file in any format gobench writes or reads: CSV by its
 /// header, else Go benchmark text. A missing or unreadable file, or one
 /// with no results, is a one-line `FormatError`.
-public func loadResults(path: String) throws -> [RepetitionResult] {
-    try loadResultSet(path: path).results
+public func loadResults(path: String, foreign: Implementation = "external") throws -> [RepetitionResult] {
+    try loadResultSet(path: path, foreign: foreign).results
 }
 
 /// Like `loadResults`, with the run context: Go text carries it in its
 /// configuration lines; a CSV has it beside it, as `context.json` in the
 /// same folder (a run folder's results.csv) or `<name>-context.json` /
 /// `<name>.context.json` (a baseline such as baseline.csv).
-public func loadResultSet(path: String) throws -> ResultSet {
+///
+/// Go text that gobench did not write (no `pkg: gobench` line) measured
+/// another implementation: its rows get `foreign` (the CLI passes Go's).
+public func loadResultSet(path: String, foreign: Implementation = "external") throws -> ResultSet {
     let text = try readResultsText(path: path)
     let firstLine = text.prefix { $0 != "\n" }
     if firstLine.hasPrefix("name,") || firstLine.contains(",repetition,") {
-        let results = try parseResults(text, path: path)
+        let results = try parseResults(text, path: path, foreign: foreign)
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         let stem = url.deletingPathExtension().lastPathComponent
@@ -206,7 +209,7 @@ public func loadResultSet(path: String) throws -> ResultSet {
     }
     var parsed: GoText.Parsed
     do { parsed = try GoText.parse(text) } catch let e as FormatError { throw FormatError("\(path): \(e.description)") }
-    return ResultSet(results: try parseResults(text, path: path), environment: parsed.environment, path: path)
+    return ResultSet(results: try parseResults(text, path: path, foreign: foreign), environment: parsed.environment, path: path)
 }
 
 private func readResultsText(path: String) throws -> String {
@@ -220,7 +223,7 @@ private func readResultsText(path: String) throws -> String {
     }
 }
 
-private func parseResults(_ text: String, path: String) throws -> [RepetitionResult] {
+private func parseResults(_ text: String, path: String, foreign: Implementation) throws -> [RepetitionResult] {
     let firstLine = text.prefix { $0 != "\n" }
     let results: [RepetitionResult]
     do {
@@ -228,10 +231,10 @@ private func parseResults(_ text: String, path: String) throws -> [RepetitionRes
             results = try CSV.parse(text)
         } else {
             // Our own Go-text files say `pkg: gobench`; anything else came
-            // from `go test -bench` and is Go's runtime, not our ports.
+            // from another harness (`go test -bench`) and another runtime.
             var parsed = try GoText.parse(text)
             if parsed.environment["pkg"] != "gobench" {
-                for i in parsed.results.indices { parsed.results[i].impl = "go" }
+                for i in parsed.results.indices { parsed.results[i].impl = foreign }
             }
             results = parsed.results
         }

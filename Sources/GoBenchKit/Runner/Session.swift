@@ -48,23 +48,10 @@ public enum Session {
         return f.string(from: date)
     }
 
-    /// Go's reference suite, run one round after each of ours.
-    public struct Reference {
-        public var rounds: Int
-        public var runRound: (Int) throws -> [RepetitionResult]
-        public var context: [(key: String, value: String)]
-
-        public init(rounds: Int, context: [(key: String, value: String)], runRound: @escaping (Int) throws -> [RepetitionResult]) {
-            self.rounds = rounds
-            self.runRound = runRound
-            self.context = context
-        }
-    }
-
     public static func run(_ plans: [BenchmarkPlan], instruments: [Instrument] = [],
                            options: SessionOptions,
                            extraContext: [(key: String, value: String)] = [],
-                           reference: Reference? = nil) throws -> SessionResult {
+                           reference: ReferenceSuite? = nil) throws -> SessionResult {
         let started = Date()
         // Drift first: its /proc reads then fall outside the counters'
         // window (probes start in order and stop in reverse).
@@ -72,7 +59,7 @@ public enum Session {
         var env = RunEnvironment.capture(date: started)
         for i in instruments { for (k, v) in i.contextLines { env[k] = v } }
         for (k, v) in extraContext { env[k] = v }
-        for (k, v) in reference?.context ?? [] { env[k] = v }
+        for (k, v) in reference?.contextLines ?? [] { env[k] = v }
 
         // Create the run folder before measuring, so that a bad path fails
         // in a second rather than after minutes of benchmarks.
@@ -119,10 +106,7 @@ public enum Session {
             if options.showProgress { Console.clearProgress() }
             throw error
         }
-        // Wall time per op, then CPU per op where both sides were counted
-        // (task-clock: on a busy machine the steadier of the two).
-        let sideBySide = results.contains { $0.impl == "go" } && results.contains { $0.impl != "go" }
-            ? ["ns/op", "task-clock-ns/op"].map { SideBySide(results, unit: $0) }.filter { !$0.rows.isEmpty } : []
+        let referenceReport = reference?.report(results) ?? ReferenceReport()
         if options.showProgress { Console.clearProgress() }
         env["elapsed"] = String(format: "%.1fs", Date().timeIntervalSince(started))
 
@@ -130,11 +114,7 @@ public enum Session {
             try AtomicFile.write(CSV.write(results), to: "\(dir)/results.csv")
             try AtomicFile.write(GoText.write(environment: env, results: results), to: "\(dir)/results.txt")
             try AtomicFile.write(env.json(), to: "\(dir)/context.json")
-            if !sideBySide.isEmpty {
-                try AtomicFile.write(SideBySide.csvHeader + sideBySide.map { $0.csv(header: false) }.joined(),
-                                     to: "\(dir)/side-by-side.csv")
-                try AtomicFile.write(sideBySide.map { $0.table() }.joined(separator: "\n"), to: "\(dir)/side-by-side.txt")
-            }
+            for f in referenceReport.files { try AtomicFile.write(f.contents, to: "\(dir)/\(f.name)") }
             if options.workers == nil { for i in instruments { try i.finish(runDirectory: dir) } }
         } else if options.workers == nil {
             for i in instruments { try i.finish(runDirectory: nil) }
@@ -153,8 +133,7 @@ public enum Session {
                 header += "\(k): \(v)\n"
             }
             report = header + "\n" + Console.summaryTable(results) + Console.flagReport(results)
-                + (sideBySide.isEmpty ? "" : "\nours beside Go (ratio below 1: the port is faster)\n"
-                    + sideBySide.map { $0.table() }.joined(separator: "\n"))
+                + referenceReport.console
                 + (runDir.map { "\nresults: \($0)/\n" } ?? "")
         }
         FileHandle.standardOutput.write(Data(report.utf8))

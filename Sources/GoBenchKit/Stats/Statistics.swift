@@ -158,7 +158,7 @@ public struct MannWhitney: Sendable, Equatable {
     /// Number of arrangements giving each U = 0 ... n1*n2, by the recurrence
     /// f(m, n, u) = f(m-1, n, u-n) + f(m, n-1, u), as Doubles (no overflow
     /// concerns at these sizes).
-    static func nullCounts(_ m: Int, _ n: Int) -> [Double] {
+    public static func nullCounts(_ m: Int, _ n: Int) -> [Double] {
         // prev[j][u] for the current m; build up m from 0.
         let maxU = m * n
         var table = [[Double]](repeating: [Double](repeating: 0, count: maxU + 1), count: n + 1)

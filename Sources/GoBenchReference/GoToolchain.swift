@@ -5,7 +5,7 @@
 // GoReference compiles it once with `go test -c` and runs the test binary
 // one round at a time (`-test.count 1`), so that `gobench all --with-go`
 // can interleave Go's rounds with ours and both sides meet the same drift.
-// Go's output is parsed by GoText and stored with impl = "go".
+// Go's output is parsed by GoText and stored with impl = .go.
 //
 // Counters: Go's benchmarks run in a process of their own, so the perf
 // counters follow that process (ProcessCounters: held before exec, events
@@ -29,6 +29,12 @@
 // every Go benchmark and filters afterwards.
 
 import Foundation
+import GoBenchKit
+
+extension Implementation {
+    /// Go 1.19's runtime, measured by its own testing.B benchmarks.
+    public static let go = Implementation("go")
+}
 
 public struct GoReference: Sendable {
     /// The `go` executable.
@@ -109,7 +115,7 @@ public struct GoReference: Sendable {
             let tail = (r.stdout + r.stderr).split(separator: "\n").suffix(1).joined()
             throw WorkerError("Go reference benchmarks failed (exit \(r.status)): \(tail)")
         }
-        let parsed = try GoText.parse(r.stdout, impl: "go")
+        let parsed = try GoText.parse(r.stdout, impl: .go)
         // Go's -N suffix is GOMAXPROCS, not the benchmark's thread count:
         // take the threads from the name ("threads=2"), as our side does.
         let rows = parsed.results.filter { $0.name.contains(regex) }.map {
@@ -178,7 +184,7 @@ public struct GoReference: Sendable {
             throw WorkerError("Go reference benchmark \(name) failed under the counters (exit \(outcome.output.status)): \(tail)")
         }
         for e in outcome.errors { warnings.warn("Go counters: \(e.description)") }
-        let ran = try GoText.parse(outcome.output.stdout, impl: "go").results
+        let ran = try GoText.parse(outcome.output.stdout, impl: .go).results
         guard ran.count == 1, ran[0].name == name, ran[0].n == iterations else {
             warnings.warn("Go counters: \(name): the counted run ran \(ran.map { "\($0.name) x\($0.n)" }) instead; no counts")
             return nil

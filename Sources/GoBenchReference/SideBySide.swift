@@ -10,6 +10,7 @@
 // pairwise ratios, marked as such.
 
 import Foundation
+import GoBenchKit
 
 public struct SideBySideRow: Sendable {
     public var name: String
@@ -27,13 +28,15 @@ public struct SideBySide: Sendable {
     /// Per subsystem: geomean of the ratios and how many benchmarks.
     public var geomeans: [(subsystem: String, ratio: Double, benchmarks: Int)]
 
-    /// Pairs impl "swift" with impl "go" by name for `unit` (ns/op).
-    public init(_ results: [RepetitionResult], unit: String = "ns/op", confidence: Double = 0.95) {
+    /// Pairs our rows with the reference implementation's by name for
+    /// `unit` (ns/op).
+    public init(_ results: [RepetitionResult], unit: String = "ns/op", reference: Implementation = .go,
+                confidence: Double = 0.95) {
         var ours: [String: [Double]] = [:], go: [String: [Double]] = [:], order: [String] = []
         for r in results {
             guard let m = r.metric(unit) else { continue }
-            if r.impl == "go" { go[r.name, default: []].append(m.value) }
-            else {
+            if r.impl == reference { go[r.name, default: []].append(m.value) }
+            else if r.impl == .swift {
                 if ours[r.name] == nil { order.append(r.name) }
                 ours[r.name, default: []].append(m.value)
             }

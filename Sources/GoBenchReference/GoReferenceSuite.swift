@@ -1,0 +1,51 @@
+// Go's reference suite as the harness sees it: a ReferenceSuite whose
+// rounds are rounds of Go's testing.B benchmarks (GoToolchain.swift), and
+// whose report is the side-by-side table, ours beside Go (SideBySide.swift).
+
+import Foundation
+import GoBenchKit
+
+public final class GoReferenceSuite: ReferenceSuite {
+    public let implementation = Implementation.go
+    public let rounds: Int
+    public let reference: GoReference
+    let pattern: String
+    let benchTime: BenchTime
+    let counters: CounterInstrument?
+    /// Fail when a round finds no benchmark (a `gobench go` selection).
+    let requireMatches: Bool
+
+    public init(reference: GoReference, rounds: Int, pattern: String, benchTime: BenchTime,
+                counters: CounterInstrument?, requireMatches: Bool = false) {
+        self.reference = reference
+        self.rounds = rounds
+        self.pattern = pattern
+        self.benchTime = benchTime
+        self.counters = counters
+        self.requireMatches = requireMatches
+    }
+
+    public var contextLines: [(key: String, value: String)] {
+        [("go", reference.version)] + GoReference.counterContext(counters)
+    }
+
+    public func runRound(_ round: Int) throws -> [RepetitionResult] {
+        let r = try reference.runRound(round, pattern: pattern, benchTime: benchTime, counters: counters)
+        if requireMatches && r.isEmpty { throw SelectionError("no Go reference benchmark matches \"\(pattern)\"") }
+        return r
+    }
+
+    /// Wall time per op, then CPU per op where both sides were counted
+    /// (task-clock: on a busy machine the steadier of the two).
+    public func report(_ results: [RepetitionResult]) -> ReferenceReport {
+        guard results.contains(where: { $0.impl == .go }) && results.contains(where: { $0.impl == .swift }) else {
+            return ReferenceReport()
+        }
+        let tables = ["ns/op", "task-clock-ns/op"].map { SideBySide(results, unit: $0) }.filter { !$0.rows.isEmpty }
+        guard !tables.isEmpty else { return ReferenceReport() }
+        return ReferenceReport(
+            files: [("side-by-side.csv", SideBySide.csvHeader + tables.map { $0.csv(header: false) }.joined()),
+                    ("side-by-side.txt", tables.map { $0.table() }.joined(separator: "\n"))],
+            console: "\nours beside Go (ratio below 1: the port is faster)\n" + tables.map { $0.table() }.joined(separator: "\n"))
+    }
+}
