@@ -104,20 +104,23 @@ struct RuntimeLock {
         var wait = v0
         // On uniprocessors, no point spinning.
         let spin = Machine.ncpu > 1 ? lockActiveSpin : 0
+        // Takes the lock if it is free, writing `wait`. The load is an
+        // atomic load that only decides whether a CAS is worth trying.
+        @inline(__always) func tryAcquire() -> Bool {
+            while word.load() == runtimeMutexUnlocked {
+                if word.compareExchange(expected: runtimeMutexUnlocked, desired: wait) { return true }
+            }
+            return false
+        }
         while true {
-            // Try for the lock, spinning. The plain-looking loads are atomic
-            // loads: they only decide whether a CAS is worth trying.
+            // Try for the lock, spinning.
             for _ in 0..<spin {
-                while word.load() == runtimeMutexUnlocked {
-                    if word.compareExchange(expected: runtimeMutexUnlocked, desired: wait) { return }
-                }
+                if tryAcquire() { return }
                 Machine.procyield(lockActiveSpinCount)
             }
             // Try for the lock, rescheduling.
             for _ in 0..<lockPassiveSpin {
-                while word.load() == runtimeMutexUnlocked {
-                    if word.compareExchange(expected: runtimeMutexUnlocked, desired: wait) { return }
-                }
+                if tryAcquire() { return }
                 Machine.osyield()
             }
             // Sleep. Swapping in runtimeMutexSleeping both announces us and, if the
