@@ -747,8 +747,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
             m.flags |= MapConst.hashWriting  // another writer is mid-write
             m[2] = 2
         }
-        let errr = String(decoding: r?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(errr.contains("fatal error: concurrent map writes"))
+        expectStderr(of: r, contains: "fatal error: concurrent map writes")
     }
 
     @Test func readAndIterateDuringWriteAreFatal() async {
@@ -758,8 +757,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
             m.flags |= MapConst.hashWriting
             _ = m[1]
         }
-        let errr = String(decoding: r?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(errr.contains("concurrent map read and map write"))
+        expectStderr(of: r, contains: "concurrent map read and map write")
         let r2 = await #expect(processExitsWith: .exitCode(2), observing: [\.standardErrorContent]) {
             let m = HashMap<Int64, Int64>()
             m[1] = 1
@@ -767,8 +765,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
             m.flags |= MapConst.hashWriting
             _ = it.next()
         }
-        let errr2 = String(decoding: r2?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(errr2.contains("concurrent map iteration and map write"))
+        expectStderr(of: r2, contains: "concurrent map iteration and map write")
     }
 
     @Test func twoThreadsWritingAreCaught() async {
@@ -785,7 +782,6 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
             while Machine.nanotime() < deadline { shared[(i & 1023) + 2048] = i; i += 1 }
             exit(0)  // not caught in 20 s: the test fails on the exit code
         }
-        let errr = String(decoding: r?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(errr.contains("concurrent map"))
+        expectStderr(of: r, contains: "concurrent map")
     }
 }

@@ -570,19 +570,12 @@ struct StackTests {
             let s = GoroutineStack(mode: .contiguous, maxStackSize: 64 * 1024)
             RecursionDriver(stack: s).descend(2000)
         }
-        if let result = contiguous {
-            let err = String(decoding: result.standardErrorContent, as: UTF8.self)
-            #expect(err.contains("fatal error: stack overflow"))
-            #expect(err.contains("goroutine stack exceeds 65536-byte limit"))
-        }
+        expectStderr(of: contiguous, contains: "fatal error: stack overflow", "goroutine stack exceeds 65536-byte limit")
         let segmented = await #expect(processExitsWith: .exitCode(2), observing: [\.standardErrorContent]) {
             let s = GoroutineStack(mode: .segmented, maxStackSize: 64 * 1024)
             RecursionDriver(stack: s).descend(2000)
         }
-        if let result = segmented {
-            let err = String(decoding: result.standardErrorContent, as: UTF8.self)
-            #expect(err.contains("fatal error: stack overflow"))
-        }
+        expectStderr(of: segmented, contains: "fatal error: stack overflow")
     }
 
     @Test func staleStackPointerIsCaught() async {

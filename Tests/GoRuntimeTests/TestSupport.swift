@@ -1,6 +1,8 @@
 // Helpers shared by every GoRuntime test file (the sync tests' thread
 // helpers are in SyncTestSupport.swift).
 
+import Testing
+
 /// SplitMix64 (Steele, Lea and Flood): a small fixed-seed generator, so a
 /// randomized test that fails fails the same way again.
 struct SplitMix64: RandomNumberGenerator {
@@ -16,4 +18,16 @@ struct SplitMix64: RandomNumberGenerator {
 
     /// A value in 0..<n (modulo bias is irrelevant for tests).
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+/// Checks that what a fatal-error exit test wrote to stderr contains every
+/// one of `messages` (Go's "fatal error: ..." lines). Does nothing when the
+/// exit test itself failed: its own #expect has said so.
+func expectStderr(of result: ExitTest.Result?, contains messages: String...,
+                  sourceLocation: SourceLocation = #_sourceLocation) {
+    guard let result else { return }
+    let err = String(decoding: result.standardErrorContent, as: UTF8.self)
+    for m in messages {
+        #expect(err.contains(m), "stderr was: \(err)", sourceLocation: sourceLocation)
+    }
 }
