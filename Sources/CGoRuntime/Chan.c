@@ -6,6 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+// A pthread mutex, not the ports' runtime lock (GoRuntime/Internal/
+// RuntimeLock.swift): it guards a C-only registry that pthread key
+// destructors reach at thread exit, where no Swift code runs; it is never
+// taken on a measured path, and TSan knows it natively.
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static cgort_chan_m *registry_live;   // records of running threads
 static cgort_chan_m *registry_free;   // records of exited threads, for reuse

@@ -1,4 +1,4 @@
-// Linux bodies of the CGoRuntime shim; see include/CGoRuntime.h.
+// Linux bodies of the CGoRuntime shim; see include/CGoRuntimeCore.h.
 #define _GNU_SOURCE
 #include "CGoRuntimeCore.h"
 

@@ -44,22 +44,6 @@ void *cgort_malloc_meta_alloc(uint64_t bytes) {
 
 void cgort_malloc_meta_free(void *p) { free(p); }
 
-struct cgort_malloc_mutex { pthread_mutex_t m; };
-
-cgort_malloc_mutex *cgort_malloc_mutex_new(void) {
-    cgort_malloc_mutex *m = cgort_malloc_meta_alloc(sizeof *m);
-    pthread_mutex_init(&m->m, NULL);
-    return m;
-}
-
-void cgort_malloc_mutex_destroy(cgort_malloc_mutex *m) {
-    pthread_mutex_destroy(&m->m);
-    free(m);
-}
-
-void cgort_malloc_mutex_lock(cgort_malloc_mutex *m) { pthread_mutex_lock(&m->m); }
-void cgort_malloc_mutex_unlock(cgort_malloc_mutex *m) { pthread_mutex_unlock(&m->m); }
-
 // pthread key destructors get only the value; the hook is the same Swift
 // function for every allocator, so one global is enough.
 static cgort_malloc_exit_hook exit_hook_fn;

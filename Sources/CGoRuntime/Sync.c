@@ -13,6 +13,10 @@ typedef struct cgort_sync_record_link {
     void *record;
 } cgort_sync_record_link;
 
+// A pthread mutex, not the ports' runtime lock (GoRuntime/Internal/
+// RuntimeLock.swift): it guards a C-only registry that pthread key
+// destructors reach at thread exit, where no Swift code runs; it is never
+// taken on a measured path, and TSan knows it natively.
 static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
 static cgort_sync_record_link *all_records = NULL;
 static cgort_sync_record_link *free_records = NULL;

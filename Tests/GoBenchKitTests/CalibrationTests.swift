@@ -19,6 +19,42 @@ import Synchronization
         #expect(MeasurementPolicy.predictIterations(goalNs: 1_000_000_000, lastN: 900_000_000, lastNs: 0) == 1_000_000_000)
     }
 
+    /// Go's rule (testing/benchmark.go, launch) as properties over a grid of
+    /// goals, last counts and last durations: never past 1e9; at least one
+    /// more than the last count (unless that passes 1e9); at most 100x the
+    /// last count; wherever no clamp applies, exactly the prediction from
+    /// the last run, goal * lastN / lastNs, plus a fifth (the 1.2x
+    /// overshoot); and a slower last run never predicts more.
+    @Test func predictionFollowsGoRuleOnAGrid() {
+        let goals: [Int64] = [1_000, 1_000_000, 100_000_000, 1_000_000_000, 10_000_000_000]
+        let counts: [Int] = [1, 2, 7, 100, 12_345, 1_000_000, 500_000_000, 999_999_999]
+        let durations: [Int64] = [0, 1, 10, 999, 1_000_000, 1_000_000_000, 1_000_000_000_000]
+        let cap = 1_000_000_000
+        for goal in goals {
+            for last in counts {
+                var previous = Int.max
+                for ns in durations {
+                    let n = MeasurementPolicy.predictIterations(goalNs: goal, lastN: last, lastNs: ns)
+                    let context = "goal \(goal) ns, last n \(last) in \(ns) ns -> \(n)"
+                    #expect(n <= cap, "past 1e9: \(context)")
+                    #expect(n >= min(last + 1, cap), "no growth: \(context)")
+                    #expect(n <= max(100 * last, last + 1), "more than 100x: \(context)")
+                    #expect(n <= previous, "a slower run predicted more: \(context)")
+                    previous = n
+                    // The unclamped prediction, where goal * lastN fits.
+                    let product = goal.multipliedFullWidth(by: Int64(last))   // both positive
+                    if product.high == 0, product.low <= UInt64(Int64.max) {
+                        let q = Int64(product.low) / max(ns, 1)
+                        let predicted = Int(q + q / 5)
+                        if predicted >= last + 1 && predicted <= 100 * last && predicted <= cap {
+                            #expect(n == predicted, "not goal * n / ns * 1.2: \(context), want \(predicted)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func stopsAtTheGoalOrTheCap() {
         #expect(MeasurementPolicy.shouldContinueCalibrating(goalNs: 100, lastN: 5, lastNs: 99))
         #expect(!MeasurementPolicy.shouldContinueCalibrating(goalNs: 100, lastN: 5, lastNs: 100))
@@ -101,15 +137,74 @@ import Synchronization
         #expect(seen == ["a", "b", "a", "b", "b"])
     }
 
-    @Test func calibrationReachesTheBenchTime() {
-        let b = Benchmark.simple("test/sleepless") { worker in
-            var x = 0
-            for i in 0..<worker.n { x &+= i &* 31 }
-            blackHole(x)
+    /// Every calibration run as the benchmark saw it: n and the timed
+    /// region's wall time.
+    final class RunLog: @unchecked Sendable {
+        private let lock = PthreadLock()
+        private var entries: [(n: Int, ns: Int64, calibration: Bool)] = []
+        func add(_ run: RunContext) {
+            lock.withLock { entries.append((run.n, run.elapsedNanoseconds, run.isCalibration)) }
         }
-        let runner = Runner()
-        let n = runner.calibrate(BenchmarkPlan(b, benchTime: .nanoseconds(20_000_000), count: 1))
-        #expect(n > 1000)
+        var runs: [(n: Int, ns: Int64, calibration: Bool)] { lock.withLock { entries } }
+    }
+
+    /// The calibration loop is Go's: it starts at n = 1, each next n is the
+    /// policy's prediction from the run before, it stops at the first run
+    /// that reaches the bench time, and it returns that run's n (that run is
+    /// also the warm-up: no further run is made).
+    @Test func calibrationReachesTheBenchTime() {
+        let log = RunLog()
+        let b = Benchmark("test/sleepless") { run in
+            run.teardown { log.add(run) }
+            return { worker in
+                var x = 0
+                for i in 0..<worker.n { x &+= i &* 31 }
+                blackHole(x)
+            }
+        }
+        let goal: Int64 = 20_000_000
+        let n = Runner().calibrate(BenchmarkPlan(b, benchTime: .nanoseconds(goal), count: 1))
+        let runs = log.runs
+        #expect(runs.allSatisfy { $0.calibration })
+        #expect(runs.first?.n == 1)
+        #expect(runs.last?.n == n, "calibrate returns the last run's n")
+        #expect(runs.last.map { $0.ns >= goal } == true, "the chosen n's run reaches the bench time")
+        for (prev, next) in zip(runs, runs.dropFirst()) {
+            #expect(prev.ns < goal, "a run that reached the goal was not the last")
+            #expect(next.n == MeasurementPolicy.predictIterations(goalNs: goal, lastN: prev.n, lastNs: prev.ns),
+                    "n after \(prev.n) in \(prev.ns) ns")
+        }
+        #expect(runs.count >= 3, "1 iteration cannot take 20 ms here: calibration must grow n")
+    }
+
+    /// A benchmark whose single iteration already takes longer than the
+    /// bench time is calibrated to n = 1 in one run.
+    @Test func slowBenchmarkStopsAtOne() {
+        let log = RunLog()
+        let b = Benchmark("test/slow") { run in
+            run.teardown { log.add(run) }
+            return { worker in
+                for _ in 0..<worker.n {
+                    var ts = timespec(tv_sec: 0, tv_nsec: 3_000_000)
+                    nanosleep(&ts, nil)
+                }
+            }
+        }
+        let n = Runner().calibrate(BenchmarkPlan(b, benchTime: .nanoseconds(1_000_000), count: 1))
+        #expect(n == 1)
+        #expect(log.runs.map(\.n) == [1])
+    }
+
+    /// A fixed count (`--benchtime 500x`) is not calibrated: one warm-up
+    /// run at exactly that count.
+    @Test func fixedCountIsNotCalibrated() {
+        let log = RunLog()
+        let b = Benchmark("test/fixed") { run in
+            run.teardown { log.add(run) }
+            return { _ in }
+        }
+        #expect(Runner().calibrate(BenchmarkPlan(b, benchTime: .iterations(500), count: 1)) == 500)
+        #expect(log.runs.map(\.n) == [500])
     }
 
     @Test func stopTimerExcludesPausedTime() {

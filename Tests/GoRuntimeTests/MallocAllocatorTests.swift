@@ -8,25 +8,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// Runs `body(i)` on `count` fresh pthreads and joins them (their exit runs
-/// the allocator's mcache flush).
-func mallocRunThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    final class Box { let f: () -> Void; init(_ f: @escaping () -> Void) { self.f = f } }
-    var tids: [pthread_t] = []
-    for i in 0..<count {
-        let box = Unmanaged.passRetained(Box { body(i) }).toOpaque()
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { raw in
-            let b = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            b.f()
-            return nil
-        }, box)
-        precondition(rc == 0, "pthread_create failed")
-        tids.append(tid)
-    }
-    for t in tids { pthread_join(t, nil) }
-}
-
 /// A value behind a pthread mutex, shareable with escaping closures.
 /// (Synchronization.Mutex's futex lock is invisible to ThreadSanitizer,
 /// which then reports the guarded value as raced; pthread_mutex is not.)
@@ -144,7 +125,7 @@ struct MallocAllocatorTests {
         #expect(UInt(bitPattern: y) == x + 4)
         // Another thread frees x and z while this thread's mcache holds
         // the span: both are recorded for the owner.
-        mallocRunThreads(1) { _ in
+        SyncTestThreads.run(1) { _ in
             a.free(UnsafeMutableRawPointer(bitPattern: x)!)
             a.free(UnsafeMutableRawPointer(bitPattern: z)!)
         }
@@ -157,7 +138,7 @@ struct MallocAllocatorTests {
         let p = UInt(bitPattern: a.allocate(size: 8))
         _ = a.allocate(size: 8)  // keeps the block alive below
         a.flushCurrentThreadCache()
-        mallocRunThreads(1) { _ in a.free(UnsafeMutableRawPointer(bitPattern: p)!) }
+        SyncTestThreads.run(1) { _ in a.free(UnsafeMutableRawPointer(bitPattern: p)!) }
         #expect(a.statistics().spansInUse == 1)
         a.free(UnsafeMutableRawPointer(bitPattern: p + 8)!)
         #expect(a.statistics().spansInUse == 0)
@@ -238,7 +219,7 @@ struct MallocAllocatorTests {
     @Test func threadExitFlushesItsCache() {
         let a = Allocator()
         let box = MallocLocked<[UInt]>([])
-        mallocRunThreads(1) { _ in
+        SyncTestThreads.run(1) { _ in
             var mine: [UInt] = []
             for _ in 0..<100 { mine.append(UInt(bitPattern: a.allocate(size: 32, noscan: false))) }
             box.withLock { $0 = mine }
@@ -316,8 +297,8 @@ struct MallocStressTests {
         let totalOps = MallocCounter()
 
         for round in 0..<rounds {
-            mallocRunThreads(2) { t in
-                var rng = MallocSplitMix(seed: UInt64(round * 2 + t + 1))
+            SyncTestThreads.run(2) { t in
+                var rng = SplitMix64(state: UInt64(round * 2 + t + 1))
                 var mine = live[t].withLock { $0 }
                 var ops = 0
                 func release(_ b: MallocBlock) {
@@ -382,18 +363,5 @@ struct MallocStressTests {
         a.flushCurrentThreadCache()
         a.checkInvariants()
         #expect(a.statistics().spansInUse == 0)
-    }
-}
-
-/// A small deterministic generator (SplitMix64).
-struct MallocSplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -44,18 +44,6 @@ final class Counted {
     deinit { counter.add(-1) }
 }
 
-/// Small deterministic PRNG (splitmix64) so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
-
 func contents<K: MapKey & Hashable, V>(_ m: HashMap<K, V>) -> [K: V] {
     var d: [K: V] = [:]
     for (k, v) in m {
@@ -238,7 +226,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
         // gain overflow buckets that deletes never give back, until there
         // are as many overflow buckets as buckets and a same-size grow runs.
         let m = HashMap<Int64, Int64>()
-        var rng = SplitMix(state: 1)
+        var rng = SplitMix64(state: 1)
         var keys: [Int64] = []
         for i in 0..<24 { checkedInsert(m, Int64(i), 0); keys.append(Int64(i)) }
         #expect(m.B == 2)
@@ -275,7 +263,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
     }
 
     @Test func differentialFuzzAgainstDictionary() {
-        var rng = SplitMix(state: 0x5eed)
+        var rng = SplitMix64(state: 0x5eed)
         // Phase 1: small key space, invariants after every operation.
         // Phase 2: wider key space across several growths, checked every
         // 256 operations and compared in full every 8192.
@@ -304,7 +292,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
     }
 
     @Test func differentialFuzzStringAndGenericKeys() {
-        var rng = SplitMix(state: 99)
+        var rng = SplitMix64(state: 99)
         let s = HashMap<String, Int>()
         var sd: [String: Int] = [:]
         let g = HashMap<PairKey, Int>()
@@ -348,7 +336,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
     /// key present for the whole iteration seen; every key seen was present
     /// when returned, with its current value.
     func iterateWhileMutating(startMidGrow: Bool, seed: UInt64) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(state: seed)
         let m = HashMap<Int64, Int64>()
         var mirror: [Int64: Int64] = [:]
         var next: Int64 = 0
@@ -399,7 +387,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
     /// array and copies them when one can.
     @Test(arguments: [false, true])
     func iterationDuringGrowthWithStrings(startMidGrow: Bool) {
-        var rng = SplitMix(state: startMidGrow ? 7 : 8)
+        var rng = SplitMix64(state: startMidGrow ? 7 : 8)
         let m = HashMap<String, String>()
         var mirror: [String: String] = [:]
         var next = 0
@@ -759,8 +747,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
             m.flags |= MapConst.hashWriting  // another writer is mid-write
             m[2] = 2
         }
-        let errr = String(decoding: r?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(errr.contains("fatal error: concurrent map writes"))
+        expectStderr(of: r, contains: "fatal error: concurrent map writes")
     }
 
     @Test func readAndIterateDuringWriteAreFatal() async {
@@ -770,8 +757,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
             m.flags |= MapConst.hashWriting
             _ = m[1]
         }
-        let errr = String(decoding: r?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(errr.contains("concurrent map read and map write"))
+        expectStderr(of: r, contains: "concurrent map read and map write")
         let r2 = await #expect(processExitsWith: .exitCode(2), observing: [\.standardErrorContent]) {
             let m = HashMap<Int64, Int64>()
             m[1] = 1
@@ -779,8 +765,7 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
             m.flags |= MapConst.hashWriting
             _ = it.next()
         }
-        let errr2 = String(decoding: r2?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(errr2.contains("concurrent map iteration and map write"))
+        expectStderr(of: r2, contains: "concurrent map iteration and map write")
     }
 
     @Test func twoThreadsWritingAreCaught() async {
@@ -797,7 +782,6 @@ func checkedInsert<K: MapKey, V>(_ m: HashMap<K, V>, _ k: K, _ v: V) {
             while Machine.nanotime() < deadline { shared[(i & 1023) + 2048] = i; i += 1 }
             exit(0)  // not caught in 20 s: the test fails on the exit code
         }
-        let errr = String(decoding: r?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(errr.contains("concurrent map"))
+        expectStderr(of: r, contains: "concurrent map")
     }
 }

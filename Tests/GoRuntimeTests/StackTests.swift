@@ -2,22 +2,8 @@
 // copying with pointer adjustment, shrinking, segmented stacks, the pools
 // and the per-thread cache, and the fatal paths.
 
-import Dispatch
 import GoRuntime
 import Testing
-
-/// SplitMix64: a fixed-seed generator so failures reproduce.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
 
 @Suite("Goroutine stacks", .serialized)
 struct StackTests {
@@ -545,15 +531,19 @@ struct StackTests {
     }
 
     @Test func threadsShareThePools() {
-        // Stacks grown on one thread and freed on another; caches flushed
-        // when the threads end.
+        // Stacks grown on one thread and freed on another. The threads are
+        // pthreads that exit, so their caches go back to the pools (the
+        // cache key's destructor): afterwards every stack this test took
+        // from a span is back, and the pools hold exactly what they held
+        // before. (The suite is serialized and no other test uses stacks.)
         final class Box: @unchecked Sendable {
             let stacks = UnsafeMutablePointer<GoroutineStack?>.allocate(capacity: 64)
             init() { stacks.initialize(repeating: nil, count: 64) }
             deinit { stacks.deinitialize(count: 64); stacks.deallocate() }
         }
         let box = Box()
-        DispatchQueue.concurrentPerform(iterations: 4) { t in
+        let before = StackAllocator.snapshot()
+        SyncTestThreads.run(4) { t in
             for i in stride(from: t, to: 64, by: 4) {
                 let g = GoroutineStack(mode: i % 2 == 0 ? .contiguous : .segmented)
                 let d = RecursionDriver(stack: g)
@@ -562,14 +552,17 @@ struct StackTests {
                 box.stacks[i] = g
             }
         }
-        DispatchQueue.concurrentPerform(iterations: 4) { t in
+        let held = StackAllocator.snapshot()
+        #expect(held.allocatedFromSpans != before.allocatedFromSpans, "the grown stacks came from the pools")
+        SyncTestThreads.run(4) { t in
             for i in stride(from: (t + 1) % 4, to: 64, by: 4) {
                 box.stacks[i]!.checkInvariants()
                 box.stacks[i] = nil
             }
-            StackAllocator.flushThreadCache()
         }
         StackAllocator.checkInvariants()
+        #expect(StackAllocator.snapshot().allocatedFromSpans == before.allocatedFromSpans,
+                "stacks freed on other threads, and those threads' caches, went back to the pools")
     }
 
     @Test func overflowIsFatal() async {
@@ -577,19 +570,12 @@ struct StackTests {
             let s = GoroutineStack(mode: .contiguous, maxStackSize: 64 * 1024)
             RecursionDriver(stack: s).descend(2000)
         }
-        if let result = contiguous {
-            let err = String(decoding: result.standardErrorContent, as: UTF8.self)
-            #expect(err.contains("fatal error: stack overflow"))
-            #expect(err.contains("goroutine stack exceeds 65536-byte limit"))
-        }
+        expectStderr(of: contiguous, contains: "fatal error: stack overflow", "goroutine stack exceeds 65536-byte limit")
         let segmented = await #expect(processExitsWith: .exitCode(2), observing: [\.standardErrorContent]) {
             let s = GoroutineStack(mode: .segmented, maxStackSize: 64 * 1024)
             RecursionDriver(stack: s).descend(2000)
         }
-        if let result = segmented {
-            let err = String(decoding: result.standardErrorContent, as: UTF8.self)
-            #expect(err.contains("fatal error: stack overflow"))
-        }
+        expectStderr(of: segmented, contains: "fatal error: stack overflow")
     }
 
     @Test func staleStackPointerIsCaught() async {

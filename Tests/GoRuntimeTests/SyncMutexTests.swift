@@ -194,10 +194,7 @@ struct MutexPort {
             let m = Mutex()
             m.unlock()
         }
-        if let result {
-            let err = String(decoding: result.standardErrorContent, as: UTF8.self)
-            #expect(err.contains("fatal error: sync: unlock of unlocked mutex"))
-        }
+        expectStderr(of: result, contains: "fatal error: sync: unlock of unlocked mutex")
     }
 
     @Test("double unlock is fatal")

@@ -91,10 +91,7 @@ struct RWMutexPort {
         let result = await #expect(processExitsWith: .exitCode(2), observing: [\.standardErrorContent]) {
             RWMutex().rUnlock()
         }
-        if let result {
-            let err = String(decoding: result.standardErrorContent, as: UTF8.self)
-            #expect(err.contains("fatal error: sync: RUnlock of unlocked RWMutex"))
-        }
+        expectStderr(of: result, contains: "fatal error: sync: RUnlock of unlocked RWMutex")
     }
 
     @Test("RUnlock while write-locked is fatal")
@@ -111,10 +108,7 @@ struct RWMutexPort {
         let result = await #expect(processExitsWith: .exitCode(2), observing: [\.standardErrorContent]) {
             RWMutex().unlock()
         }
-        if let result {
-            let err = String(decoding: result.standardErrorContent, as: UTF8.self)
-            #expect(err.contains("fatal error: sync: Unlock of unlocked RWMutex"))
-        }
+        expectStderr(of: result, contains: "fatal error: sync: Unlock of unlocked RWMutex")
     }
 }
 }

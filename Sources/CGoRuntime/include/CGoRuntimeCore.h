@@ -1,7 +1,16 @@
 // CGoRuntime: the few machine primitives the Go runtime ports need that Swift
 // cannot express: the PAUSE instruction, the time-stamp counter and the
 // futex system call. Everything is prefixed `cgort_`; Linux bodies sit under
-// `#ifdef __linux__`. Only GoRuntime/Internal/*.swift imports this module.
+// `#ifdef __linux__`.
+//
+// Who calls these. CGoRuntime is one Clang module, so `import CGoRuntime`
+// makes every header of it visible; each header says which Swift files call
+// its declarations. This one's Swift faces are GoRuntime/Internal:
+// Machine.swift (pause, procyield, rdtsc, the clocks, ncpu, gettid),
+// Futex.swift (FutexWord, over the futex calls and cgort_alloc_aligned) and
+// RuntimeLock.swift (lock_futex.go). The two per-thread parking records call
+// the futex and cgort_alloc_aligned directly as well, next to their own C
+// records: GoRuntime/Chan/Sudog.swift and GoRuntime/Sync/SyncThread.swift.
 #ifndef CGORUNTIME_CORE_H
 #define CGORUNTIME_CORE_H
 

@@ -6,8 +6,9 @@
 //     #id" in a C `__thread` variable with the initial-exec TLS model, so the
 //     malloc fast path finds its mcache with two TLS loads and a compare,
 //     without a call (Go reaches its mcache through g.m.p, a register);
-//   - the runtime lock (Go's runtime.mutex, lock_futex.go), here a
-//     pthread_mutex so that ThreadSanitizer understands it.
+//   - a pthread key whose destructor flushes a thread's mcache at exit.
+// The allocator's locks are not here: they are the ports' one runtime lock,
+// GoRuntime/Internal/RuntimeLock.swift (lock_futex.go).
 // Symbols are prefixed `cgort_malloc_`; only the files of
 // GoRuntime/Malloc call them.
 #ifndef CGORUNTIME_MALLOC_H
@@ -39,13 +40,6 @@ void *cgort_malloc_map_table(uint64_t bytes);
 /// persistentalloc / fixalloc chunks). Never returns NULL.
 void *cgort_malloc_meta_alloc(uint64_t bytes);
 void cgort_malloc_meta_free(void *p);
-
-/// The runtime lock.
-typedef struct cgort_malloc_mutex cgort_malloc_mutex;
-cgort_malloc_mutex *cgort_malloc_mutex_new(void);
-void cgort_malloc_mutex_destroy(cgort_malloc_mutex *m);
-void cgort_malloc_mutex_lock(cgort_malloc_mutex *m);
-void cgort_malloc_mutex_unlock(cgort_malloc_mutex *m);
 
 /// The calling thread's one-entry mcache cache: (allocator id, mcache).
 /// Ids are never reused, so a stale entry can never match a newer allocator.

@@ -4,8 +4,6 @@
 // here (unlocking an unlocked mutex, concurrent map writes, stack overflow)
 // leave the data structure in a state no caller could repair.
 
-import CGoRuntime
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,5 @@
-// Thin Swift faces of the CGoRuntime shim: the only file in GoRuntime besides
-// Futex.swift that talks to C. Mirrors the small machine helpers the Go
+// Thin Swift faces of CGoRuntimeCore.h's machine helpers (that header says
+// which other files call it). Mirrors the small machine helpers the Go
 // runtime keeps in runtime/asm_amd64.s and runtime/os_linux.go.
 
 import CGoRuntime

@@ -27,6 +27,20 @@
 // Differences from Go: Go also counts m.locks (held runtime locks, which
 // disable preemption); threads here are not preempted by a Go scheduler, so
 // there is nothing to count.
+//
+// This is the only runtime lock of the ports: hchan and the semaphore roots
+// embed its word, the stack pools and the map's scratch slot hold it through
+// RuntimeLocked, and the allocator (mheap_.lock, mcentral.lock, the mcache
+// registry) keeps one from `RuntimeLock.allocate()` as a field.
+//
+// ThreadSanitizer: every acquisition is a sequentially consistent exchange
+// or compare-exchange on the word that reads runtimeMutexUnlocked, and every
+// release is a sequentially consistent exchange that writes it, all inlined
+// into code built with the sanitizer; so TSan sees the release -> acquire
+// edge from one critical section to the next without knowing that this is a
+// lock. The futex calls only sleep and wake, they order nothing. (What TSan
+// does not do for it is lock-order-inversion reporting, which it does only
+// for pthread mutexes; the lock orders are documented where the locks live.)
 
 import CGoRuntime
 
@@ -53,6 +67,26 @@ struct RuntimeLock {
     @inlinable @inline(__always)
     init(_ key: UnsafeMutablePointer<UInt32>) { self.key = key }
 
+    /// A new, unlocked lock whose word has a 64-byte line to itself, for an
+    /// object that keeps its lock as a field (Go's `lock mutex` in mheap and
+    /// mcentral). The owner calls `deallocate()` when no thread can touch
+    /// the lock any more.
+    static func allocate() -> RuntimeLock {
+        // cgort_alloc_aligned zeroes the block: the word starts unlocked.
+        RuntimeLock(cgort_alloc_aligned(64).bindMemory(to: UInt32.self, capacity: 1))
+    }
+
+    /// Frees a word made by `allocate()`. The lock must be unlocked.
+    func deallocate() { cgort_free_aligned(key) }
+
+    /// lock; body; unlock.
+    @inlinable @inline(__always)
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+
     /// lock2: one exchange when the lock is free; otherwise `lockSlow`.
     @inlinable @inline(__always)
     func lock() {
@@ -70,20 +104,23 @@ struct RuntimeLock {
         var wait = v0
         // On uniprocessors, no point spinning.
         let spin = Machine.ncpu > 1 ? lockActiveSpin : 0
+        // Takes the lock if it is free, writing `wait`. The load is an
+        // atomic load that only decides whether a CAS is worth trying.
+        @inline(__always) func tryAcquire() -> Bool {
+            while word.load() == runtimeMutexUnlocked {
+                if word.compareExchange(expected: runtimeMutexUnlocked, desired: wait) { return true }
+            }
+            return false
+        }
         while true {
-            // Try for the lock, spinning. The plain-looking loads are atomic
-            // loads: they only decide whether a CAS is worth trying.
+            // Try for the lock, spinning.
             for _ in 0..<spin {
-                while word.load() == runtimeMutexUnlocked {
-                    if word.compareExchange(expected: runtimeMutexUnlocked, desired: wait) { return }
-                }
+                if tryAcquire() { return }
                 Machine.procyield(lockActiveSpinCount)
             }
             // Try for the lock, rescheduling.
             for _ in 0..<lockPassiveSpin {
-                while word.load() == runtimeMutexUnlocked {
-                    if word.compareExchange(expected: runtimeMutexUnlocked, desired: wait) { return }
-                }
+                if tryAcquire() { return }
                 Machine.osyield()
             }
             // Sleep. Swapping in runtimeMutexSleeping both announces us and, if the

@@ -10,25 +10,20 @@
 
 /// A value and the runtime lock (lock_futex.go) that guards it.
 final class RuntimeLocked<State>: @unchecked Sendable {
-    /// The lock word, at a stable address for the futex.
-    private let word: UnsafeMutablePointer<UInt32>
+    /// The lock; its word is at a stable address for the futex.
+    private let lock = RuntimeLock.allocate()
     /// Guarded by the lock.
     private var state: State
 
-    init(_ initial: State) {
-        word = .allocate(capacity: 1)
-        word.initialize(to: runtimeMutexUnlocked)
-        state = initial
-    }
+    init(_ initial: State) { state = initial }
 
-    deinit { word.deallocate() }
+    deinit { lock.deallocate() }
 
     /// Runs `body` with the lock held and the state borrowed mutably.
     @inline(__always)
     func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
-        let l = RuntimeLock(word)
-        l.lock()
-        defer { l.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return try body(&state)
     }
 }

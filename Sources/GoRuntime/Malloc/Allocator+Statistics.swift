@@ -3,7 +3,6 @@
 // heap mapped, mcache refills, bytes requested against bytes handed out
 // (the internal fragmentation that size classes trade for speed).
 
-import CGoRuntime
 import Synchronization
 
 /// A snapshot of an Allocator's counters.
@@ -55,7 +54,7 @@ extension Allocator {
     public func checkInvariants() -> Int {
         // Spans held by mcaches.
         var cached = Set<UInt>()
-        cgort_malloc_mutex_lock(registryLock)
+        registryLock.lock()
         var c = caches
         while let p = c {
             for spc in 0..<numSpanClasses {
@@ -70,14 +69,14 @@ extension Allocator {
             }
             c = p.registryNext
         }
-        cgort_malloc_mutex_unlock(registryLock)
+        registryLock.unlock()
 
         var listed = 0
         for m in central { listed += m.checkInvariants() }
 
         // Walk the page table.
-        cgort_malloc_mutex_lock(heap.lock)
-        defer { cgort_malloc_mutex_unlock(heap.lock) }
+        heap.lock.lock()
+        defer { heap.lock.unlock() }
         var spans = 0, pages = 0, large = 0
         var p = 0
         while p < heap.mappedPages {

@@ -76,7 +76,7 @@ public final class Allocator: @unchecked Sendable {
     let class8: UnsafeMutablePointer<UInt8>
     let class128: UnsafeMutablePointer<UInt8>
     /// Guards `caches`, the list of every live mcache of this Allocator.
-    let registryLock: OpaquePointer
+    let registryLock: RuntimeLock
     var caches: UnsafeMutablePointer<MCache>?
     let stats = AllocatorCounters()
 
@@ -131,7 +131,7 @@ public final class Allocator: @unchecked Sendable {
         class8.initialize(from: sizeToClass8, count: sizeToClass8.count)
         class128 = .allocate(capacity: sizeToClass128.count)
         class128.initialize(from: sizeToClass128, count: sizeToClass128.count)
-        registryLock = cgort_malloc_mutex_new()
+        registryLock = RuntimeLock.allocate()
     }
 
     deinit {
@@ -149,7 +149,7 @@ public final class Allocator: @unchecked Sendable {
         cgort_malloc_meta_free(emptySpan)
         class8.deallocate()
         class128.deallocate()
-        cgort_malloc_mutex_destroy(registryLock)
+        registryLock.deallocate()
     }
 
     // MARK: - Allocation (malloc.go mallocgc)
@@ -230,11 +230,11 @@ public final class Allocator: @unchecked Sendable {
             tiny: 0, tinyoffset: 0, tinyHanded: 0, tinySpan: nil, tinyIndex: 0,
             bytesRequested: 0, bytesHandedOut: 0, refills: 0, tinyBlocks: 0, largeAllocs: 0,
             registryNext: nil, registryPrev: nil, owner: Unmanaged.passUnretained(self)))
-        cgort_malloc_mutex_lock(registryLock)
+        registryLock.lock()
         c.registryNext = caches
         caches?.registryPrev = c
         caches = c
-        cgort_malloc_mutex_unlock(registryLock)
+        registryLock.unlock()
         cgort_malloc_key_set(key, raw)
         cgort_malloc_tls_set(id, raw)
         return c
@@ -244,10 +244,10 @@ public final class Allocator: @unchecked Sendable {
     /// Runs on the exiting thread, which owns `c`.
     func destroyCache(_ c: UnsafeMutablePointer<MCache>) {
         releaseAll(c)
-        cgort_malloc_mutex_lock(registryLock)
+        registryLock.lock()
         if let p = c.registryPrev { p.registryNext = c.registryNext } else { caches = c.registryNext }
         c.registryNext?.registryPrev = c.registryPrev
-        cgort_malloc_mutex_unlock(registryLock)
+        registryLock.unlock()
         if cgort_malloc_tls_lookup(id) == UnsafeMutableRawPointer(c) { cgort_malloc_tls_set(0, nil) }
         cgort_malloc_meta_free(c)
     }

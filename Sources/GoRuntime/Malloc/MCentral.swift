@@ -20,12 +20,11 @@
 // `partial` has 0 < allocCount < nelems, every span on `full` has
 // allocCount == nelems, neither holds a cached span, counts match lists.
 
-import CGoRuntime
 import Synchronization
 
 final class MCentral {
     /// Go's mcentral lock (runtime.mutex).
-    let lock: OpaquePointer
+    let lock: RuntimeLock
     let spanclass: Int
     let npages: Int
     unowned let heap: MHeap
@@ -36,13 +35,13 @@ final class MCentral {
     var fullCount = 0
 
     init(spanclass: Int, heap: MHeap) {
-        lock = cgort_malloc_mutex_new()
+        lock = RuntimeLock.allocate()
         self.spanclass = spanclass
         self.npages = Int(classToAllocNPages[spanclass >> 1])
         self.heap = heap
     }
 
-    deinit { cgort_malloc_mutex_destroy(lock) }
+    deinit { lock.deallocate() }
 
     // MARK: Lists (lock held)
 
@@ -79,7 +78,7 @@ final class MCentral {
     /// held by `cache`, its free-slot search reset to slot 0. Takes the
     /// mcentral lock (and the heap lock when it has to grow).
     func cacheSpan(for cache: UnsafeMutablePointer<MCache>) -> UnsafeMutablePointer<MSpan> {
-        cgort_malloc_mutex_lock(lock)
+        lock.lock()
         var s = partial
         if let p = s {
             remove(p)
@@ -87,15 +86,15 @@ final class MCentral {
             // mcentral.grow: the heap lock is taken inside; a fresh span is
             // invisible to other threads until its first object is handed
             // out, so publishing it under our lock below is enough.
-            cgort_malloc_mutex_unlock(lock)
+            lock.unlock()
             let n = heap.allocSpan(npages: npages, spanclass: spanclass)
-            cgort_malloc_mutex_lock(lock)
+            lock.lock()
             s = n
         }
         let span = s!
         // From here on frees by other threads go to remoteFreedBits.
         span.cachedByAtomic.pointee.store(UInt(bitPattern: cache), ordering: .relaxed)
-        cgort_malloc_mutex_unlock(lock)
+        lock.unlock()
         // Owner-private from now: start the search at slot 0.
         span.freeindex = 0
         span.refillAllocCache(0)
@@ -108,28 +107,28 @@ final class MCentral {
     /// lock. Returns true if the span's pages went back to the heap.
     @discardableResult
     func uncacheSpan(_ s: UnsafeMutablePointer<MSpan>) -> Bool {
-        cgort_malloc_mutex_lock(lock)
+        lock.lock()
         if spanclass == tinySpanClass { foldRemoteTinyDeltasLocked(s) }
         let live = s.sweep()
         s.cachedByAtomic.pointee.store(0, ordering: .relaxed)
         if live == 0 {
-            cgort_malloc_mutex_unlock(lock)
+            lock.unlock()
             heap.freeSpan(s)
             return true
         }
         push(s, live < s.nelems ? .partial : .full)
-        cgort_malloc_mutex_unlock(lock)
+        lock.unlock()
         return false
     }
 
     /// Free slot `i` of span `s` from a thread whose mcache does not hold
     /// `s` (the replacement for sweeping the slot). Takes the mcentral lock.
     func freeRemote(_ s: UnsafeMutablePointer<MSpan>, _ i: Int) {
-        cgort_malloc_mutex_lock(lock)
+        lock.lock()
         if s.state != .inUse { goFatal("free of object in a freed span") }
         let emptied = s.cachedByAtomic.pointee.load(ordering: .relaxed) != 0
             ? recordRemoteFreeLocked(s, i) : freeUncachedLocked(s, i)
-        cgort_malloc_mutex_unlock(lock)
+        lock.unlock()
         if emptied { heap.freeSpan(s) }
     }
 
@@ -174,7 +173,7 @@ final class MCentral {
     /// read them (to tell tiny blocks from ordinary objects: a live block's
     /// counter is never 0) and records its change in remoteTinyDeltas.
     func tinyAdjustRemote(_ s: UnsafeMutablePointer<MSpan>, _ i: Int, delta: Int, regularAddr: UInt?) {
-        cgort_malloc_mutex_lock(lock)
+        lock.lock()
         if s.state != .inUse { goFatal("free of object in a freed span") }
         let ref = s.tinyRef(i)
         let v = ref.pointee.load(ordering: .relaxed)
@@ -195,7 +194,7 @@ final class MCentral {
                 ref.pointee.store(nv, ordering: .relaxed)
             }
         }
-        cgort_malloc_mutex_unlock(lock)
+        lock.unlock()
         if emptied { heap.freeSpan(s) }
     }
 
@@ -223,8 +222,8 @@ final class MCentral {
     /// Check the list invariants; returns the spans on both lists.
     /// Takes the lock.
     func checkInvariants() -> Int {
-        cgort_malloc_mutex_lock(lock)
-        defer { cgort_malloc_mutex_unlock(lock) }
+        lock.lock()
+        defer { lock.unlock() }
         var n = 0
         for (head, which, count) in [(partial, SpanList.partial, partialCount), (full, .full, fullCount)] {
             var k = 0

@@ -56,7 +56,7 @@ let spanSlotBytes: Int = {
 
 final class MHeap {
     /// Go's mheap_.lock.
-    let lock: OpaquePointer
+    let lock: RuntimeLock
     /// First byte of the reservation, arena aligned.
     let base: UInt
     /// Pages in the reservation.
@@ -82,7 +82,7 @@ final class MHeap {
     let mappedBytes = Atomic<Int>(0)
 
     init(reservationBytes: Int) {
-        lock = cgort_malloc_mutex_new()
+        lock = RuntimeLock.allocate()
         mappingBytes = reservationBytes + heapArenaBytes
         guard let m = cgort_malloc_reserve(UInt64(mappingBytes)) else {
             goFatal("runtime: cannot reserve \(reservationBytes >> 20) MiB of address space")
@@ -104,7 +104,7 @@ final class MHeap {
         cgort_malloc_unmap(spans, UInt64(reservedPages * 8))
         cgort_malloc_unmap(pageBits, UInt64((reservedPages + 63) / 64 * 8))
         for c in slotChunks { cgort_malloc_meta_free(c) }
-        cgort_malloc_mutex_destroy(lock)
+        lock.deallocate()
     }
 
     /// mheap.go `spanOf` for a pointer handed to `free`: the in-use span
@@ -131,7 +131,7 @@ final class MHeap {
     /// class `spc` (size class 0: one large object of npages pages).
     /// Takes the heap lock.
     func allocSpan(npages: Int, spanclass spc: Int) -> UnsafeMutablePointer<MSpan> {
-        cgort_malloc_mutex_lock(lock)
+        lock.lock()
         let page = allocPages(npages)
         let s = allocSlot()
         let sizeclass = spc >> 1
@@ -157,7 +157,7 @@ final class MHeap {
         for p in page..<(page + npages) { spans[p] = s }
         pagesInUse.add(npages, ordering: .relaxed)
         spansInUse.add(1, ordering: .relaxed)
-        cgort_malloc_mutex_unlock(lock)
+        lock.unlock()
         return s
     }
 
@@ -165,7 +165,7 @@ final class MHeap {
     /// structure to the slot allocator. The span must have no live objects
     /// and be on no list. Takes the heap lock.
     func freeSpan(_ s: UnsafeMutablePointer<MSpan>) {
-        cgort_malloc_mutex_lock(lock)
+        lock.lock()
         if s.state != .inUse || s.list != .none {
             goFatal("mheap.freeSpan: span not in use or still listed")
         }
@@ -179,7 +179,7 @@ final class MHeap {
         freeSlots = s
         pagesInUse.subtract(npages, ordering: .relaxed)
         spansInUse.subtract(1, ordering: .relaxed)
-        cgort_malloc_mutex_unlock(lock)
+        lock.unlock()
     }
 
     /// fixalloc.alloc for span structures. Heap lock held.

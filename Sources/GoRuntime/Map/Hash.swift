@@ -1,5 +1,5 @@
-// The map's hash functions and random source: the Swift face of
-// CGoRuntimeHash (the only Map file that talks to C).
+// The map's hash functions, random source and prefetch hint: the Swift
+// face of CGoRuntimeHash (the only Map file that talks to C).
 //
 // Mirrors runtime/alg.go (alginit, memhash64/strhash dispatch through
 // useAeshash) and runtime/stubs.go (fastrand). The AES hash (AESENC over a
@@ -95,4 +95,9 @@ public enum MapHash {
     /// Go's fastrand64: a per-thread wyrand stream.
     @inlinable @inline(__always)
     public static func fastrand64() -> UInt64 { cgort_fastrand64() }
+
+    /// Hint that the cache line at `p` will be written soon (a prefetch:
+    /// it never faults, so `p` may be a word that is not a pointer).
+    @inlinable @inline(__always)
+    static func prefetchForWrite(_ p: UnsafeRawPointer?) { cgort_prefetch_write(p) }
 }
