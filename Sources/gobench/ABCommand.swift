@@ -17,6 +17,9 @@ struct ABCommand: ParsableCommand {
     @Argument(help: "Unanchored regular expression over benchmark names.")
     var pattern: String = "."
 
+    @Option(name: .long, help: "Run the benchmarks of this suite manifest instead of a pattern (its thresholds apply too).")
+    var benchmarksOf: String?
+
     @Option(name: .long, help: "Time per repetition for calibrating n (e.g. 100ms) or a fixed n (500x).")
     var benchtime: String = "100ms"
 
@@ -38,6 +41,8 @@ struct ABCommand: ParsableCommand {
         let comparison = try reportingErrors { () throws -> PairedComparison in
             guard count >= 1 else { throw SelectionError("--count must be at least 1") }
             let bt = try BenchTime(parsing: benchtime)
+            var pattern = self.pattern
+            if let path = benchmarksOf { pattern = try Suite.load(path: path).selectionPattern }
             var env: [String: String] = [:]
             for e in candidateEnv {
                 guard let eq = e.firstIndex(of: "="), eq != e.startIndex else {
@@ -56,7 +61,7 @@ struct ABCommand: ParsableCommand {
             if Console.stderrIsTerminal { runner.progress = { Console.progress($0) } }
             let outcome = try runner.run()
             if Console.stderrIsTerminal { Console.clearProgress() }
-            let c = try PairedComparison(base: outcome.base, candidate: outcome.candidate, policy: try verdict.policy())
+            let c = try PairedComparison(base: outcome.base, candidate: outcome.candidate, policy: try verdict.policy(defaultSuite: benchmarksOf))
             if let out = output { try AtomicFile.write(c.csv(), to: out) }
             return c
         }

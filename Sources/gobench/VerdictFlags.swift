@@ -27,6 +27,9 @@ struct VerdictFlags: ParsableArguments {
             + "at most alpha), none (each row at alpha alone, as benchstat does).", valueName: "method"))
     var errorControl: ErrorControl = .benjaminiHochberg
 
+    @Option(name: .long, help: "Threshold in percent for exact metrics (instructions/op), instead of the suite's.")
+    var exactThreshold: Double?
+
     @Flag(name: .long, help: "Results from two different machines: show timings without judging them, judge exact metrics.")
     var crossMachine = false
 
@@ -38,11 +41,11 @@ struct VerdictFlags: ParsableArguments {
 
     /// The policy these flags describe, with the registry's declared
     /// primary metrics.
-    func policy() throws -> VerdictPolicy {
+    func policy(defaultSuite: String? = nil) throws -> VerdictPolicy {
         if let t = threshold, t < 0 || !t.isFinite { throw SelectionError("--threshold must be a non-negative number") }
         guard alpha > 0 && alpha < 1 else { throw SelectionError("--alpha must be between 0 and 1") }
         var manifest: Suite?
-        if let path = suite {
+        if let path = suite ?? defaultSuite {
             manifest = try Suite.load(path: path)
         } else if FileManager.default.fileExists(atPath: "suites/default.toml") {
             manifest = try Suite.load(path: "suites/default.toml")
@@ -51,6 +54,10 @@ struct VerdictFlags: ParsableArguments {
         p.alpha = alpha
         p.errorControl = errorControl
         p.crossMachine = crossMachine
+        if let t = exactThreshold {
+            guard t >= 0, t.isFinite else { throw SelectionError("--exact-threshold must be a non-negative number") }
+            p.exactThreshold = t
+        }
         p.noise = try NoiseProfile.load(resultsDirectory: noiseDir, machine: MachineFingerprint.current())
         return p
     }

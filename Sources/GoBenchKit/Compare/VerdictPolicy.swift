@@ -160,6 +160,9 @@ public struct VerdictPolicy: Sendable {
     /// Timings are from two different machines: show them, judge only
     /// exact rows.
     public var crossMachine = false
+    /// The threshold (percent) for exact rows, where set; else the suite's.
+    /// An instruction-count gate wants a tighter one than timings do.
+    public var exactThreshold: Double?
 
     /// Metrics judged for every benchmark.
     public static let primaryUnits: Set<String> = ["ns/op", "cpu-ns/op", "instructions/op", "allocs/op", "B/op"]
@@ -202,6 +205,7 @@ public struct VerdictPolicy: Sendable {
                 continue
             }
             if e.kind == .exact {
+                if let t = exactThreshold { decisions[i].threshold = t }
                 decisions[i].verdict = exactVerdict(e, threshold: decisions[i].threshold)
                 continue
             }

@@ -165,6 +165,14 @@ public struct Suite: Sendable {
         throw FormatError("\(key) must be a number")
     }
 
+    /// One regex that selects exactly this suite's benchmarks in any
+    /// registry (for `ab`, whose base binary resolves it against its own).
+    public var selectionPattern: String {
+        entries.map { e in
+            e.isExactName ? "^" + e.pattern.map { "\\^$.|?*+()[]{}".contains($0) ? "\\\($0)" : "\($0)" }.joined() + "$" : "(?:\(e.pattern))"
+        }.joined(separator: "|")
+    }
+
     /// The first entry naming `benchmark`, if any.
     public func entry(for benchmark: String) -> Entry? {
         entries.first { $0.matches(benchmark) }
