@@ -12,23 +12,17 @@ struct ProfileFlags: ParsableArguments {
     var profileRate: Int = SamplerConfig.defaultHz
 
     @Option(name: .long, help: "Stack unwinder in the signal handler: libunwind (exact) or fp (frame pointers, cheaper).")
-    var unwind: String = Unwinder.libunwind.rawValue
+    var unwind: Unwinder = .libunwind
 
     @Option(name: .long, help: "What sends SIGPROF: auto, perf (task-clock event) or timer (thread CPU timer).")
-    var profileSource: String = SampleSource.auto.rawValue
+    var profileSource: SampleSource = .auto
 
     /// The sampler configuration these flags describe.
     func config() throws -> SamplerConfig {
-        guard let u = Unwinder(rawValue: unwind) else {
-            throw SelectionError("unknown unwinder \"\(unwind)\" (want libunwind or fp)")
-        }
-        guard let s = SampleSource(rawValue: profileSource) else {
-            throw SelectionError("unknown profile source \"\(profileSource)\" (want auto, perf or timer)")
-        }
         guard (1...10_000).contains(profileRate) else {
             throw SelectionError("--profile-rate must be between 1 and 10000")
         }
-        return SamplerConfig(hz: profileRate, unwinder: u, source: s)
+        return SamplerConfig(hz: profileRate, unwinder: unwind, source: profileSource)
     }
 
     /// The instruments these flags ask for.

@@ -123,7 +123,7 @@ import Synchronization
     }
 
     @Test func interleavesRepetitionsRoundByRound() throws {
-        let order = PthreadLock()
+        let order = HarnessLock()
         nonisolated(unsafe) var seen: [String] = []
         func bench(_ name: String) -> Benchmark {
             Benchmark(name) { run in
@@ -140,7 +140,7 @@ import Synchronization
     /// Every calibration run as the benchmark saw it: n and the timed
     /// region's wall time.
     final class RunLog: @unchecked Sendable {
-        private let lock = PthreadLock()
+        private let lock = HarnessLock()
         private var entries: [(n: Int, ns: Int64, calibration: Bool)] = []
         func add(_ run: RunContext) {
             lock.withLock { entries.append((run.n, run.elapsedNanoseconds, run.isCalibration)) }

@@ -21,7 +21,7 @@ import Foundation
 
 public final class CallgrindClientInstrument: Instrument, @unchecked Sendable {
     public let name = "callgrind-client"
-    private let lock = NSLock()
+    private let lock = HarnessLock()
     private var instrumenting = false
 
     public init() {}

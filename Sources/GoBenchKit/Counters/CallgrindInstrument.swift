@@ -44,7 +44,7 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
     /// Environment the child gets on top of ours.
     public static let deterministicEnvironment = ["SWIFT_DETERMINISTIC_HASHING": "1", "GOBENCH_DETERMINISTIC": "1"]
 
-    private let lock = NSLock()
+    private let lock = HarnessLock()
     private var dumps: [(benchmark: String, repetition: Int, path: String)] = []
     private var tempDirectories: [String] = []
     private var warned = Set<String>()
@@ -182,8 +182,11 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
     /// is byte for byte the same, and the symbol table still names the
     /// functions in the dumps.
     func childExecutable() -> String {
-        lock.lock()
-        defer { lock.unlock() }
+        lock.withLock { strippedChildLocked() }
+    }
+
+    /// `childExecutable`, with `lock` held.
+    private func strippedChildLocked() -> String {
         if let known = strippedCopy { return known ?? executable }
         var result: String?
         if let objcopy = Subprocess.find("objcopy") {

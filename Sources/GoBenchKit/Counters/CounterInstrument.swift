@@ -22,7 +22,7 @@ public final class CounterInstrument: Instrument, @unchecked Sendable {
     /// A note added to the context ("instructions from callgrind").
     let note: String?
 
-    private let warningsLock = NSLock()
+    private let warningsLock = HarnessLock()
     private var warned = Set<String>()
 
     /// Runs the preflight on the calling thread for `names` (see

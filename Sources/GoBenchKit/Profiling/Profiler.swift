@@ -118,7 +118,7 @@ final class ProfileProbe: InstrumentProbe {
 
 public final class Profiler: Instrument, @unchecked Sendable {
     public let config: SamplerConfig
-    private let lock = PthreadLock()
+    private let lock = HarnessLock()
     private var raw: [String: RawBenchmarkSamples] = [:]
     private var order: [String] = []
     /// Summary lines go here (stderr by default).

@@ -149,7 +149,7 @@ public final class Runner {
         let cpus = UnsafeMutableBufferPointer<Int64>.allocate(capacity: threads)
         defer { starts.deallocate(); ends.deallocate(); cpus.deallocate() }
         var probes = [[InstrumentProbe]](repeating: [], count: threads)
-        let probesLock = PthreadLock()
+        let probesLock = HarnessLock()
 
         runOnThreads(threads) { i in
             let mine = instruments.map { $0.makeProbe(benchmark: benchmark.name, worker: i, threads: threads) }
@@ -192,18 +192,6 @@ public final class Runner {
             metrics.append(m)
         }
         return Measurement(wallNs: wall, metrics: metrics)
-    }
-}
-
-/// A small pthread mutex for the runner's bookkeeping (Foundation-free).
-final class PthreadLock: @unchecked Sendable {
-    private var m = pthread_mutex_t()
-    init() { pthread_mutex_init(&m, nil) }
-    deinit { pthread_mutex_destroy(&m) }
-    func withLock<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&m)
-        defer { pthread_mutex_unlock(&m) }
-        return body()
     }
 }
 
