@@ -35,6 +35,13 @@ extern void swift_task_enterThreadLocalContext(char *state) __attribute__((weak)
 extern void swift_task_exitThreadLocalContext(char *state) __attribute__((weak));
 
 void cgort_ctx_switch(void **save_sp, void *load_sp);
+
+/// Whether switches hand the exclusivity access set over (tests turn it off
+/// to show what it prevents).
+static int excl_handover = 1;
+void cgort_sched_set_exclusivity_handover(bool on) { excl_handover = on; }
+#define EXCL_ENTER(c) do { if (excl_handover && swift_task_enterThreadLocalContext) swift_task_enterThreadLocalContext((char *)(c)->excl); } while (0)
+#define EXCL_EXIT(c) do { if (excl_handover && swift_task_exitThreadLocalContext) swift_task_exitThreadLocalContext((char *)(c)->excl); } while (0)
 void cgort_ctx_trampoline(void);
 
 /// The goroutine running on this thread (NULL: plain thread or g0).
@@ -133,7 +140,7 @@ void cgort_mctx_init(cgort_mctx *m) {
 }
 
 void cgort_gstart(cgort_gctx *c) {
-    if (swift_task_enterThreadLocalContext) swift_task_enterThreadLocalContext((char *)c->excl);
+    EXCL_ENTER(c);
     c->fn(c->arg);
     // The entry function ends in goexit, which never returns here.
     abort();
@@ -149,14 +156,14 @@ void cgort_gogo(cgort_mctx *m, cgort_gctx *g) {
 }
 
 void cgort_mcall(cgort_gctx *g, cgort_mctx *m) {
-    if (swift_task_exitThreadLocalContext) swift_task_exitThreadLocalContext((char *)g->excl);
+    EXCL_EXIT(g);
 #ifdef CGORT_TSAN
     __tsan_switch_to_fiber(m->tsan_fiber, 0);
 #endif
     cgort_ctx_switch(&g->sp, m->sp);
     // Resumed, possibly on another thread: cgort_gogo there set the
     // thread-local current G before switching to us.
-    if (swift_task_enterThreadLocalContext) swift_task_enterThreadLocalContext((char *)g->excl);
+    EXCL_ENTER(g);
 }
 
 __attribute__((noinline)) cgort_gctx *cgort_sched_curg(void) { return cgort_tls_curg; }

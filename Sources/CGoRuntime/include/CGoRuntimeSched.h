@@ -125,6 +125,10 @@ uint64_t cgort_page_size(void);
 uint64_t cgort_thread_start(void (*fn)(void *), void *arg);
 void cgort_thread_join(uint64_t handle);
 
+/// Turns the exclusivity hand-over at switches off or on (tests only:
+/// they show the false conflict it prevents). On by default.
+void cgort_sched_set_exclusivity_handover(bool on);
+
 /// Whether this build runs under the thread sanitizer.
 bool cgort_sched_tsan(void);
 

@@ -215,3 +215,9 @@ func schedRun(maxprocs: Int, _ main: @escaping @Sendable () -> Void) {
     s.lock.unlock()
     atomicU32(&s.pointee.running).pointee.store(0, ordering: .releasing)
 }
+
+/// Tests only: turn the exclusivity hand-over at goroutine switches off
+/// (to show the false conflict it prevents) or back on.
+func schedSetExclusivityHandover(_ on: Bool) {
+    cgort_sched_set_exclusivity_handover(on)
+}

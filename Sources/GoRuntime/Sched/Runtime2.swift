@@ -298,3 +298,16 @@ func loadRelaxed(_ p: UnsafeMutablePointer<UInt64>) -> UInt64 {
 func gFromWord(_ w: UInt) -> GPtr? { GPtr(bitPattern: w) }
 @inline(__always) @usableFromInline
 func wordFromG(_ g: GPtr?) -> UInt { UInt(bitPattern: g) }
+
+// MARK: - Test support
+
+extension G {
+    /// A G that only stands for itself in run queues (tests of
+    /// RunQueue.swift): its context is never touched.
+    static func makeTokenForTesting(id: Int) -> GPtr {
+        let gp = GPtr.allocate(capacity: 1)
+        gp.initialize(to: G(ctx: UnsafeMutablePointer<cgort_gctx>(bitPattern: 0x40)!))
+        gp.pointee.goid = id
+        return gp
+    }
+}
