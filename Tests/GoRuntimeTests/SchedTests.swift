@@ -163,13 +163,13 @@ struct Sched {
         Go.run(maxprocs: 1) {
             // A second goroutine keeps the M busy (so that checkdead does
             // not fire: every goroutine waiting on a thread with all Ms
-            // idle would look like a deadlock) until the value arrived.
-            let arrived = FutexWord(0)
-            go { while arrived.load() == 0 { Go.yield() } }
+            // idle looks like a deadlock) until both hand-offs are done.
+            let sent = FutexWord(0)
+            go { while sent.load() == 0 { Go.yield() } }
             flag.store(1)
             got.value = toG.receive()!
-            arrived.store(1)
             try! toThread.send(got.value + 1)
+            sent.store(1)
         }
         SyncTestThreads.join(t)
         #expect(got.value == 42)

@@ -49,10 +49,12 @@ let schedp: UnsafeMutablePointer<SchedT> = {
     return p
 }()
 
+/// sched.lock's key, on a cache line of its own.
+let schedLockKey: UnsafeMutablePointer<UInt32> =
+    cgort_alloc_aligned(64).assumingMemoryBound(to: UInt32.self)
+
 extension UnsafeMutablePointer where Pointee == SchedT {
-    @inline(__always) var lock: RuntimeLock {
-        RuntimeLock(UnsafeMutableRawPointer(self).assumingMemoryBound(to: UInt32.self))
-    }
+    @inline(__always) var lock: RuntimeLock { RuntimeLock(schedLockKey) }
 }
 
 // MARK: - getg

@@ -225,8 +225,11 @@ struct RandomEnum {
 /// runtime2.go `schedt`.
 @usableFromInline
 struct SchedT {
-    /// RuntimeLock key (lock_futex.go); guards the lists below.
-    var lock: UInt32 = runtimeMutexUnlocked
+    // sched.lock (a RuntimeLock, lock_futex.go) guards the lists below. Its
+    // key lives apart from this struct (schedLockKey, Proc.swift): TSan
+    // instruments a Swift store to any field through `pointee` as an access
+    // at the struct's base address, which would collide with atomic
+    // operations on a key kept at offset 0.
     /// Idle Ms, their count, and the number of Ms ever started (mcount).
     var midle: MPtr? = nil
     var nmidle: Int32 = 0
