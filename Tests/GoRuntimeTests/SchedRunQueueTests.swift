@@ -28,7 +28,7 @@ func runQueueStress(tokens n: Int, thieves: Int) -> (counts: [Int], stolen: Int)
     }
     let outs = (0...thieves).map { _ in GoBox([Int]()) }
     let done = StressFlag()
-    let stolen = GoBox([Int](repeating: 0, count: thieves + 1))
+    let stolen = (0...thieves).map { _ in GoBox(0) }
     do {
         nonisolated(unsafe) let gsU = gs, psU = ps
         let ts = (1...thieves).map { t in
@@ -39,7 +39,7 @@ func runQueueStress(tokens n: Int, thieves: Int) -> (counts: [Int], stolen: Int)
                     let finished = done.v.load(ordering: .acquiring) != 0
                     if let gp = runqsteal(mine, victim, stealRunNextG: k % 4 == 3) {
                         outs[t].value.append(gp.pointee.goid)
-                        stolen.value[t] += 1
+                        stolen[t].value += 1
                     }
                     while let gp = runqget(mine).gp { outs[t].value.append(gp.pointee.goid) }
                     if finished { break }
@@ -69,7 +69,7 @@ func runQueueStress(tokens n: Int, thieves: Int) -> (counts: [Int], stolen: Int)
     for p in ps { #expect(runqempty(p)); p.pointee.runq.deallocate(); p.deallocate() }
     for g in gs { g.deinitialize(count: 1); g.deallocate() }
     s.pointee.gomaxprocs = 0
-    return (counts, stolen.value.reduce(0, +))
+    return (counts, stolen.reduce(0) { $0 + $1.value })
 }
 
 extension SyncTests {
