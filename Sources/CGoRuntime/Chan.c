@@ -1,5 +1,6 @@
 // Per-thread records for the channel port; see include/CGoRuntimeChan.h.
 #include "CGoRuntimeChan.h"
+#include "CGoRuntimeSched.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ static uint64_t registry_retired[CGORT_CHAN_NEVENTS];
 static pthread_key_t registry_key;
 static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 static __thread cgort_chan_m *self_m;
+extern __thread cgort_gctx *cgort_tls_curg;
 
 static void unlink_live(cgort_chan_m *m) {
     cgort_chan_m **pp = &registry_live;
@@ -42,7 +44,23 @@ static void retire(void *p) {
 
 static void make_key(void) { pthread_key_create(&registry_key, retire); }
 
+cgort_chan_m *cgort_chan_new_record(void *g) {
+    pthread_mutex_lock(&registry_mu);
+    cgort_chan_m *m = aligned_alloc(64, (sizeof(cgort_chan_m) + 63) & ~(size_t)63);
+    if (!m) abort();
+    memset(m, 0, sizeof *m);
+    m->g = g;
+    m->all_next = registry_live;
+    registry_live = m;
+    pthread_mutex_unlock(&registry_mu);
+    return m;
+}
+
 cgort_chan_m *cgort_chan_self(void) {
+    // On a goroutine: its own record (it parks as a goroutine, and may run
+    // on several threads in turn).
+    cgort_gctx *g = cgort_tls_curg;
+    if (g != NULL) return g->chan_m;
     cgort_chan_m *m = self_m;
     if (__builtin_expect(m != NULL, 1)) return m;
     pthread_once(&registry_once, make_key);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "CGoRuntimeSync.h"
 #include "CGoRuntimeCore.h"
+#include "CGoRuntimeSched.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -25,6 +26,7 @@ static int32_t records_created = 0;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
 static __thread cgort_sync_record_link *self_link = NULL;
+extern __thread cgort_gctx *cgort_tls_curg;
 
 /// Thread exit: hand the record to the free list. Its counters stay.
 static void record_release(void *p) {
@@ -57,7 +59,20 @@ __attribute__((noinline)) static void *record_slow(void) {
     return link->record;
 }
 
+void *cgort_sync_new_record(void) {
+    cgort_sync_record_link *link = cgort_alloc_aligned(sizeof *link);
+    link->record = cgort_alloc_aligned(CGORT_SYNC_RECORD_SIZE);
+    pthread_mutex_lock(&records_lock);
+    link->next_all = all_records;
+    all_records = link;
+    // not counted in records_created (threads only)
+    pthread_mutex_unlock(&records_lock);
+    return link->record;
+}
+
 void *cgort_sync_thread_record(void) {
+    cgort_gctx *g = cgort_tls_curg;
+    if (g != NULL) return g->sync_record;
     cgort_sync_record_link *link = self_link;
     if (__builtin_expect(link != NULL, 1)) return link->record;
     return record_slow();

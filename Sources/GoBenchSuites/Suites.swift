@@ -14,6 +14,7 @@ public enum Suites {
             mapBenchmarks(),
             mallocBenchmarks(),
             stackBenchmarks(),
+            goroutineBenchmarks(),
         ] {
             for b in group { r.register(b) }
         }

@@ -102,5 +102,6 @@ func BenchmarkChan(b *testing.B) {
 		}
 		chanSink = s
 	})
+	benchmarkChanGoroutine(b) // goroutine_test.go
 }
 

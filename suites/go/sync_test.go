@@ -180,6 +180,7 @@ func BenchmarkMutex(b *testing.B) {
 		b.ReportMetric(percentile(waits, 99.9), "p999-wait-ns")
 		b.ReportMetric(percentile(waits, 100), "max-wait-ns")
 	})
+	benchmarkMutexGoroutine(b) // goroutine_test.go
 }
 
 func BenchmarkRwmutex(b *testing.B) {

@@ -40,10 +40,18 @@ typedef struct cgort_chan_m {
     uint64_t events[CGORT_CHAN_NEVENTS];
     /// Registry links (under the registry mutex).
     struct cgort_chan_m *all_next;
+    /// The goroutine (GoRuntime/Sched G) this record belongs to, or NULL
+    /// for a thread's record. Set once when the record is made.
+    void *g;
 } cgort_chan_m;
 
-/// The calling thread's record, created on first use.
+/// The caller's record: the running goroutine's when called on a goroutine
+/// (GoRuntime/Sched), else the calling thread's, created on first use.
 cgort_chan_m *cgort_chan_self(void);
+
+/// A new record for goroutine `g`, registered for event snapshots and
+/// never freed (goroutines are reused, and their records with them).
+cgort_chan_m *cgort_chan_new_record(void *g);
 
 /// Go's fastrandn for select's poll order: a per-thread wyrand stream,
 /// uniform in [0, n). Seeded from the clock and thread id, or from the

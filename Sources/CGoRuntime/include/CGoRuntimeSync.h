@@ -24,8 +24,14 @@
 /// Number of 64-bit event counters at the start of every record.
 #define CGORT_SYNC_COUNTERS 16
 
-/// The calling thread's record (created or reused on first call).
+/// The caller's record: the running goroutine's on a goroutine
+/// (GoRuntime/Sched), else the calling thread's (created or reused on
+/// first call).
 void *cgort_sync_thread_record(void);
+
+/// A new record not tied to a thread (a goroutine's), counted in the
+/// sums and never freed.
+void *cgort_sync_new_record(void);
 
 /// Adds each record's first `count` counters (count <= CGORT_SYNC_COUNTERS)
 /// into `out[0..<count]`, which the caller zeroes. Reads are relaxed atomic

@@ -11,7 +11,13 @@
 // sleeps on lives in the thread's record (Go's g) and not in each sudog:
 // whichever sudog is completed first wakes the one sleeper.
 //
-// Parking (gopark + the M's futex note in Go):
+// On a goroutine (GoRuntime/Sched) the record is the goroutine's own (its
+// `g` is set) and parking really is Go's: `park` calls the scheduler's
+// gopark with the same park word (committed 0 -> 2 on the scheduler stack),
+// and a waker that finds 2 readies the G into its own runnext instead of
+// issuing a futex wake. No spinning: the M runs other goroutines meanwhile.
+//
+// Parking a thread (gopark + the M's futex note in Go):
 //
 //   park word  0 = waiting, 1 = readied, 2 = asleep in futex_wait
 //   waiter     spin, checking for 1; then CAS 0 -> 2 and futex_wait until 1
@@ -61,8 +67,10 @@ import Synchronization
 /// runtime2.go `sudog`: one blocked channel operation of one thread.
 @usableFromInline
 struct Sudog {
-    /// The parked thread's record (Go's `g`).
+    /// The parked thread's or goroutine's record.
     @usableFromInline var m: UnsafeMutablePointer<cgort_chan_m>
+    /// The parked goroutine (Go's `g`), nil for a plain thread.
+    @usableFromInline var g: UnsafeMutableRawPointer?
     /// Wait-queue links (chan.go waitq).
     @usableFromInline var next: UnsafeMutablePointer<Sudog>?
     @usableFromInline var prev: UnsafeMutablePointer<Sudog>?
@@ -100,7 +108,7 @@ func acquireSudog(_ m: UnsafeMutablePointer<cgort_chan_m>) -> UnsafeMutablePoint
     } else {
         s = .allocate(capacity: 1)
     }
-    s.initialize(to: Sudog(m: m, next: nil, prev: nil, elem: nil, c: nil,
+    s.initialize(to: Sudog(m: m, g: m.pointee.g, next: nil, prev: nil, elem: nil, c: nil,
                            waitlink: nil, schedlink: nil, isSelect: false, success: false))
     return s
 }
@@ -283,6 +291,11 @@ func prepareToPark(_ m: UnsafeMutablePointer<cgort_chan_m>) {
 @usableFromInline @inline(never)
 func park(_ m: UnsafeMutablePointer<cgort_chan_m>) {
     countEvent(m, .parks)
+    if m.pointee.g != nil {
+        // A goroutine: gopark on the park word; the M runs other Gs.
+        goparkOnWord(&m.pointee.key)
+        return
+    }
     var limit = m.pointee.spin_limit
     if limit == 0 { limit = ChanSpin.initialRounds }
     // Phase 1, active spin: wins when the partner runs on the other vCPU.
@@ -325,6 +338,11 @@ func park(_ m: UnsafeMutablePointer<cgort_chan_m>) {
 func goready(_ target: UnsafeMutablePointer<cgort_chan_m>, waker: UnsafeMutablePointer<cgort_chan_m>) {
     countEvent(waker, .wakeups)
     if cgort_chan_key_xchg(target, 1) == 2 {
+        if let g = target.pointee.g {
+            // A parked goroutine: ready it (into our runnext if we run on a P).
+            goreadyG(g.assumingMemoryBound(to: G.self))
+            return
+        }
         countEvent(waker, .futexWakes)
         _ = cgort_futex_wake(&target.pointee.key, 1)
     }

@@ -22,3 +22,14 @@ public func goFatal(_ message: String) -> Never {
     }
     _exit(2)
 }
+
+/// Stops the process the way an unrecovered Go `panic` does: the message
+/// goes to standard error as `panic: <message>`, then exit status 2.
+@inline(never)
+public func goPanic(_ message: String) -> Never {
+    let line = "panic: \(message)\n"
+    line.utf8CString.withUnsafeBufferPointer { buf in
+        _ = write(2, buf.baseAddress, buf.count - 1)
+    }
+    _exit(2)
+}

@@ -32,6 +32,14 @@
 // futex wake only if the old value was `parkSleeping`. Go's `goyield` after
 // a hand-off (run the waiter now, on this P) becomes `osyield`.
 //
+// On a goroutine (GoRuntime/Sched) the sudog is the goroutine's own (its
+// `g` set) and `park` is the scheduler's gopark on the same park word: the
+// commit (parkWaiting -> parkSleeping) happens on the scheduler stack after
+// the goroutine is switched out, and a releaser that finds parkSleeping
+// readies the G into its runnext instead of a futex wake. The hand-off's
+// goyield then is a real Gosched... kept as in Go: `goyield` puts the
+// releaser on the local queue; here Gosched (the global queue) stands in.
+//
 // Not ported: block/mutex profiling (`acquiretime`, `releasetime`), which
 // belong to Go's profiler.
 //
@@ -89,6 +97,9 @@ struct SemaSudog {
     var waitlink: UnsafeMutablePointer<SemaSudog>?
     /// Last waiter of the list; set only on the treap node.
     var waittail: UnsafeMutablePointer<SemaSudog>?
+    /// The goroutine (GoRuntime/Sched) owning this sudog, nil for a
+    /// thread's. Set once when the goroutine's record is made.
+    var g: UnsafeMutableRawPointer?
 }
 
 /// Atomic view of a sudog's park word.
@@ -242,7 +253,7 @@ func semreleaseSlow(_ addr: UnsafeMutablePointer<UInt32>, _ root: SemaRoot, hand
     if handedOff {
         // Go: goyield so the waiter runs at once on this P. Threads: let a
         // waiter the kernel woke onto this CPU run now.
-        Machine.osyield()
+        if Go.isGoroutine { Go.yield() } else { Machine.osyield() }
     }
 }
 
@@ -252,6 +263,10 @@ func semreleaseSlow(_ addr: UnsafeMutablePointer<UInt32>, _ root: SemaRoot, hand
 @inline(never)
 func park(_ s: UnsafeMutablePointer<SemaSudog>, _ me: SyncThread) {
     let word = parkWord(s)
+    if s.pointee.g != nil {
+        goparkOnWord(word)
+        return
+    }
     let a = UnsafeAtomic32(word)
     for _ in 0..<parkSpinRounds {
         if a.load() == parkReady { return }
@@ -271,6 +286,10 @@ func ready(_ s: UnsafeMutablePointer<SemaSudog>, _ me: SyncThread) {
     let word = parkWord(s)
     me.count(.semaReadies)
     if UnsafeAtomic32(word).exchange(parkReady) == parkSleeping {
+        if let g = s.pointee.g {
+            goreadyG(g.assumingMemoryBound(to: G.self))
+            return
+        }
         me.count(.futexWakes)
         FutexOps.wake(word, 1)
     }

@@ -1,0 +1,200 @@
+// Goroutine contexts, stacks and switches; see include/CGoRuntimeSched.h.
+#define _GNU_SOURCE
+#include "CGoRuntimeSched.h"
+#include "CGoRuntimeCore.h"
+#include "CGoRuntimeSync.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CGORT_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) && !defined(CGORT_TSAN)
+#define CGORT_TSAN 1
+#endif
+
+#ifdef CGORT_TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+void __tsan_set_fiber_name(void *fiber, const char *name);
+#endif
+
+// Swift runtime (stdlib/public/runtime/Exclusivity.cpp): the hooks Swift's
+// task switch uses to move a task's in-progress accesses off and back onto
+// the thread's access set. Weak, so that a runtime without them links (the
+// switch then leaves the access set alone).
+extern void swift_task_enterThreadLocalContext(char *state) __attribute__((weak));
+extern void swift_task_exitThreadLocalContext(char *state) __attribute__((weak));
+
+void cgort_ctx_switch(void **save_sp, void *load_sp);
+
+/// Whether switches hand the exclusivity access set over (tests turn it off
+/// to show what it prevents).
+static int excl_handover = 1;
+void cgort_sched_set_exclusivity_handover(bool on) { excl_handover = on; }
+#define EXCL_ENTER(c) do { if (excl_handover && swift_task_enterThreadLocalContext) swift_task_enterThreadLocalContext((char *)(c)->excl); } while (0)
+#define EXCL_EXIT(c) do { if (excl_handover && swift_task_exitThreadLocalContext) swift_task_exitThreadLocalContext((char *)(c)->excl); } while (0)
+void cgort_ctx_trampoline(void);
+
+/// The goroutine running on this thread (NULL: plain thread or g0).
+__thread cgort_gctx *cgort_tls_curg;
+static __thread void *tls_m;
+
+uint64_t cgort_page_size(void) {
+    static uint64_t ps;
+    if (ps == 0) ps = (uint64_t)sysconf(_SC_PAGESIZE);
+    return ps;
+}
+
+bool cgort_sched_tsan(void) {
+#ifdef CGORT_TSAN
+    return true;
+#else
+    return false;
+#endif
+}
+
+static bool map_stack(cgort_gctx *c, uint64_t stack_size) {
+    uint64_t ps = cgort_page_size();
+    uint64_t usable = (stack_size + ps - 1) & ~(ps - 1);
+    if (usable < 4 * ps) usable = 4 * ps;
+    uint64_t total = usable + ps;
+    void *base = mmap(NULL, total, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) return false;
+    // The guard page: the lowest page, so running off the bottom faults.
+    if (mprotect(base, ps, PROT_NONE) != 0) { munmap(base, total); return false; }
+    c->stack_base = base;
+    c->stack_size = usable;
+    c->map_size = total;
+    return true;
+}
+
+cgort_gctx *cgort_gctx_new(void *g, uint64_t stack_size) {
+    cgort_gctx *c = cgort_alloc_aligned(sizeof *c);
+    if (!map_stack(c, stack_size)) { cgort_free_aligned(c); return NULL; }
+    c->g = g;
+    c->chan_m = cgort_chan_new_record(g);
+    c->sync_record = cgort_sync_new_record();
+    return c;
+}
+
+bool cgort_gctx_restack(cgort_gctx *c, uint64_t stack_size) {
+    void *old = c->stack_base;
+    uint64_t old_size = c->map_size;
+    if (!map_stack(c, stack_size)) return false;
+    munmap(old, old_size);
+    return true;
+}
+
+void cgort_gctx_prepare(cgort_gctx *c, void (*fn)(void *), void *arg) {
+    c->fn = fn;
+    c->arg = arg;
+    c->excl[0] = 0;
+    c->excl[1] = 0;
+    // Initial frame, from the (16-byte aligned) top down:
+    //   hi-8, hi-16   0, 0: sentinel return address and frame pointer
+    //   A-8           cgort_ctx_trampoline   (A = hi-16: rsp after `ret`)
+    //   A-16..A-56    rbp=0, rbx=0, r12=c, r13..r15=0 (popped by the switch)
+    uintptr_t hi = ((uintptr_t)c->stack_base + c->map_size) & ~(uintptr_t)15;
+    uintptr_t *top = (uintptr_t *)(hi - 16);
+    top[0] = 0;
+    top[1] = 0;
+    uintptr_t *sp = top - 7;
+    sp[0] = 0;                              // r15
+    sp[1] = 0;                              // r14
+    sp[2] = 0;                              // r13
+    sp[3] = (uintptr_t)c;                   // r12: the context, for the trampoline
+    sp[4] = 0;                              // rbx
+    sp[5] = 0;                              // rbp: ends the frame-pointer chain
+    sp[6] = (uintptr_t)cgort_ctx_trampoline; // return address of the first switch
+    c->sp = sp;
+#ifdef CGORT_TSAN
+    c->tsan_fiber = __tsan_create_fiber(0);
+#endif
+}
+
+void cgort_gctx_retire(cgort_gctx *c) {
+#ifdef CGORT_TSAN
+    if (c->tsan_fiber) { __tsan_destroy_fiber(c->tsan_fiber); c->tsan_fiber = NULL; }
+#else
+    (void)c;
+#endif
+}
+
+void cgort_mctx_init(cgort_mctx *m) {
+    m->sp = NULL;
+#ifdef CGORT_TSAN
+    m->tsan_fiber = __tsan_get_current_fiber();
+#else
+    m->tsan_fiber = NULL;
+#endif
+}
+
+void cgort_gstart(cgort_gctx *c) {
+    EXCL_ENTER(c);
+    c->fn(c->arg);
+    // The entry function ends in goexit, which never returns here.
+    abort();
+}
+
+void cgort_gogo(cgort_mctx *m, cgort_gctx *g) {
+    cgort_tls_curg = g;
+#ifdef CGORT_TSAN
+    __tsan_switch_to_fiber(g->tsan_fiber, 0);
+#endif
+    cgort_ctx_switch(&m->sp, g->sp);
+    cgort_tls_curg = NULL;
+}
+
+void cgort_mcall(cgort_gctx *g, cgort_mctx *m) {
+    EXCL_EXIT(g);
+#ifdef CGORT_TSAN
+    __tsan_switch_to_fiber(m->tsan_fiber, 0);
+#endif
+    cgort_ctx_switch(&g->sp, m->sp);
+    // Resumed, possibly on another thread: cgort_gogo there set the
+    // thread-local current G before switching to us.
+    EXCL_ENTER(g);
+}
+
+__attribute__((noinline)) cgort_gctx *cgort_sched_curg(void) { return cgort_tls_curg; }
+
+__attribute__((noinline)) void *cgort_sched_getg(void) {
+    cgort_gctx *c = cgort_tls_curg;
+    return c ? c->g : NULL;
+}
+
+__attribute__((noinline)) void *cgort_sched_getm(void) { return tls_m; }
+void cgort_sched_setm(void *m) { tls_m = m; }
+
+typedef struct { void (*fn)(void *); void *arg; } thread_start;
+
+static void *thread_main(void *p) {
+    thread_start s = *(thread_start *)p;
+    free(p);
+    s.fn(s.arg);
+    return NULL;
+}
+
+uint64_t cgort_thread_start(void (*fn)(void *), void *arg) {
+    thread_start *s = malloc(sizeof *s);
+    if (!s) return 0;
+    s->fn = fn;
+    s->arg = arg;
+    pthread_t t;
+    if (pthread_create(&t, NULL, thread_main, s) != 0) { free(s); return 0; }
+    return (uint64_t)t;
+}
+
+void cgort_thread_join(uint64_t handle) {
+    pthread_join((pthread_t)handle, NULL);
+}

@@ -1,0 +1,195 @@
+// Goroutine benchmarks: the scheduler port (GoRuntime/Sched) and the ports
+// that park goroutines on it, mirrored one to one by suites/go/
+// goroutine_test.go (BenchmarkGoroutine, BenchmarkWaitgroup, BenchmarkSched,
+// and the goroutine/* sub-benchmarks of BenchmarkChan and BenchmarkMutex).
+//
+// Every timed body is one Go.run of n operations: starting the Ps, main
+// and (for procs=2) the second M is part of the op count's fixed cost,
+// amortized over n like a Go benchmark's goroutine start.
+//
+// Per-op metrics, from Go.statistics summed over the runs of a repetition:
+// parks/op, runnext-hits/op, global-takes/op, steals/op, spin-wakeups/op,
+// and os-ctxsw/op (voluntary + involuntary context switches of the whole
+// process, from getrusage: near zero when goroutines, not threads, park).
+
+import GoBenchKit
+import GoRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Scheduler statistics summed over the Go.runs of one repetition.
+private final class SchedTally: @unchecked Sendable {
+    var s = SchedulerStatistics()
+    var csw0 = 0
+
+    func add(_ t: SchedulerStatistics) {
+        s.goroutinesCreated += t.goroutinesCreated
+        s.parks += t.parks
+        s.steals += t.steals
+        s.threads += t.threads
+        s.runnextHits += t.runnextHits
+        s.globalRunqTakes += t.globalRunqTakes
+        s.spinningWakeups += t.spinningWakeups
+        s.yields += t.yields
+    }
+}
+
+private func contextSwitches() -> Int {
+    var ru = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &ru)
+    return Int(ru.ru_nvcsw) + Int(ru.ru_nivcsw)
+}
+
+/// A benchmark whose body runs `body(n)` inside one Go.run with `procs` Ps.
+private func goroutineBenchmark(
+    _ name: String, procs: Int, summary: String, steals: Bool = false,
+    _ body: @escaping @Sendable (Int) -> Void
+) -> Benchmark {
+    Benchmark(name, summary: summary) { run in
+        let tally = SchedTally()
+        tally.csw0 = contextSwitches()
+        run.teardown {
+            let n = Double(max(run.n, 1))
+            let s = tally.s
+            run.report(Double(s.parks) / n, unit: "parks/op")
+            run.report(Double(s.runnextHits) / n, unit: "runnext-hits/op", better: .neither)
+            run.report(Double(s.globalRunqTakes) / n, unit: "global-takes/op", better: .neither)
+            run.report(Double(s.steals) / n, unit: "steals/op", better: steals ? .neither : .lower)
+            run.report(Double(s.spinningWakeups) / n, unit: "spin-wakeups/op")
+            run.report(Double(contextSwitches() - tally.csw0) / n, unit: "os-ctxsw/op")
+        }
+        return { worker in
+            let n = worker.n
+            Go.run(maxprocs: procs) { body(n) }
+            tally.add(Go.statistics)
+        }
+    }
+}
+
+/// Work of one goroutine in sched/steal: ~0.5 us of xorshift.
+@inline(never)
+func stealWork(_ seed: UInt64) -> UInt64 {
+    var v = seed | 1
+    for _ in 0..<100 { v ^= v << 13; v ^= v >> 7; v ^= v << 17 }
+    return v
+}
+
+func goroutineBenchmarks() -> [Benchmark] {
+    let ncpu = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    var list: [Benchmark] = [
+        goroutineBenchmark("goroutine/spawn", procs: ncpu,
+                           summary: "go statement: spawn, run and exit a goroutine, waited for by a WaitGroup (GOMAXPROCS = CPUs)") { n in
+            let wg = WaitGroup()
+            for _ in 0..<n {
+                wg.add(1)
+                go { wg.done() }
+            }
+            wg.wait()
+        },
+        goroutineBenchmark("goroutine/yield/procs=1", procs: 1,
+                           summary: "two goroutines alternating through Gosched (runtime.Gosched each, per op)") { n in
+            let wg = WaitGroup()
+            wg.add(1)
+            go {
+                for _ in 0..<n { Go.yield() }
+                wg.done()
+            }
+            for _ in 0..<n { Go.yield() }
+            wg.wait()
+        },
+    ]
+    for procs in [1, 2] {
+        list.append(goroutineBenchmark("chan/goroutine/pingpong/procs=\(procs)", procs: procs,
+                                       summary: "unbuffered round trip between two goroutines: send c1, receive c2") { n in
+            let c1 = Channel<Int>(), c2 = Channel<Int>()
+            let done = Channel<Int>()
+            go {
+                for _ in 0..<n { let v = c1.receive()!; try! c2.send(v) }
+                try! done.close()
+            }
+            var s = 0
+            for i in 0..<n { try! c1.send(i); s &+= c2.receive()! }
+            _ = done.receive()
+            blackHole(s)
+        })
+    }
+    for cap in [1, 64] {
+        list.append(goroutineBenchmark("chan/goroutine/buffered/cap=\(cap)/procs=2", procs: 2,
+                                       summary: "producer/consumer goroutines over a buffered channel, per element") { n in
+            let c = Channel<Int>(capacity: cap)
+            let wg = WaitGroup()
+            wg.add(1)
+            go {
+                for i in 0..<n { try! c.send(i) }
+                wg.done()
+            }
+            var s = 0
+            for _ in 0..<n { s &+= c.receive()! }
+            wg.wait()
+            blackHole(s)
+        })
+    }
+    list += [
+        goroutineBenchmark("chan/goroutine/fan-in/producers=8/procs=2", procs: 2,
+                           summary: "8 producer goroutines into one unbuffered channel, one consumer; per element") { n in
+            let c = Channel<Int>()
+            let producers = 8
+            for p in 0..<producers {
+                let share = n / producers + (p < n % producers ? 1 : 0)
+                go { for i in 0..<share { try! c.send(i) } }
+            }
+            var s = 0
+            for _ in 0..<n { s &+= c.receive()! }
+            blackHole(s)
+        },
+        goroutineBenchmark("mutex/goroutine/contended/goroutines=100/procs=2", procs: 2,
+                           summary: "sync.Mutex port: 100 goroutines lock+increment+unlock one mutex; per lock") { n in
+            let m = GoRuntime.Mutex()
+            let word = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+            word.initialize(to: 0)
+            nonisolated(unsafe) let w = word
+            let wg = WaitGroup()
+            let gs = 100
+            for k in 0..<gs {
+                let share = n / gs + (k < n % gs ? 1 : 0)
+                wg.add(1)
+                go {
+                    for _ in 0..<share { m.lock(); w.pointee &+= 1; m.unlock() }
+                    wg.done()
+                }
+            }
+            wg.wait()
+            precondition(word.pointee == UInt64(n), "lost an increment")
+            word.deallocate()
+        },
+        goroutineBenchmark("waitgroup/goroutine", procs: ncpu,
+                           summary: "WaitGroup round trip: Add(1), go Done, Wait (the waiter parks), per op (GOMAXPROCS = CPUs)") { n in
+            let wg = WaitGroup()
+            for _ in 0..<n {
+                wg.add(1)
+                go { wg.done() }
+                wg.wait()
+            }
+        },
+        goroutineBenchmark("sched/steal", procs: 2,
+                           summary: "spawn 1,000 goroutines (~0.5 us of work each) on one P; op = until both Ps drained them",
+                           steals: true) { n in
+            let wg = WaitGroup()
+            var sink: UInt64 = 0
+            let sum = UnsafeMutablePointer<UInt64>.allocate(capacity: 1000)
+            nonisolated(unsafe) let out = sum
+            for _ in 0..<n {
+                wg.add(1000)
+                for i in 0..<1000 {
+                    go { out[i] = stealWork(UInt64(i)); wg.done() }
+                }
+                wg.wait()
+                sink &+= out[999]
+            }
+            sum.deallocate()
+            blackHole(sink)
+        },
+    ]
+    return list
+}

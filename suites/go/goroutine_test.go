@@ -1,0 +1,194 @@
+// Go 1.19 reference for gobench's goroutine benchmarks (Sources/GoBenchSuites/
+// GoroutineBenchmarks.swift): the same shapes with real goroutines, the
+// same names (goroutine/spawn is BenchmarkGoroutine/spawn; the chan/goroutine/*
+// and mutex/goroutine/* ones are sub-benchmarks of BenchmarkChan and
+// BenchmarkMutex, which call the functions below). procs=N sets GOMAXPROCS
+// for the benchmark; without it GOMAXPROCS stays the default (the CPUs).
+//
+//	cd suites/go && go test -run '^$' -bench '^Benchmark(Goroutine|Waitgroup|Sched)' -count 5
+package gobench
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// withProcs runs f with GOMAXPROCS = procs, then restores it.
+func withProcs(procs int, f func()) {
+	old := runtime.GOMAXPROCS(procs)
+	defer runtime.GOMAXPROCS(old)
+	f()
+}
+
+var goroutineSink uint64
+
+func BenchmarkGoroutine(b *testing.B) {
+	b.Run("spawn", func(b *testing.B) {
+		var wg sync.WaitGroup
+		for i := 0; i < b.N; i++ {
+			wg.Add(1)
+			go func() { wg.Done() }()
+		}
+		wg.Wait()
+	})
+	b.Run("yield/procs=1", func(b *testing.B) {
+		withProcs(1, func() {
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				for i := 0; i < b.N; i++ {
+					runtime.Gosched()
+				}
+				wg.Done()
+			}()
+			for i := 0; i < b.N; i++ {
+				runtime.Gosched()
+			}
+			wg.Wait()
+		})
+	})
+}
+
+func benchmarkChanGoroutine(b *testing.B) {
+	for _, procs := range []int{1, 2} {
+		procs := procs
+		b.Run("goroutine/pingpong/procs="+itoa(procs), func(b *testing.B) {
+			withProcs(procs, func() {
+				c1, c2 := make(chan int), make(chan int)
+				done := make(chan struct{})
+				go func() {
+					for i := 0; i < b.N; i++ {
+						v := <-c1
+						c2 <- v
+					}
+					close(done)
+				}()
+				s := 0
+				for i := 0; i < b.N; i++ {
+					c1 <- i
+					s += <-c2
+				}
+				<-done
+				chanSink = s
+			})
+		})
+	}
+	for _, cap := range []int{1, 64} {
+		cap := cap
+		b.Run("goroutine/buffered/cap="+itoa(cap)+"/procs=2", func(b *testing.B) {
+			withProcs(2, func() {
+				c := make(chan int, cap)
+				var wg sync.WaitGroup
+				wg.Add(1)
+				go func() {
+					for i := 0; i < b.N; i++ {
+						c <- i
+					}
+					wg.Done()
+				}()
+				s := 0
+				for i := 0; i < b.N; i++ {
+					s += <-c
+				}
+				wg.Wait()
+				chanSink = s
+			})
+		})
+	}
+	b.Run("goroutine/fan-in/producers=8/procs=2", func(b *testing.B) {
+		withProcs(2, func() {
+			c := make(chan int)
+			const producers = 8
+			for p := 0; p < producers; p++ {
+				share := b.N / producers
+				if p < b.N%producers {
+					share++
+				}
+				go func() {
+					for i := 0; i < share; i++ {
+						c <- i
+					}
+				}()
+			}
+			s := 0
+			for i := 0; i < b.N; i++ {
+				s += <-c
+			}
+			chanSink = s
+		})
+	})
+}
+
+func benchmarkMutexGoroutine(b *testing.B) {
+	b.Run("goroutine/contended/goroutines=100/procs=2", func(b *testing.B) {
+		withProcs(2, func() {
+			var mu sync.Mutex
+			var word uint64
+			var wg sync.WaitGroup
+			const gs = 100
+			for k := 0; k < gs; k++ {
+				share := b.N / gs
+				if k < b.N%gs {
+					share++
+				}
+				wg.Add(1)
+				go func() {
+					for i := 0; i < share; i++ {
+						mu.Lock()
+						word++
+						mu.Unlock()
+					}
+					wg.Done()
+				}()
+			}
+			wg.Wait()
+			if word != uint64(b.N) {
+				b.Fatal("lost an increment")
+			}
+		})
+	})
+}
+
+func BenchmarkWaitgroup(b *testing.B) {
+	b.Run("goroutine", func(b *testing.B) {
+		var wg sync.WaitGroup
+		for i := 0; i < b.N; i++ {
+			wg.Add(1)
+			go func() { wg.Done() }()
+			wg.Wait()
+		}
+	})
+}
+
+//go:noinline
+func stealWork(seed uint64) uint64 {
+	v := seed | 1
+	for i := 0; i < 100; i++ {
+		v ^= v << 13
+		v ^= v >> 7
+		v ^= v << 17
+	}
+	return v
+}
+
+func BenchmarkSched(b *testing.B) {
+	b.Run("steal", func(b *testing.B) {
+		withProcs(2, func() {
+			var wg sync.WaitGroup
+			var out [1000]uint64
+			for n := 0; n < b.N; n++ {
+				wg.Add(1000)
+				for i := 0; i < 1000; i++ {
+					i := i
+					go func() {
+						out[i] = stealWork(uint64(i))
+						wg.Done()
+					}()
+				}
+				wg.Wait()
+				goroutineSink += out[999]
+			}
+		})
+	})
+}
