@@ -93,10 +93,12 @@ let declaredMetrics: [(pattern: String, units: [String])] = {
     let waits = ["p50-wait-ns", "p99-wait-ns", "p999-wait-ns", "max-wait-ns"]
     let chanEvents = ["parks/op", "sleeps/op", "handoffs/op", "spins/op", "futex-wakes/op"]
     let stackCounts = ["copies/op", "bytes-copied/op", "segments/op", "ptrs-adjusted/op"]
+    let schedEvents = ["parks/op", "runnext-hits/op", "global-takes/op", "steals/op", "spin-wakeups/op", "os-ctxsw/op"]
     return [
         ("^harness/empty$", ["ns/run"]),
         ("^atomic/cas/contended/", ["retries/op"]),
-        ("^(mutex|rwmutex)/", syncEvents),
+        ("^(mutex|rwmutex)/(?!goroutine/)", syncEvents),
+        ("^(goroutine|sched|waitgroup)/|^[a-z]+/goroutine/", schedEvents),
         ("/starvation", waits),
         ("^chan/(pingpong|buffered/)", chanEvents),
         ("^chan/select/two-ready$", ["first-case-share"]),
