@@ -71,10 +71,13 @@ let package = Package(
             name: "CGoBench",
             linkerSettings: [.linkedLibrary("z"), .linkedLibrary("pfm")]
         ),
+        // Counts malloc-family calls per thread: defines malloc & co. in
+        // every executable that links it (CGoBenchAlloc.h says why ours).
+        .target(name: "CGoBenchAlloc"),
         .target(
             name: "GoBenchKit",
             dependencies: [
-                "CGoBench",
+                "CGoBench", "CGoBenchAlloc",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: swiftSettings

@@ -1,6 +1,7 @@
 // Flags that attach perf counters and exact instruction counts to a run.
 // Counters are on by default (the default set); `--counters none` turns
 // them off, and the run context still says what the machine could count.
+// Allocation counts are on by default too; `--no-allocs` turns them off.
 
 import ArgumentParser
 import Foundation
@@ -24,6 +25,12 @@ struct CounterFlags: ParsableArguments {
 
     @Option(name: .long, help: "Iterations per repetition under callgrind (valgrind is ~50x slower).")
     var callgrindIterations: Int = 1000
+
+    @Flag(name: .customLong("no-allocs"), help: ArgumentHelp(
+        "Do not count heap allocations. By default every repetition reports allocs/op, B/op (bytes requested) "
+            + "and frees/op: the malloc-family calls of the worker threads in the timed loop, as go test -benchmem "
+            + "does. Counts are exact for deterministic code; ALLOCS_NONDETERMINISTIC_HELP"))
+    var noAllocs = false
 
     /// The instruments these flags ask for: the perf counters (always, so
     /// the context reports availability), then the instruction counter.
@@ -53,7 +60,8 @@ struct CounterFlags: ParsableArguments {
                 warn("counter \(c.name) is n/a: \(reason)")
             }
         }
-        return [counter] + extra
+        // The session runs the allocation counter innermost.
+        return [counter] + extra + [AllocInstrument(requested: !noAllocs)]
     }
 }
 

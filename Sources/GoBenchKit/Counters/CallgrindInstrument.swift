@@ -124,7 +124,9 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
         p.arguments = ["--tool=callgrind", "--collect-atstart=no", "--instr-atstart=no",
                        "--callgrind-out-file=\(dir)/callgrind.out", childExecutable(),
                        "run", Self.exactPattern(benchmark), "--benchtime", "\(iterations)x", "--count", "1",
-                       "--no-save", "--format", "csv", "--counters", "none", "--instructions", "callgrind-client"]
+                       "--no-save", "--format", "csv", "--counters", "none", "--instructions", "callgrind-client",
+                       // The counted instructions must not include allocation counting.
+                       "--no-allocs"]
         var env = ProcessInfo.processInfo.environment
         for (k, v) in Self.deterministicEnvironment { env[k] = v }
         p.environment = env

@@ -59,9 +59,12 @@ public enum Session {
                            extraContext: [(key: String, value: String)] = [],
                            reference: Reference? = nil) throws -> SessionResult {
         let started = Date()
-        // Drift first: its /proc reads then fall outside the counters'
-        // window (probes start in order and stop in reverse).
-        let instruments: [Instrument] = [DriftInstrument()] + instruments
+        // Drift and peak memory first: their /proc reads then fall outside
+        // the counters' window (probes start in order and stop in
+        // reverse). Allocation counting last, innermost: nothing another
+        // probe allocates in start or stop is counted.
+        let instruments: [Instrument] = [DriftInstrument(), PeakMemoryInstrument()]
+            + instruments.filter { !($0 is AllocInstrument) } + instruments.filter { $0 is AllocInstrument }
         var env = RunEnvironment.capture(date: started)
         for i in instruments { for (k, v) in i.contextLines { env[k] = v } }
         for (k, v) in extraContext { env[k] = v }
@@ -106,6 +109,7 @@ public enum Session {
             ? ["ns/op", "task-clock-ns/op"].map { SideBySide(results, unit: $0) }.filter { !$0.rows.isEmpty } : []
         if options.showProgress { Console.clearProgress() }
         env["elapsed"] = String(format: "%.1fs", Date().timeIntervalSince(started))
+        for i in instruments { for (k, v) in i.closingContextLines { env[k] = v } }
 
         if let dir = runDir {
             try AtomicFile.write(CSV.write(results), to: "\(dir)/results.csv")
