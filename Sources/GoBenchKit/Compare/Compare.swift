@@ -105,8 +105,11 @@ public enum Comparer {
             var p: Double?
             let verdict: Verdict
             let negligible = isEventCount(b.unit) && abs(ns.median - bs.median) < negligibleEventsPerOp
-            let worse = !negligible && ((better == .lower && delta > threshold) || (better == .higher && delta < -threshold))
-            let improved = !negligible && ((better == .lower && delta < -threshold) || (better == .higher && delta > threshold))
+            var worse = !negligible && ((better == .lower && delta > threshold) || (better == .higher && delta < -threshold))
+            var improved = !negligible && ((better == .lower && delta < -threshold) || (better == .higher && delta > threshold))
+            if exact && b.unit == AllocRule.unit {
+                (worse, improved) = AllocRule.judge(base: bs.median, new: ns.median)
+            }
             if better == .neither {
                 verdict = .info
             } else if exact {
@@ -191,5 +194,18 @@ public enum Comparer {
                             CSV.number(g.deltaPercent), "", "", "", ""])
         }
         return out
+    }
+}
+
+/// allocs/op (issue 23): allocation counts of deterministic code do not
+/// vary, so one whole allocation per op more is a regression whatever the
+/// percent threshold, and a change of less than one (a per-thread first
+/// use amortized over n) is no change.
+enum AllocRule {
+    static let unit = "allocs/op"
+
+    static func judge(base: Double, new: Double) -> (worse: Bool, improved: Bool) {
+        let tolerance = 1e-6
+        return (new - base >= 1 - tolerance, base - new >= 1 - tolerance)
     }
 }

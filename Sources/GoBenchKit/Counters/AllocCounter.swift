@@ -47,6 +47,10 @@ public enum AllocCounter {
 
     public static var isAvailable: Bool { availability == .available }
 
+    /// Whether this build defines the overrides at all (false under a
+    /// sanitizer, whose runtime interposes malloc itself).
+    public static var overridesBuilt: Bool { cgba_available() != 0 }
+
     /// Zeroes the calling thread's counts and starts counting.
     @inline(__always)
     public static func start() { cgba_start() }
@@ -63,15 +67,12 @@ public enum AllocCounter {
     @inline(__always)
     static func resume() { cgba_resume() }
 
-    /// Runs `body` on the calling thread with counting on.
-    public static func counting<T>(_ body: () throws -> T) rethrows -> (result: T, counts: AllocCounts) {
+    /// Runs `body` on the calling thread with counting on; its counts.
+    /// (Not generic: an unspecialized generic call may allocate itself.)
+    public static func counting(_ body: () -> Void) -> AllocCounts {
         start()
-        let result: T
-        do { result = try body() } catch {
-            _ = stop()
-            throw error
-        }
-        return (result, stop())
+        body()
+        return stop()
     }
 
     static let selfCheckBytes = 40
