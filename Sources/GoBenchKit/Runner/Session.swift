@@ -107,6 +107,11 @@ public enum Session {
         // (task-clock: on a busy machine the steadier of the two).
         let sideBySide = results.contains { $0.impl == "go" } && results.contains { $0.impl != "go" }
             ? ["ns/op", "task-clock-ns/op"].map { SideBySide(results, unit: $0) }.filter { !$0.rows.isEmpty } : []
+        // Allocations: a table of their own (Go's figure is often 0, so no
+        // ratio); the CSV gets their rows too.
+        let allocSide = sideBySide.isEmpty ? nil : AllocSideBySide(results)
+        let allocTable = allocSide.map { $0.rows.isEmpty ? "" : "\nallocations ours beside Go (Go truncates to whole numbers)\n" + $0.table() } ?? ""
+        let allocCSV = sideBySide.isEmpty ? "" : ["allocs/op", "B/op"].map { SideBySide(results, unit: $0).csv(header: false) }.joined()
         if options.showProgress { Console.clearProgress() }
         env["elapsed"] = String(format: "%.1fs", Date().timeIntervalSince(started))
         for i in instruments { for (k, v) in i.closingContextLines { env[k] = v } }
@@ -116,9 +121,10 @@ public enum Session {
             try AtomicFile.write(GoText.write(environment: env, results: results), to: "\(dir)/results.txt")
             try AtomicFile.write(env.json(), to: "\(dir)/context.json")
             if !sideBySide.isEmpty {
-                try AtomicFile.write(SideBySide.csvHeader + sideBySide.map { $0.csv(header: false) }.joined(),
+                try AtomicFile.write(SideBySide.csvHeader + sideBySide.map { $0.csv(header: false) }.joined() + allocCSV,
                                      to: "\(dir)/side-by-side.csv")
-                try AtomicFile.write(sideBySide.map { $0.table() }.joined(separator: "\n"), to: "\(dir)/side-by-side.txt")
+                try AtomicFile.write(sideBySide.map { $0.table() }.joined(separator: "\n") + allocTable,
+                                     to: "\(dir)/side-by-side.txt")
             }
             for i in instruments { try i.finish(runDirectory: dir) }
         } else {
@@ -139,7 +145,7 @@ public enum Session {
             }
             report = header + "\n" + Console.summaryTable(results) + Console.flagReport(results)
                 + (sideBySide.isEmpty ? "" : "\nours beside Go (ratio below 1: the port is faster)\n"
-                    + sideBySide.map { $0.table() }.joined(separator: "\n"))
+                    + sideBySide.map { $0.table() }.joined(separator: "\n") + allocTable)
                 + (runDir.map { "\nresults: \($0)/\n" } ?? "")
         }
         FileHandle.standardOutput.write(Data(report.utf8))
