@@ -73,7 +73,9 @@ let package = Package(
         ),
         // Counts malloc-family calls per thread: defines malloc & co. in
         // every executable that links it (CGoBenchAlloc.h says why ours).
-        .target(name: "CGoBenchAlloc"),
+        // -fno-plt: an override that is not counting tail-jumps straight
+        // into glibc through the GOT, without a PLT stub.
+        .target(name: "CGoBenchAlloc", cSettings: [.unsafeFlags(["-fno-plt"])]),
         .target(
             name: "GoBenchKit",
             dependencies: [

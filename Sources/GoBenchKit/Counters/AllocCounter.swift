@@ -79,7 +79,8 @@ public enum AllocCounter {
 
     private static func selfCheck() -> Availability {
         guard cgba_available() != 0 else {
-            return .unavailable(reason: "built with a sanitizer (TSan/ASan interpose malloc themselves)")
+            return .unavailable(reason: "built with a sanitizer (TSan/ASan interpose malloc themselves) "
+                                + "or with CGOBENCH_NO_ALLOC_INTERPOSER")
         }
         cgba_start()
         let p = UnsafeMutableRawPointer.allocate(byteCount: selfCheckBytes, alignment: 8)
