@@ -29,7 +29,11 @@ struct CounterFlags: ParsableArguments {
     @Flag(name: .customLong("no-allocs"), help: ArgumentHelp(
         "Do not count heap allocations. By default every repetition reports allocs/op, B/op (bytes requested) "
             + "and frees/op: the malloc-family calls of the worker threads in the timed loop, as go test -benchmem "
-            + "does. Counts are exact for deterministic code; ALLOCS_NONDETERMINISTIC_HELP"))
+            + "does. Counts are exact for deterministic code. Not deterministic: map/assign/*, map/delete/*, "
+            + "map/string16/assign/* and their dict/ twins (overflow buckets follow the map's random hash seed, and a "
+            + "new map every n elements makes the per-op figure depend on the calibrated n); the allocator port's "
+            + "malloc/* (metadata per span refill, amortized over n); stack/grow/* and stack/hotsplit/* (per-thread stack "
+            + "caches, a fraction of one per op). Go truncates its figures to whole numbers."))
     var noAllocs = false
 
     /// The instruments these flags ask for: the perf counters (always, so

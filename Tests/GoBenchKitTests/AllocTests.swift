@@ -281,6 +281,10 @@ private func measureAllocs(_ b: Benchmark, n: Int) -> RepetitionResult {
         #expect(a > 0 && b > 0)
         // Other tests run in parallel and allocate, so leave some slack.
         #expect(a - b > Double(mib) * 0.7, "big \(a) MiB, small \(b) MiB")
+        let r1 = runner.runRepetition(big, n: 1, repetition: 1), r2 = runner.runRepetition(small, n: 1, repetition: 1)
+        let grew = r1.metric("peak-rss-growth-MiB")?.value ?? 0, flat = r2.metric("peak-rss-growth-MiB")?.value ?? -1
+        #expect(grew > Double(mib) * 0.9 && grew < Double(mib) * 1.5, "\(grew)")
+        #expect(flat >= 0 && flat < Double(mib) * 0.3, "\(flat)")
         let run = instrument.closingContextLines.first { $0.key == "peak-rss" }?.value ?? ""
         let runPeak = Double(run.split(separator: " ").first ?? "") ?? 0
         #expect(runPeak >= a - 0.1, "\(run)")  // printed to 0.1 MiB

@@ -20,7 +20,24 @@
 //
 // Memory that does not come from malloc is not here: the Go allocator
 // port (GoRuntime/Malloc) maps its arenas with mmap and reports its own
-// growth as heap-MiB.
+// growth as heap-MiB, and the map port maps its large bucket arrays
+// (LargeBucketArrays) itself.
+//
+// Cost, in instructions per op of the timed loop (callgrind, 10,000 ops,
+// scripts/alloc-cost has the paired ns/op version), for a build without
+// the overrides (-DCGOBENCH_NO_ALLOC_INTERPOSER), with them and
+// --no-allocs, and counting:
+//
+//   malloc/glibc/size=16 (malloc + free)   223.5   235.5   257.5
+//   malloc/swift-class/size=16             414.5   428.5   450.5
+//   map/assign/grow/n=1k                   347.8   348.2   349.0
+//   map/access/hit/n=1k, chan/same-thread/cap=1, mutex/uncontended:
+//                                          no allocations, no difference
+//
+// so about 6 instructions per heap call whenever gobench runs (the
+// overrides' compare and jump), and 11 more per call while counting:
+// some 15% of glibc's own cheapest malloc+free pair, less for anything
+// that does more than allocate.
 
 public final class AllocInstrument: Instrument, @unchecked Sendable {
     public let name = "allocs"

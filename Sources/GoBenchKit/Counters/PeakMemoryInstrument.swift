@@ -8,6 +8,9 @@
 //                 harness, the setup's data, glibc's retained heap), so it
 //                 is an upper bound on what the benchmark needs, and moves
 //                 with what ran before it in the same process.
+//   peak-rss-growth-MiB  that mark less the resident set when it was reset:
+//                 what the timed loop itself added on top of what the
+//                 process held (0 for a loop that allocates nothing new).
 //   peak-rss      (run context) the high-water mark of the whole run,
 //                 calibration and setup included.
 //
@@ -57,6 +60,8 @@ public final class PeakMemoryInstrument: Instrument, @unchecked Sendable {
     }
 
     final class Probe: InstrumentProbe {
+        /// Worker 0 only: VmHWM right after the reset (the RSS then).
+        var baseKB: Int?
         var peakKB = 0
         func start() {}
         func stop() { peakKB = ProcessMemory.highWaterKB() ?? 0 }
@@ -69,7 +74,9 @@ public final class PeakMemoryInstrument: Instrument, @unchecked Sendable {
             // (calibration, setup) for the run's peak, then reset.
             let before = ProcessMemory.highWaterKB() ?? 0
             lock.withLock { runPeakKB = max(runPeakKB, before) }
-            _ = ProcessMemory.resetHighWater()
+            let probe = Probe()
+            if ProcessMemory.resetHighWater() == nil { probe.baseKB = ProcessMemory.highWaterKB() }
+            return probe
         }
         return Probe()
     }
@@ -79,7 +86,11 @@ public final class PeakMemoryInstrument: Instrument, @unchecked Sendable {
         let peak = probes.compactMap { ($0 as? Probe)?.peakKB }.max() ?? 0
         lock.withLock { runPeakKB = max(runPeakKB, peak) }
         guard resetError == nil, peak > 0 else { return [] }
-        return [Metric(Double(peak) / 1024, unit: "peak-rss-MiB")]
+        var metrics = [Metric(Double(peak) / 1024, unit: "peak-rss-MiB")]
+        if let base = probes.compactMap({ ($0 as? Probe)?.baseKB }).first {
+            metrics.append(Metric(Double(max(0, peak - base)) / 1024, unit: "peak-rss-growth-MiB"))
+        }
+        return metrics
     }
 }
 
