@@ -75,10 +75,15 @@ let package = Package(
             name: "CGoBench",
             linkerSettings: [.linkedLibrary("z"), .linkedLibrary("pfm")]
         ),
+        // Counts malloc-family calls per thread: defines malloc & co. in
+        // every executable that links it (CGoBenchAlloc.h says why ours).
+        // -fno-plt: an override that is not counting tail-jumps straight
+        // into glibc through the GOT, without a PLT stub.
+        .target(name: "CGoBenchAlloc", cSettings: [.unsafeFlags(["-fno-plt"])]),
         .target(
             name: "GoBenchKit",
             dependencies: [
-                "CGoBench",
+                "CGoBench", "CGoBenchAlloc",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: swiftSettings

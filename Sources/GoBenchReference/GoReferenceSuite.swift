@@ -43,9 +43,15 @@ public final class GoReferenceSuite: ReferenceSuite {
         }
         let tables = ["ns/op", "task-clock-ns/op"].map { SideBySide(results, unit: $0) }.filter { !$0.rows.isEmpty }
         guard !tables.isEmpty else { return ReferenceReport() }
+        // Allocations: a table of their own (Go's figure is often 0, so no
+        // ratio); the CSV gets their rows too.
+        let allocs = AllocSideBySide(results)
+        let allocTable = allocs.rows.isEmpty ? "" : "\nallocations ours beside Go (Go truncates to whole numbers)\n" + allocs.table()
+        let allocCSV = ["allocs/op", "B/op"].map { SideBySide(results, unit: $0).csv(header: false) }.joined()
+        let text = tables.map { $0.table() }.joined(separator: "\n") + allocTable
         return ReferenceReport(
-            files: [("side-by-side.csv", SideBySide.csvHeader + tables.map { $0.csv(header: false) }.joined()),
-                    ("side-by-side.txt", tables.map { $0.table() }.joined(separator: "\n"))],
-            console: "\nours beside Go (ratio below 1: the port is faster)\n" + tables.map { $0.table() }.joined(separator: "\n"))
+            files: [("side-by-side.csv", SideBySide.csvHeader + tables.map { $0.csv(header: false) }.joined() + allocCSV),
+                    ("side-by-side.txt", text)],
+            console: "\nours beside Go (ratio below 1: the port is faster)\n" + text)
     }
 }

@@ -12,7 +12,7 @@ func planRunner(_ flags: RunFlags, environment: @escaping () -> [String: String]
     let options = try flags.sessionOptions()
     let instruments = try flags.instruments()
     return { plans in
-        let runner = Runner(instruments: [DriftInstrument()] + instruments)
+        let runner = Runner(instruments: InstrumentSpec.outerInstruments() + instruments)
         guard var w = options.workers else { return try runner.run(options.order.apply(plans)) }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment() { env[k] = v }

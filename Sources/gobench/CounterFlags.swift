@@ -1,6 +1,7 @@
 // Flags that attach perf counters and exact instruction counts to a run.
 // Counters are on by default (the default set); `--counters none` turns
 // them off, and the run context still says what the machine could count.
+// Allocation counts are on by default too; `--no-allocs` turns them off.
 
 import ArgumentParser
 import Foundation
@@ -25,6 +26,16 @@ struct CounterFlags: ParsableArguments {
     @Option(name: .long, help: "Iterations per repetition under callgrind (valgrind is ~50x slower).")
     var callgrindIterations: Int = 1000
 
+    @Flag(name: .customLong("no-allocs"), help: ArgumentHelp(
+        "Do not count heap allocations. By default every repetition reports allocs/op, B/op (bytes requested) "
+            + "and frees/op: the malloc-family calls of the worker threads in the timed loop, as go test -benchmem "
+            + "does. Counts are exact for deterministic code. Not deterministic: map/assign/*, map/delete/*, "
+            + "map/string16/assign/* and their dict/ twins (overflow buckets follow the map's random hash seed, and a "
+            + "new map every n elements makes the per-op figure depend on the calibrated n); the allocator port's "
+            + "malloc/* (metadata per span refill, amortized over n); stack/grow/* and stack/hotsplit/* (per-thread stack "
+            + "caches, a fraction of one per op). Go truncates its figures to whole numbers."))
+    var noAllocs = false
+
     /// The counters and instruction counter these flags ask for. A name
     /// libpfm4 does not know is an error; a known event this machine cannot
     /// count is a warning, and the run context says why.
@@ -45,7 +56,7 @@ struct CounterFlags: ParsableArguments {
             }
         }
         return InstrumentSpec(counters: names, instructions: instructions,
-                              callgrindIterations: callgrindIterations, counterNote: note)
+                              callgrindIterations: callgrindIterations, counterNote: note, allocs: !noAllocs)
     }
 }
 

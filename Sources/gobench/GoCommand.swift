@@ -28,7 +28,8 @@ struct GoCommand: ParsableCommand {
             let count = try flags.countOverride() ?? 1
             // The perf counters follow Go's test process; callgrind's
             // instruction counts are for our benchmarks only.
-            let instruments = try flags.instruments()
+            // Go's rows carry Go's own allocation counts (b.ReportAllocs).
+            let instruments = try flags.instruments().filter { !($0 is AllocInstrument) }
             guard instruments.allSatisfy({ $0 is CounterInstrument }) else {
                 throw SelectionError("--instructions and --profile apply to gobench's own benchmarks, not to Go's")
             }

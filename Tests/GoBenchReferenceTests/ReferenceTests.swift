@@ -46,3 +46,25 @@ import GoBenchKit
         #expect(GoReference.quoteMeta("a.b+c(d)|[e]{f}^$\\*?") == "a\\.b\\+c\\(d\\)\\|\\[e\\]\\{f\\}\\^\\$\\\\\\*\\?")
     }
 }
+
+@Suite struct AllocSideBySideTests {
+    func row(_ name: String, _ impl: Implementation, allocs: Double, bytes: Double, rep: Int = 0) -> RepetitionResult {
+        RepetitionResult(name: name, impl: impl, threads: 1, repetition: rep, n: 10,
+                         metrics: [Metric(allocs, unit: "allocs/op", kind: .exact), Metric(bytes, unit: "B/op", kind: .exact)])
+    }
+
+    @Test func marksOnlyWholeAllocationsMoreThanGo() {
+        let t = AllocSideBySide([
+            row("chan/x", "swift", allocs: 1, bytes: 48), row("chan/x", "go", allocs: 0, bytes: 0),
+            // Go printed 0 for anything below one: 0.4 of ours is not more.
+            row("map/y", "swift", allocs: 0.4, bytes: 10), row("map/y", "go", allocs: 0, bytes: 0),
+            row("malloc/z", "swift", allocs: 0, bytes: 0), row("malloc/z", "go", allocs: 1, bytes: 16),
+            row("ours/only", "swift", allocs: 3, bytes: 3),
+        ])
+        #expect(t.rows.map(\.name) == ["chan/x", "map/y", "malloc/z"])
+        #expect(t.moreThanGo.map(\.name) == ["chan/x"])
+        let text = t.table()
+        #expect(text.contains("more than Go"))
+        #expect(text.split(separator: "\n").count == 4)
+    }
+}

@@ -33,3 +33,21 @@ func repositoryRoot() -> String {
         #expect(goNames.subtracting(ours).sorted() == [], "Go benchmarks without a twin here")
     }
 }
+
+@Suite struct GoTwinAllocTests {
+    /// Every Go twin calls b.ReportAllocs(), so its rows carry B/op and
+    /// allocs/op even without -benchmem (here: the test binary run without
+    /// it), and GoText reads them into Go's rows.
+    @Test(.enabled(if: GoReference.locateGo() != nil, "Go is not installed"))
+    func everyGoRowReportsAllocations() throws {
+        let reference = try GoReference.prepare(moduleDirectory: repositoryRoot() + "/suites/go")
+        defer { reference.cleanUp() }
+        let out = try Subprocess.run(reference.testBinary, ["-test.run", "^$", "-test.bench", ".", "-test.benchtime", "1x"],
+                                     in: reference.moduleDirectory)
+        #expect(out.status == 0, "\(out.stderr)")
+        let rows = try GoText.parse(out.stdout, impl: "go").results
+        #expect(rows.count > 50)
+        let missing = rows.filter { $0.metric("allocs/op") == nil || $0.metric("B/op") == nil }.map(\.name)
+        #expect(missing == [], "Go rows without allocs/op or B/op")
+    }
+}

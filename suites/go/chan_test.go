@@ -13,7 +13,8 @@ import (
 var chanSink int
 
 func BenchmarkChan(b *testing.B) {
-	b.Run("pingpong", func(b *testing.B) {
+	b.ReportAllocs()
+	runWithAllocs(b, "pingpong", func(b *testing.B) {
 		c1, c2 := make(chan int), make(chan int)
 		done := make(chan struct{})
 		go func() {
@@ -31,7 +32,7 @@ func BenchmarkChan(b *testing.B) {
 	})
 	for _, cap := range []int{1, 64, 1024} {
 		cap := cap
-		b.Run("buffered/cap="+itoa(cap), func(b *testing.B) {
+		runWithAllocs(b, "buffered/cap="+itoa(cap), func(b *testing.B) {
 			c := make(chan int, cap)
 			var wg sync.WaitGroup
 			wg.Add(1)
@@ -49,7 +50,7 @@ func BenchmarkChan(b *testing.B) {
 			chanSink = s
 		})
 	}
-	b.Run("same-thread/cap=1", func(b *testing.B) {
+	runWithAllocs(b, "same-thread/cap=1", func(b *testing.B) {
 		c := make(chan int, 1)
 		s := 0
 		for i := 0; i < b.N; i++ {
@@ -58,7 +59,7 @@ func BenchmarkChan(b *testing.B) {
 		}
 		chanSink = s
 	})
-	b.Run("select/two-ready", func(b *testing.B) {
+	runWithAllocs(b, "select/two-ready", func(b *testing.B) {
 		a, c := make(chan int, 1), make(chan int, 1)
 		a <- 0
 		c <- 1
@@ -71,7 +72,7 @@ func BenchmarkChan(b *testing.B) {
 			}
 		}
 	})
-	b.Run("select/nonblocking-empty", func(b *testing.B) {
+	runWithAllocs(b, "select/nonblocking-empty", func(b *testing.B) {
 		c := make(chan int)
 		d := 0
 		for i := 0; i < b.N; i++ {
@@ -84,7 +85,7 @@ func BenchmarkChan(b *testing.B) {
 		}
 		chanSink = d
 	})
-	b.Run("recv-closed", func(b *testing.B) {
+	runWithAllocs(b, "recv-closed", func(b *testing.B) {
 		c := make(chan int)
 		close(c)
 		s := 0
@@ -93,7 +94,7 @@ func BenchmarkChan(b *testing.B) {
 		}
 		chanSink = s
 	})
-	b.Run("make-close-recv", func(b *testing.B) {
+	runWithAllocs(b, "make-close-recv", func(b *testing.B) {
 		s := 0
 		for i := 0; i < b.N; i++ {
 			c := make(chan int)

@@ -29,3 +29,13 @@ func measureParallelism(b *testing.B, body func()) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// runWithAllocs is b.Run with b.ReportAllocs() in the sub-benchmark, so
+// every row carries B/op and allocs/op, as gobench's rows do, even without
+// -benchmem (testing.B's sub-benchmarks do not inherit ReportAllocs).
+func runWithAllocs(b *testing.B, name string, f func(b *testing.B)) bool {
+	return b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		f(b)
+	})
+}

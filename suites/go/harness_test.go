@@ -13,14 +13,16 @@ import (
 func procyield(cycles uint32)
 
 func BenchmarkHarness(b *testing.B) {
-	b.Run("empty", func(b *testing.B) {
+	b.ReportAllocs()
+	runWithAllocs(b, "empty", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 		}
 	})
 }
 
 func BenchmarkSpin(b *testing.B) {
-	b.Run("procyield/n=30", func(b *testing.B) {
+	b.ReportAllocs()
+	runWithAllocs(b, "procyield/n=30", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			procyield(30)
 		}
@@ -41,11 +43,12 @@ func casIncrement(v *int64, n int) (failures int64) {
 }
 
 func BenchmarkAtomic(b *testing.B) {
-	b.Run("cas/uncontended", func(b *testing.B) {
+	b.ReportAllocs()
+	runWithAllocs(b, "cas/uncontended", func(b *testing.B) {
 		var v int64
 		casIncrement(&v, b.N)
 	})
-	b.Run("cas/contended/threads=2", func(b *testing.B) {
+	runWithAllocs(b, "cas/contended/threads=2", func(b *testing.B) {
 		var v, failures int64
 		done := make(chan int64)
 		measureParallelism(b, func() {

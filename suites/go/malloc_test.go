@@ -94,22 +94,23 @@ func mallocLoop(n int, batch *[mallocBatch]unsafe.Pointer, alloc func() unsafe.P
 }
 
 func BenchmarkMalloc(b *testing.B) {
+	b.ReportAllocs()
 	for _, size := range mallocSizes {
 		size := size
-		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+		runWithAllocs(b, fmt.Sprintf("size=%d", size), func(b *testing.B) {
 			var batch [mallocBatch]unsafe.Pointer
 			mallocLoop(b.N, &batch, func() unsafe.Pointer { return newScan(size) })
 		})
 	}
 	for _, size := range []int{4, 8} {
 		size := size
-		b.Run(fmt.Sprintf("tiny/size=%d", size), func(b *testing.B) {
+		runWithAllocs(b, fmt.Sprintf("tiny/size=%d", size), func(b *testing.B) {
 			var batch [mallocBatch]unsafe.Pointer
 			mallocLoop(b.N, &batch, func() unsafe.Pointer { return newNoscan(size) })
 		})
 	}
-	b.Run("noscan", mallocNoscan)
-	b.Run("threads=2", func(b *testing.B) {
+	runWithAllocs(b, "noscan", mallocNoscan)
+	runWithAllocs(b, "threads=2", func(b *testing.B) {
 		var wg sync.WaitGroup
 		for t := 0; t < 2; t++ {
 			n := b.N / 2
@@ -131,7 +132,7 @@ func BenchmarkMalloc(b *testing.B) {
 func mallocNoscan(b *testing.B) {
 	for _, size := range mallocSizes {
 		size := size
-		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+		runWithAllocs(b, fmt.Sprintf("size=%d", size), func(b *testing.B) {
 			var batch [mallocBatch]unsafe.Pointer
 			mallocLoop(b.N, &batch, func() unsafe.Pointer { return newNoscan(size) })
 		})

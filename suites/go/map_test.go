@@ -59,9 +59,10 @@ func string16Setup(n int) {
 }
 
 func BenchmarkMap(b *testing.B) {
+	b.ReportAllocs()
 	for _, s := range mapSizes {
 		n := s.n
-		b.Run("assign/sized/n="+s.label, func(b *testing.B) {
+		runWithAllocs(b, "assign/sized/n="+s.label, func(b *testing.B) {
 			for done := 0; done < b.N; {
 				m := make(map[int64]int64, n)
 				for j := 0; j < n && done < b.N; j++ {
@@ -73,7 +74,7 @@ func BenchmarkMap(b *testing.B) {
 	}
 	for _, s := range mapSizes {
 		n := s.n
-		b.Run("assign/grow/n="+s.label, func(b *testing.B) {
+		runWithAllocs(b, "assign/grow/n="+s.label, func(b *testing.B) {
 			for done := 0; done < b.N; {
 				m := make(map[int64]int64)
 				for j := 0; j < n && done < b.N; j++ {
@@ -85,7 +86,7 @@ func BenchmarkMap(b *testing.B) {
 	}
 	for _, s := range mapSizes {
 		n := s.n
-		b.Run("access/hit/n="+s.label, func(b *testing.B) {
+		runWithAllocs(b, "access/hit/n="+s.label, func(b *testing.B) {
 			m := cachedInt64Map(n)
 			b.ResetTimer()
 			var sum int64
@@ -102,7 +103,7 @@ func BenchmarkMap(b *testing.B) {
 	}
 	for _, s := range mapSizes {
 		n := s.n
-		b.Run("access/miss/n="+s.label, func(b *testing.B) {
+		runWithAllocs(b, "access/miss/n="+s.label, func(b *testing.B) {
 			m := cachedInt64Map(n)
 			b.ResetTimer()
 			var sum int64
@@ -119,7 +120,7 @@ func BenchmarkMap(b *testing.B) {
 	}
 	for _, s := range mapSizes[1:] {
 		n := s.n
-		b.Run("delete/n="+s.label, func(b *testing.B) {
+		runWithAllocs(b, "delete/n="+s.label, func(b *testing.B) {
 			m := make(map[int64]int64, n)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -136,7 +137,7 @@ func BenchmarkMap(b *testing.B) {
 	}
 	for _, s := range mapSizes {
 		n := s.n
-		b.Run("iterate/n="+s.label, func(b *testing.B) {
+		runWithAllocs(b, "iterate/n="+s.label, func(b *testing.B) {
 			m := cachedInt64Map(n)
 			b.ResetTimer()
 			var sum int64
@@ -153,7 +154,7 @@ func BenchmarkMap(b *testing.B) {
 		})
 	}
 	const sn = 100_000
-	b.Run("string16/assign/n=100k", func(b *testing.B) {
+	runWithAllocs(b, "string16/assign/n=100k", func(b *testing.B) {
 		string16Setup(sn)
 		keys := string16Keys
 		b.ResetTimer()
@@ -165,7 +166,7 @@ func BenchmarkMap(b *testing.B) {
 			}
 		}
 	})
-	b.Run("string16/hit/n=100k", func(b *testing.B) {
+	runWithAllocs(b, "string16/hit/n=100k", func(b *testing.B) {
 		string16Setup(sn)
 		m, keys := string16Map, string16Keys
 		b.ResetTimer()
@@ -180,7 +181,7 @@ func BenchmarkMap(b *testing.B) {
 		}
 		mapSink = sum
 	})
-	b.Run("string16/miss/n=100k", func(b *testing.B) {
+	runWithAllocs(b, "string16/miss/n=100k", func(b *testing.B) {
 		string16Setup(sn)
 		m, keys := string16Map, string16Missing
 		b.ResetTimer()

@@ -85,9 +85,10 @@ func TestStackFrameIs64Bytes(t *testing.T) {
 }
 
 func BenchmarkStack(b *testing.B) {
+	b.ReportAllocs()
 	for _, depth := range []int{10, 100, 1000, 10000} {
 		// A fresh goroutine per op: its 2 KiB stack grows to fit depth frames.
-		b.Run(fmt.Sprintf("grow/depth=%d", depth), func(b *testing.B) {
+		runWithAllocs(b, fmt.Sprintf("grow/depth=%d", depth), func(b *testing.B) {
 			done := make(chan uint64)
 			for i := 0; i < b.N; i++ {
 				go func() {
@@ -100,7 +101,7 @@ func BenchmarkStack(b *testing.B) {
 	}
 	for _, depth := range []int{10, 100, 1000, 10000} {
 		// One goroutine, already grown by the first iteration.
-		b.Run(fmt.Sprintf("grown/depth=%d", depth), func(b *testing.B) {
+		runWithAllocs(b, fmt.Sprintf("grown/depth=%d", depth), func(b *testing.B) {
 			done := make(chan uint64)
 			go func() {
 				var x uint64 = 1
@@ -118,7 +119,7 @@ func BenchmarkStack(b *testing.B) {
 	// A call loop on a fresh goroutine 16 frames deep, near the end of its
 	// 2 KiB stack: the first call grows it, the rest run on the grown stack.
 	// (Go 1.19 has only contiguous stacks; segmented has no counterpart.)
-	b.Run("hotsplit/mode=contiguous", func(b *testing.B) {
+	runWithAllocs(b, "hotsplit/mode=contiguous", func(b *testing.B) {
 		done := make(chan uint64)
 		go func() {
 			var x uint64 = 1

@@ -102,7 +102,8 @@ func percentile(sorted []int64, p float64) float64 {
 }
 
 func BenchmarkMutex(b *testing.B) {
-	b.Run("uncontended", func(b *testing.B) {
+	b.ReportAllocs()
+	runWithAllocs(b, "uncontended", func(b *testing.B) {
 		g := &guarded{word: 1}
 		runWorkers(b, 1, func(_, n int) {
 			for i := 0; i < n; i++ {
@@ -114,7 +115,7 @@ func BenchmarkMutex(b *testing.B) {
 	})
 	for _, threads := range []int{2, 4} {
 		threads := threads
-		b.Run("contended/threads="+itoa(threads), func(b *testing.B) {
+		runWithAllocs(b, "contended/threads="+itoa(threads), func(b *testing.B) {
 			g := &guarded{word: 1}
 			runWorkers(b, threads, func(_, n int) {
 				for i := 0; i < n; i++ {
@@ -128,7 +129,7 @@ func BenchmarkMutex(b *testing.B) {
 			}
 		})
 	}
-	b.Run("contended-work/threads=2", func(b *testing.B) {
+	runWithAllocs(b, "contended-work/threads=2", func(b *testing.B) {
 		g := &guarded{word: 1}
 		runWorkers(b, 2, func(_, n int) {
 			for i := 0; i < n; i++ {
@@ -142,7 +143,7 @@ func BenchmarkMutex(b *testing.B) {
 	// One op is one acquisition by the victim, which sleeps between
 	// attempts; the hog holds 20 us and re-locks at once, until the victim
 	// is done or 250 ms have passed (as in gobench's version).
-	b.Run("starvation/mode=on", func(b *testing.B) {
+	runWithAllocs(b, "starvation/mode=on", func(b *testing.B) {
 		g := &guarded{word: 1}
 		waits := make([]int64, 0, b.N)
 		var victimDone atomic.Bool
@@ -184,7 +185,8 @@ func BenchmarkMutex(b *testing.B) {
 }
 
 func BenchmarkRwmutex(b *testing.B) {
-	b.Run("read-mostly/threads=2", func(b *testing.B) {
+	b.ReportAllocs()
+	runWithAllocs(b, "read-mostly/threads=2", func(b *testing.B) {
 		var rw sync.RWMutex
 		word := uint64(1)
 		var sink uint64

@@ -125,7 +125,8 @@ public final class CallgrindInstrument: Instrument, @unchecked Sendable {
         p.arguments = ["--tool=callgrind", "--collect-atstart=no", "--instr-atstart=no",
                        "--callgrind-out-file=\(dir)/callgrind.out", childExecutable(), "worker"]
         let spec = WorkerSpec(items: [.init(benchmark: benchmark, benchTime: .iterations(iterations), warmup: true, repetitions: [0])],
-                              instruments: InstrumentSpec(counters: [], instructions: .callgrindClient), process: 0)
+                              instruments: InstrumentSpec(counters: [], instructions: .callgrindClient, allocs: false),
+                              process: 0)
         guard let specData = try? JSONEncoder().encode(spec) else {
             return .failure(FormatError("cannot encode the worker spec"))
         }

@@ -120,16 +120,20 @@ public final class Worker: @unchecked Sendable {
         self.threads = threads
     }
 
-    /// Go's b.StopTimer: time from here to `startTimer()` is not counted.
+    /// Go's b.StopTimer: time from here to `startTimer()` is not counted,
+    /// nor are this thread's heap allocations (AllocInstrument).
     /// Single-threaded benchmarks only (with several workers, one worker's
     /// pause says nothing about the others' wall time).
     public func stopTimer() {
         precondition(threads == 1, "stopTimer() is for single-threaded benchmarks")
         if pauseStart < 0 { pauseStart = monotonicNanos() }
+        // As Go's StopTimer stops its memstats accounting.
+        AllocCounter.pause()
     }
 
     /// Go's b.StartTimer: resume timing after `stopTimer()`.
     public func startTimer() {
+        AllocCounter.resume()
         if pauseStart >= 0 {
             pausedNs += monotonicNanos() - pauseStart
             pauseStart = -1

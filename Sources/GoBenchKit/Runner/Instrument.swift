@@ -27,11 +27,16 @@ public protocol Instrument: AnyObject, Sendable {
     func collect(benchmark: String, repetition: Int, probes: [InstrumentProbe], n: Int,
                  wallNanoseconds: Int64) -> [Metric]
 
+    /// Lines for the run context known only after the run (the run's peak
+    /// memory); they replace `contextLines` entries of the same key.
+    var closingContextLines: [(key: String, value: String)] { get }
+
     /// Called once after the whole run, to write files into the run folder.
     func finish(runDirectory: String?) throws
 }
 
 extension Instrument {
     public var contextLines: [(key: String, value: String)] { [] }
+    public var closingContextLines: [(key: String, value: String)] { [] }
     public func finish(runDirectory: String?) throws {}
 }

@@ -53,9 +53,12 @@ public enum Session {
                            extraContext: [(key: String, value: String)] = [],
                            reference: ReferenceSuite? = nil) throws -> SessionResult {
         let started = Date()
-        // Drift first: its /proc reads then fall outside the counters'
-        // window (probes start in order and stop in reverse).
-        let instruments: [Instrument] = [DriftInstrument()] + instruments
+        // Drift and peak memory first: their /proc reads then fall outside
+        // the counters' window (probes start in order and stop in
+        // reverse). Allocation counting last, innermost: nothing another
+        // probe allocates in start or stop is counted.
+        let instruments: [Instrument] = InstrumentSpec.outerInstruments()
+            + instruments.filter { !($0 is AllocInstrument) } + instruments.filter { $0 is AllocInstrument }
         var env = RunEnvironment.capture(date: started)
         for i in instruments { for (k, v) in i.contextLines { env[k] = v } }
         for (k, v) in extraContext { env[k] = v }
@@ -109,6 +112,13 @@ public enum Session {
         let referenceReport = reference?.report(results) ?? ReferenceReport()
         if options.showProgress { Console.clearProgress() }
         env["elapsed"] = String(format: "%.1fs", Date().timeIntervalSince(started))
+        if options.workers == nil {
+            for i in instruments { for (k, v) in i.closingContextLines { env[k] = v } }
+        } else if let peak = results.compactMap({ $0.metric("peak-rss-MiB")?.value }).max() {
+            // Each worker measured its own repetition: the run's peak is the
+            // largest of theirs (the parent measures nothing).
+            env["peak-rss"] = String(format: "%.1f MiB (largest repetition's VmHWM over the worker processes)", peak)
+        }
 
         if let dir = runDir {
             try AtomicFile.write(CSV.write(results), to: "\(dir)/results.csv")

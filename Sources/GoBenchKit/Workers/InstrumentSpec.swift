@@ -47,21 +47,34 @@ public struct InstrumentSpec: Sendable, Codable, Equatable {
     public var profile: ProfileSpec?
     /// A note for the counters' context line.
     public var counterNote: String?
+    /// Count heap allocations (allocs/op, B/op, frees/op).
+    public var allocs: Bool
 
     public init(counters: [String] = CounterSelection.defaultNames, instructions: InstructionMode = .none,
-                callgrindIterations: Int = 1000, profile: ProfileSpec? = nil, counterNote: String? = nil) {
+                callgrindIterations: Int = 1000, profile: ProfileSpec? = nil, counterNote: String? = nil,
+                allocs: Bool = true) {
         self.counters = counters
         self.instructions = instructions
         self.callgrindIterations = callgrindIterations
         self.profile = profile
         self.counterNote = counterNote
+        self.allocs = allocs
     }
 
     /// Nothing but time (and the drift conditions the runner always adds).
-    public static let timeOnly = InstrumentSpec(counters: [])
+    public static let timeOnly = InstrumentSpec(counters: [], allocs: false)
 
     /// The instruments, counters first: they are opened before the sampler
-    /// is armed and closed after it is disarmed (probes stop in reverse).
+    /// is armed and closed after it is disarmed (probes stop in reverse);
+    /// allocation counting last. The runner adds drift and peak memory
+    /// outside them all (`outerInstruments`).
+    /// What every run measures around the others: the run conditions and
+    /// peak memory, whose /proc reads must fall outside the counters' and
+    /// the allocation counter's windows.
+    public static func outerInstruments() -> [Instrument] {
+        [DriftInstrument(), PeakMemoryInstrument()]
+    }
+
     public func makeInstruments() throws -> [Instrument] {
         var out: [Instrument] = [CounterInstrument(names: counters, note: counterNote)]
         switch instructions {
@@ -70,6 +83,9 @@ public struct InstrumentSpec: Sendable, Codable, Equatable {
         case .callgrindClient: out.append(CallgrindClientInstrument())
         }
         if let p = profile { out.append(Profiler(config: try p.config())) }
+        // Innermost: nothing another probe allocates in start or stop is
+        // counted.
+        out.append(AllocInstrument(requested: allocs))
         return out
     }
 }

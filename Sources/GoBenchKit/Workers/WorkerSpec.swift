@@ -82,7 +82,7 @@ public enum WorkerMain {
             }
             return b
         }
-        let runner = Runner(instruments: [DriftInstrument()] + (try spec.instruments.makeInstruments()))
+        let runner = Runner(instruments: InstrumentSpec.outerInstruments() + (try spec.instruments.makeInstruments()))
         let fault = ProcessInfo.processInfo.environment[faultVariable].flatMap(Fault.init)
         for (item, benchmark) in zip(spec.items, benchmarks) {
             emit(.started(benchmark: item.benchmark))
