@@ -56,9 +56,14 @@ struct AllCommand: ParsableCommand {
                 }
             }
             defer { goRef?.cleanUp() }
-            _ = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(),
-                                extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
-                                reference: reference)
+            let chosen = manifests
+            let thresholds = Thresholds(defaultPercent: chosen.first?.threshold ?? 5) { name in
+                chosen.lazy.compactMap { $0.entry(for: name)?.threshold }.first
+            }
+            let result = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(thresholds: thresholds),
+                                         extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
+                                         reference: reference)
+            try flags.exitForVerdict(result)
         }
     }
 }

@@ -2,9 +2,11 @@
 // run` and `gobench all` do once their arguments are parsed:
 //   1. capture the run context (machine, toolchain, revision, instruments);
 //   2. run the plans (calibration, then interleaved repetitions);
-//   3. write results.csv, results.txt (Go text) and context.json into
-//      results/runs/<timestamp>/, each through a temporary file and rename;
-//   4. print the report in the chosen format.
+//   3. build the one results model (RunReport), compared with a baseline
+//      when one is given;
+//   4. write the run folder (RunFolderWriter: CSV, Go text, context,
+//      then the instruments' files, then report.html);
+//   5. print the report in the chosen format (ConsoleReport for tables).
 
 import Foundation
 
@@ -19,6 +21,12 @@ public struct SessionOptions: Sendable {
     public var runsDirectory: String? = "results/runs"
     public var format: OutputFormat = .table
     public var showProgress: Bool = Console.stderrIsTerminal
+    /// Counters, run conditions and complexity fits in the table.
+    public var verbose = false
+    /// Twins and headline metrics; the plans' primary metrics are added.
+    public var layout = ReportLayout()
+    /// Compare with these results in the same process.
+    public var baseline: (name: String, results: [RepetitionResult], thresholds: Thresholds)?
 
     public init() {}
 }
@@ -28,6 +36,8 @@ public struct SessionResult: Sendable {
     public var results: [RepetitionResult]
     /// The run folder written, if any.
     public var runDirectory: String?
+    /// Set when a baseline was given.
+    public var comparison: Comparison?
 }
 
 public enum Session {
@@ -71,19 +81,13 @@ public enum Session {
         // in a second rather than after minutes of benchmarks.
         var runDir: String?
         if let parent = options.runsDirectory {
-            var dir = "\(parent)/\(runFolderName(started))"
-            var k = 1
-            while FileManager.default.fileExists(atPath: dir) {
-                k += 1
-                dir = "\(parent)/\(runFolderName(started))-\(k)"
-            }
-            try AtomicFile.makeDirectory(dir)
-            runDir = dir
+            runDir = try RunFolderWriter.create(parent: parent, started: started)
         }
 
         let runner = Runner(instruments: instruments)
         if options.showProgress {
-            runner.progress = { Console.progress($0) }
+            let line = ProgressLine(benchmarks: plans.map(\.benchmark.name))
+            runner.progress = { Console.progress(line.render($0)) }
         }
         if let reference {
             runner.minimumRounds = reference.rounds
@@ -100,45 +104,34 @@ public enum Session {
             if options.showProgress { Console.clearProgress() }
             throw error
         }
-        // Wall time per op, then CPU per op where both sides were counted
-        // (task-clock: on a busy machine the steadier of the two).
-        let sideBySide = results.contains { $0.impl == "go" } && results.contains { $0.impl != "go" }
-            ? ["ns/op", "task-clock-ns/op"].map { SideBySide(results, unit: $0) }.filter { !$0.rows.isEmpty } : []
         if options.showProgress { Console.clearProgress() }
-        env["elapsed"] = String(format: "%.1fs", Date().timeIntervalSince(started))
+        let elapsed = Date().timeIntervalSince(started)
+        env["elapsed"] = String(format: "%.1fs", elapsed)
 
-        if let dir = runDir {
-            try AtomicFile.write(CSV.write(results), to: "\(dir)/results.csv")
-            try AtomicFile.write(GoText.write(environment: env, results: results), to: "\(dir)/results.txt")
-            try AtomicFile.write(env.json(), to: "\(dir)/context.json")
-            if !sideBySide.isEmpty {
-                try AtomicFile.write(SideBySide.csvHeader + sideBySide.map { $0.csv(header: false) }.joined(),
-                                     to: "\(dir)/side-by-side.csv")
-                try AtomicFile.write(sideBySide.map { $0.table() }.joined(separator: "\n"), to: "\(dir)/side-by-side.txt")
-            }
-            for i in instruments { try i.finish(runDirectory: dir) }
-        } else {
-            for i in instruments { try i.finish(runDirectory: nil) }
+        var layout = options.layout
+        for p in plans where layout.primaryMetrics[p.benchmark.name] == nil {
+            layout.primaryMetrics[p.benchmark.name] = p.benchmark.primaryMetrics
         }
+        var report = RunReport(environment: env, results: results, layout: layout, runDirectory: runDir,
+                               elapsedSeconds: elapsed)
+        if let dir = runDir { try RunFolderWriter.writeResults(report, to: dir) }
+        for i in instruments { try i.finish(runDirectory: runDir) }
+        if let base = options.baseline {
+            report.comparison = try Comparer.compare(base: base.results, new: results, thresholds: base.thresholds)
+            report.baseResults = base.results
+        }
+        if let dir = runDir { try RunFolderWriter.writeHTML(report, to: dir) }
 
-        let report: String
+        let text: String
         switch options.format {
-        case .go: report = GoText.write(environment: env, results: results)
-        case .csv: report = CSV.write(results)
-        case .table:
-            var header = ""
-            for key in ["cpu", "cores", "kernel", "git", "date"] {
-                if let v = env[key] { header += "\(key): \(v)\n" }
-            }
-            for (k, v) in env.entries where !["goos", "goarch", "pkg", "cpu", "cores", "kernel", "git", "date", "host", "swift", "elapsed"].contains(k) {
-                header += "\(k): \(v)\n"
-            }
-            report = header + "\n" + Console.summaryTable(results) + Console.flagReport(results)
-                + (sideBySide.isEmpty ? "" : "\nours beside Go (ratio below 1: the port is faster)\n"
-                    + sideBySide.map { $0.table() }.joined(separator: "\n"))
-                + (runDir.map { "\nresults: \($0)/\n" } ?? "")
+        case .go: text = GoText.write(environment: env, results: results)
+        case .csv: text = CSV.write(results)
+        case .table: text = ConsoleReport(report, verbose: options.verbose, baselineName: options.baseline?.name).render()
         }
-        FileHandle.standardOutput.write(Data(report.utf8))
-        return SessionResult(environment: env, results: results, runDirectory: runDir)
+        FileHandle.standardOutput.write(Data(text.utf8))
+        if options.format != .table, let c = report.comparison {
+            FileHandle.standardError.write(Data(ConsoleReport.verdict(c, baseline: options.baseline?.name).utf8))
+        }
+        return SessionResult(environment: env, results: results, runDirectory: runDir, comparison: report.comparison)
     }
 }

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import GoBenchKit
+import GoBenchSuites
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Rebuild a run folder's report.html and print its table; with a base run folder, compare the two.",
+        discussion: "Exit status: 0 no regression, 2 regression (with BASE_DIR), 1 bad input.")
+
+    @Argument(help: "A run folder (results/runs/<timestamp>) holding results.csv and context.json.")
+    var runDir: String
+
+    @Argument(help: "A base run folder to compare with.")
+    var baseDir: String?
+
+    @Option(name: .long, help: "Suite manifest whose thresholds judge the comparison.")
+    var suite: String?
+
+    @Option(name: .shortAndLong, help: "Write the HTML here instead of RUN_DIR/report.html.")
+    var output: String?
+
+    @Flag(name: .long, help: "Show every metric, flagged repetitions and complexity fits.")
+    var verbose = false
+
+    func run() throws {
+        let (report, path) = try reportingErrors { () throws -> (RunReport, String) in
+            let run = try RunFolder.read(runDir)
+            let layout = Suites.reportLayout()
+            var report = RunReport(environment: run.environment, results: run.results, layout: layout,
+                                   runDirectory: runDir, elapsedSeconds: RunFolder.elapsedSeconds(run.environment))
+            if let baseDir {
+                let base = try RunFolder.read(baseDir)
+                var thresholds = Thresholds()
+                if let s = try suite.map({ try Suite.load(path: $0) }) {
+                    thresholds = Thresholds(defaultPercent: s.threshold) { s.entry(for: $0)?.threshold }
+                }
+                report.comparison = try Comparer.compare(base: base.results, new: run.results, thresholds: thresholds)
+                report.baseResults = base.results
+            }
+            report.flameGraphs = RunFolder.flameGraphs(in: runDir, benchmarks: report.series.map(\.name))
+            let path = output ?? "\(runDir)/report.html"
+            try AtomicFile.write(HTMLReport(report, baseName: baseDir ?? "base").render(), to: path)
+            return (report, path)
+        }
+        var text = ConsoleReport(report, verbose: verbose, baselineName: baseDir).render()
+        if output != nil { text += "report written to \(path)\n" }
+        print(text, terminator: "")
+        if report.comparison?.hasRegression == true { throw ExitCode(2) }
+    }
+}
