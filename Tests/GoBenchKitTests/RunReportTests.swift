@@ -46,6 +46,8 @@ let fixtureCaches = [CacheLevel(level: 1, type: "Data", bytes: 48 << 10), CacheL
 
     @Test func needsThreePoints() {
         #expect(Complexity.fit([(n: 10, t: 1), (n: 100, t: 2)]) == nil)
+        // A size of 1 (chan/buffered/cap=1) is a point like any other.
+        #expect(Complexity.fit([(n: 1, t: 5), (n: 64, t: 5.2), (n: 1024, t: 4.9)])?.best == .constant)
     }
 
     @Test func bendIsTheSteepestSegment() throws {

@@ -39,9 +39,10 @@ public struct ComplexityFit: Sendable {
 }
 
 public enum Complexity {
-    /// Fits (n, t) points; nil with fewer than 3 points or a non-positive n.
+    /// Fits (n, t) points; nil with fewer than 3 points or an n below 1.
+    /// (At n = 1, log n is 0: the log fits rest on the other points.)
     public static func fit(_ points: [(n: Double, t: Double)]) -> ComplexityFit? {
-        guard points.count >= 3, points.allSatisfy({ $0.n >= 2 && $0.t.isFinite }) else { return nil }
+        guard points.count >= 3, points.allSatisfy({ $0.n >= 1 && $0.t.isFinite }) else { return nil }
         let mean = points.map(\.t).reduce(0, +) / Double(points.count)
         guard mean > 0 else { return nil }
         var all: [(ComplexityClass, Double, Double)] = []
