@@ -180,3 +180,29 @@ let fixtureCaches = [CacheLevel(level: 1, type: "Data", bytes: 48 << 10), CacheL
         return report.scalingFamilies.count + strips + alternatives + waits
     }
 }
+
+@Suite struct RunFolderTests {
+    @Test func contextRoundTripsInOrder() throws {
+        let env = RunEnvironment(entries: [("zeta", "1"), ("alpha", "a \"quoted\"\nline"), ("fingerprint", "00ff")])
+        #expect(try RunEnvironment.parse(json: env.json()) == env)
+        #expect(throws: FormatError.self) { try RunEnvironment.parse(json: "[1, 2]") }
+    }
+
+    @Test func findsTheFlameGraphsOfProfiledBenchmarks() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-flames-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: "\(dir)/profiles", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "<svg/>".write(toFile: "\(dir)/profiles/\(Profiler.fileName("map/access/hit/n=1k")).svg", atomically: true, encoding: .utf8)
+        let found = RunFolder.flameGraphs(in: dir, benchmarks: ["map/access/hit/n=8", "map/access/hit/n=1k"])
+        #expect(found.map(\.benchmark) == ["map/access/hit/n=1k"])
+        let (_, report) = try fixtureRun()
+        var r = report
+        r.flameGraphs = found
+        let html = HTMLReport(r, caches: fixtureCaches).render()
+        #expect(html.contains("<a href=\"\(found[0].path)\">map/access/hit/n=1k</a>"))
+    }
+
+    @Test func aMissingRunFolderIsAOneLineError() {
+        #expect(throws: FormatError.self) { try RunFolder.read("/nonexistent/run") }
+    }
+}

@@ -154,7 +154,8 @@ public struct HTMLReport {
         h += "<table class=\"compare\"><tr><th>verdict</th><th>benchmark</th><th>metric</th><th>\(xmlEscape(baseName)) median [95% CI]</th>"
             + "<th>new median [95% CI]</th><th>delta</th><th>p</th><th>threshold</th></tr>\n"
         func row(_ r: ComparisonRow) -> String {
-            let kind: MetricKind = r.unit.hasSuffix("ns/op") || r.unit.hasSuffix("-ns") ? .time : .count
+            // The metric's kind as the run recorded it (a time prints as a duration).
+            let kind = report.series.first { $0.name == r.name }?.sample(r.unit)?.kind ?? .count
             func cell(_ s: Summary) -> String {
                 "\(Console.value(s.median, kind: kind)) [\(Console.value(s.low, kind: kind)), \(Console.value(s.high, kind: kind))]"
             }
