@@ -134,10 +134,11 @@ public struct HTMLReport {
         h += "<table class=\"context\">\n"
         let first = ["counters", "counter-events", "drift", "fingerprint"]
         for k in first { if let v = env[k] { h += "<tr><th>\(xmlEscape(k))</th><td>\(xmlEscape(v))</td></tr>\n" } }
+        h += "</table>\n<details><summary>the rest of the run context</summary><table class=\"context\">\n"
         for (k, v) in env.entries where !first.contains(k) {
             h += "<tr><th>\(xmlEscape(k))</th><td>\(xmlEscape(v))</td></tr>\n"
         }
-        h += "</table>\n"
+        h += "</table></details>\n"
         if !caches.isEmpty {
             h += "<p>Caches of the machine that made this report: "
                 + xmlEscape(caches.map { "\($0.name) \(formatBytes(Double($0.bytes)))" }.joined(separator: ", ")) + ".</p>\n"
@@ -337,7 +338,7 @@ public struct HTMLReport {
         plot.xTicks = ticks.sorted()
         plot.xTickLabel = { x in fixedLabels[x] ?? Console.significant(x) }
         plot.yTickLabel = { Console.duration($0) }
-        plot.width = 720
+        plot.width = 900
         return plot.svg()
     }
 

@@ -146,7 +146,7 @@ public struct XYPlot: Sendable {
     public var yTickLabel: (@Sendable (Double) -> String)?
     /// Fixed x ticks (percentile plots); nil: chosen by the axis.
     public var xTicks: [Double]?
-    public var width = 620.0
+    public var width = 600.0
     public var height = 340.0
 
     public init(title: String, xLabel: String, yLabel: String, xLog: Bool, yLog: Bool, series: [PlotSeries]) {
@@ -255,7 +255,7 @@ public struct RowPlot: Sendable {
     public var xTickLabel: (@Sendable (Double) -> String)?
     /// A reference line (0% deviation, ratio 1).
     public var referenceX: Double?
-    public var width = 620.0
+    public var width = 600.0
 
     public init(title: String, xLabel: String, xLog: Bool, seriesNames: [String], rows: [(label: String, marks: [Mark])]) {
         self.title = title
