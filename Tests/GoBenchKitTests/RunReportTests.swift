@@ -206,3 +206,31 @@ let fixtureCaches = [CacheLevel(level: 1, type: "Data", bytes: 48 << 10), CacheL
         #expect(throws: FormatError.self) { try RunFolder.read("/nonexistent/run") }
     }
 }
+
+@Suite struct ReferenceRowsTests {
+    /// Go's series of the same name (--with-go) sits under ours, with
+    /// ours/go as its ratio, and an orphan reference series still gets a line.
+    @Test func referenceSeriesSitUnderOurs() throws {
+        func rep(_ name: String, _ impl: Implementation, _ i: Int, _ ns: Double) -> RepetitionResult {
+            RepetitionResult(name: name, impl: impl, threads: 1, repetition: i, n: 1000,
+                             metrics: [Metric(ns, unit: "ns/op", kind: .time)])
+        }
+        var results: [RepetitionResult] = []
+        for i in 0..<6 {
+            results.append(rep("chan/pingpong", .swift, i, 100 + Double(i)))
+            results.append(rep("chan/pingpong", "go", i, 200 + Double(i)))
+            results.append(rep("chan/go-only", "go", i, 50))
+        }
+        let report = RunReport(environment: RunEnvironment(), results: results)
+        #expect(report.benchmarkCount == 1)
+        let row = try #require(report.groups.first?.rows.first)
+        #expect(row.references.map(\.key.description) == ["chan/pingpong [go]"])
+        #expect(report.sideBySide.first?.rows.first?.name == "chan/pingpong")
+        let lines = ConsoleReport(report, caches: []).render().split(separator: "\n").map(String.init)
+        let i = try #require(lines.firstIndex { $0.hasPrefix("chan/pingpong ") })
+        #expect(lines[i + 1].hasPrefix("  chan/pingpong [go] "))
+        #expect(lines[i + 1].contains("0.51x"))
+        #expect(lines.contains { $0.hasPrefix("chan/go-only [go] ") })
+        #expect(lines.contains { $0.hasPrefix("ours/this below 1: ours is faster. geomean ours/go: chan 0.51") })
+    }
+}
