@@ -38,6 +38,8 @@ struct ReportCommand: ParsableCommand {
                 }
                 report.comparison = try Comparer.compare(base: base.results, new: run.results, thresholds: thresholds)
                 report.baseResults = base.results
+                report.differentialFlameGraphs = try RunFolder.writeDifferentialFlameGraphs(
+                    run: runDir, base: baseDir, benchmarks: report.series.map(\.name))
             }
             report.flameGraphs = RunFolder.flameGraphs(in: runDir, benchmarks: report.series.map(\.name))
             let path = output ?? "\(runDir)/report.html"

@@ -234,3 +234,20 @@ let fixtureCaches = [CacheLevel(level: 1, type: "Data", bytes: 48 << 10), CacheL
         #expect(lines.contains { $0.hasPrefix("ours/this below 1: ours is faster. geomean ours/go: chan 0.51") })
     }
 }
+
+@Suite struct DifferentialFlameGraphTests {
+    @Test func drawnForBenchmarksProfiledInBothRuns() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-diff-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for (run, text) in [("new", "main;work;hot 30\nmain;work 10\n"), ("base", "main;work;hot 10\nmain;work 10\n")] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(run)/profiles", withIntermediateDirectories: true)
+            try text.write(toFile: "\(root)/\(run)/profiles/\(Profiler.fileName("map/access/hit/n=1k")).folded",
+                           atomically: true, encoding: .utf8)
+        }
+        let found = try RunFolder.writeDifferentialFlameGraphs(run: "\(root)/new", base: "\(root)/base",
+                                                               benchmarks: ["map/access/hit/n=1k", "map/access/hit/n=8"])
+        #expect(found.map(\.benchmark) == ["map/access/hit/n=1k"])
+        let svg = try String(contentsOfFile: "\(root)/new/\(found[0].path)", encoding: .utf8)
+        #expect(svg.contains("<svg") && svg.contains("hot"))
+    }
+}

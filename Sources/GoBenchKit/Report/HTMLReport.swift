@@ -181,7 +181,15 @@ public struct HTMLReport {
             for r in rest { h += row(r) }
             h += "</table></details>\n"
         }
-        h += "<p>Differential flame graphs are not drawn yet: compare the two runs' profiles/ folders.</p>\n"
+        if report.differentialFlameGraphs.isEmpty {
+            h += "<p>No differential flame graphs: no benchmark was profiled in both runs.</p>\n"
+        } else {
+            h += "<h3>Differential flame graphs</h3>\n<ul class=\"flames\">\n"
+            for fg in report.differentialFlameGraphs {
+                h += "<li><a href=\"\(xmlEscape(fg.path))\">\(xmlEscape(fg.benchmark))</a></li>\n"
+            }
+            h += "</ul>\n"
+        }
         return Section(id: "compare", title: "Against \(baseName)", html: h, plots: 0)
     }
 

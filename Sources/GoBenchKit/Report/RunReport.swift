@@ -112,6 +112,8 @@ public struct RunReport: Sendable {
     /// Flame graphs of profiled benchmarks: benchmark name -> path relative
     /// to the run folder ("profiles/map_access.svg").
     public var flameGraphs: [(benchmark: String, path: String)]
+    /// Differential flame graphs against the base, same form.
+    public var differentialFlameGraphs: [(benchmark: String, path: String)] = []
 
     public let series: [SeriesSummary]
     public let groups: [ReportGroup]
@@ -240,6 +242,26 @@ public enum RunFolder {
         for b in benchmarks {
             let f = Profiler.fileName(b) + ".svg"
             if svgs.contains(f) && !out.contains(where: { $0.0 == b }) { out.append((b, "profiles/\(f)")) }
+        }
+        return out
+    }
+
+    /// Differential flame graphs, new against base, for every benchmark
+    /// profiled in both folders (profiles/NAME.folded): written to
+    /// `run/profiles/NAME.diff.svg`; returns the benchmarks and paths
+    /// relative to `run`.
+    public static func writeDifferentialFlameGraphs(run: String, base: String, benchmarks: [String]) throws
+        -> [(benchmark: String, path: String)] {
+        var out: [(benchmark: String, path: String)] = []
+        for b in benchmarks where !out.contains(where: { $0.benchmark == b }) {
+            let file = Profiler.fileName(b)
+            guard let newText = try? String(contentsOfFile: "\(run)/profiles/\(file).folded", encoding: .utf8),
+                  let baseText = try? String(contentsOfFile: "\(base)/profiles/\(file).folded", encoding: .utf8) else { continue }
+            let svg = FlameGraph.diffSVG(base: try FoldedStacks.parse(baseText), new: try FoldedStacks.parse(newText),
+                                         title: "\(b): new against base",
+                                         subtitle: "widths from the new profile; red grew, blue shrank")
+            try AtomicFile.write(svg, to: "\(run)/profiles/\(file).diff.svg")
+            out.append((b, "profiles/\(file).diff.svg"))
         }
         return out
     }

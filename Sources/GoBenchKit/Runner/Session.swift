@@ -119,6 +119,12 @@ public enum Session {
         if let base = options.baseline {
             report.comparison = try Comparer.compare(base: base.results, new: results, thresholds: base.thresholds)
             report.baseResults = base.results
+            // A baseline inside a run folder may have profiles beside it.
+            if let dir = runDir {
+                let baseDir = (base.name as NSString).deletingLastPathComponent
+                report.differentialFlameGraphs = try RunFolder.writeDifferentialFlameGraphs(
+                    run: dir, base: baseDir.isEmpty ? "." : baseDir, benchmarks: report.series.map(\.name))
+            }
         }
         if let dir = runDir { try RunFolderWriter.writeHTML(report, to: dir) }
 
