@@ -133,9 +133,11 @@ let fixtureCaches = [CacheLevel(level: 1, type: "Data", bytes: 48 << 10), CacheL
         }
         let plots = html.components(separatedBy: "<svg class=\"plot\"").count - 1
         #expect(plots == HTMLReport(report, caches: fixtureCaches).plotCount)
-        // 2 scaling families, 2 subsystems with alternatives (map, mutex... and
-        // malloc), a strip per subsystem, one wait-time plot.
+        // The fixture: 2 scaling families (map/access/hit, malloc/size), a
+        // strip for each of its 4 subsystems, alternatives for mutex, map
+        // and malloc, and one wait-time plot.
         #expect(plots == HTMLReportTests.expectedPlots(report))
+        #expect(plots == 2 + 4 + 3 + 1)
         #expect(html.contains("O(log n)") || html.contains("O(1)") || html.contains("O(n)"))
         #expect(html.contains(report.environment["fingerprint"] ?? "no fingerprint in fixture"))
     }
