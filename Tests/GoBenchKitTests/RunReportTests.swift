@@ -233,6 +233,7 @@ let fixtureCaches = [CacheLevel(level: 1, type: "Data", bytes: 48 << 10), CacheL
         #expect(lines[i + 1].hasPrefix("  chan/pingpong [go] "))
         #expect(lines[i + 1].contains("0.51x"))
         #expect(lines.contains { $0.hasPrefix("chan/go-only [go] ") })
+        #expect(lines.contains { $0.hasPrefix("1 benchmark, 6 repetitions (and 2 series of other implementations)") })
         #expect(lines.contains { $0.hasPrefix("ours/this below 1: ours is faster. geomean ours/go: chan 0.51") })
     }
 }

@@ -241,6 +241,8 @@ public struct ConsoleReport {
         var out = "\n"
         let reps = report.results.filter { $0.impl == .swift }.count
         var first = "\(report.benchmarkCount) benchmark\(report.benchmarkCount == 1 ? "" : "s"), \(reps) repetition\(reps == 1 ? "" : "s")"
+        let references = report.series.count - report.benchmarkCount
+        if references > 0 { first += " (and \(references) series of other implementations)" }
         if let e = report.elapsedSeconds { first += ", \(ConsoleReport.elapsed(e))" }
         out += first + "\n"
         let flagged = report.series.filter { !$0.flagged.isEmpty }.count
