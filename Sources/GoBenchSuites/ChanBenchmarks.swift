@@ -24,7 +24,7 @@ private func twoSided(
     _ name: String, summary: String,
     _ make: @escaping @Sendable (RunContext) -> (@Sendable (Int) -> Void, @Sendable (Int) -> Void)
 ) -> Benchmark {
-    Benchmark(name, threads: 2, summary: summary) { run in
+    Benchmark(name, threads: 2, summary: summary, primaryMetrics: ["parks/op"]) { run in
         let (a, b) = make(run)
         let before = ChannelEvents.snapshot()
         run.teardown { reportChannelEvents(run, since: before) }

@@ -102,7 +102,7 @@ func harnessBenchmarks() -> [Benchmark] {
             return { worker in _ = casIncrement(cell, times: worker.n) }
         },
         Benchmark("atomic/cas/contended/threads=2", threads: 2,
-                  summary: "two threads increment one word with CAS loops; retries/op counts failed CAS") { run in
+                  summary: "two threads increment one word with CAS loops; retries/op counts failed CAS", primaryMetrics: ["retries/op"]) { run in
             let cell = CASCell()
             run.teardown {
                 precondition(cell.value.load(ordering: .relaxed) == run.n, "lost an increment")

@@ -156,7 +156,8 @@ private func accessBenchmarks() -> [Benchmark] {
         for (label, n) in mapSizes {
             let offset = hit ? 0 : n
             out.append(Benchmark("map/access/\(kind)/n=\(label)",
-                                 summary: "m[k] on a HashMap<Int64, Int64> of \(label) entries, keys \(hit ? "present" : "absent") in turn") { run in
+                                 summary: "m[k] on a HashMap<Int64, Int64> of \(label) entries, keys \(hit ? "present" : "absent") in turn",
+                                 primaryMetrics: ["probes/op"]) { run in
                 let f = fixture(n)
                 run.teardown { run.report(hit ? f.hitProbes : f.missProbes, unit: "probes/op") }
                 return { worker in
@@ -314,7 +315,8 @@ private func string16Benchmarks() -> [Benchmark] {
     for hit in [true, false] {
         let kind = hit ? "hit" : "miss"
         out.append(Benchmark("map/string16/\(kind)/n=100k",
-                             summary: "m[k] with 16-byte String keys, \(hit ? "present" : "absent"), on a 100k-entry HashMap") { run in
+                             summary: "m[k] with 16-byte String keys, \(hit ? "present" : "absent"), on a 100k-entry HashMap",
+                             primaryMetrics: ["probes/op"]) { run in
             let f = string16()
             run.teardown { run.report(hit ? f.hitProbes : f.missProbes, unit: "probes/op") }
             return { worker in

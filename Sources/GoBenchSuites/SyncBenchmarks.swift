@@ -169,7 +169,7 @@ func syncUncontended<L: GuardedWord>(_ name: String, _: L.Type, events: Bool, su
 
 func syncContended<L: GuardedWord>(_ name: String, _: L.Type, threads: Int, work: Bool,
                                events: Bool, summary: String) -> Benchmark {
-    Benchmark(name, threads: threads, summary: summary) { run in
+    Benchmark(name, threads: threads, summary: summary, primaryMetrics: events ? ["spins/op", "sleeps/op"] : []) { run in
         let l = L()
         let before = SyncEvents.snapshot()
         run.teardown {
@@ -188,7 +188,7 @@ func syncContended<L: GuardedWord>(_ name: String, _: L.Type, threads: Int, work
 
 func syncReadMostly<L: RWGuardedWord>(_ name: String, _: L.Type, threads: Int,
                                   events: Bool, summary: String) -> Benchmark {
-    Benchmark(name, threads: threads, summary: summary) { run in
+    Benchmark(name, threads: threads, summary: summary, primaryMetrics: events ? ["spins/op", "sleeps/op"] : []) { run in
         let l = L()
         let before = SyncEvents.snapshot()
         run.teardown { if events { reportSyncEvents(run, since: before) } }
@@ -216,7 +216,7 @@ func syncReadMostly<L: RWGuardedWord>(_ name: String, _: L.Type, threads: Int,
 /// HdrHistogram is built in teardown, untimed.
 func syncStarvation<L: GuardedWord>(_ name: String, makeLock: @escaping @Sendable () -> L,
                                 events: Bool, summary: String) -> Benchmark {
-    Benchmark(name, threads: 2, summary: summary) { run in
+    Benchmark(name, threads: 2, summary: summary, primaryMetrics: events ? ["p99-wait-ns", "starvations/op"] : ["p99-wait-ns"]) { run in
         let l = makeLock()
         let waits = UnsafeMutableBufferPointer<Int64>.allocate(capacity: run.n)
         let victimDone = Atomic<Bool>(false)

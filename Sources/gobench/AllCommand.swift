@@ -53,9 +53,12 @@ struct AllCommand: ParsableCommand {
                                              benchTime: benchTime, counters: counters)
             }
             defer { reference?.reference.cleanUp() }
-            try exitOnFailures(try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(),
-                                               extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
-                                               reference: reference))
+            // A --baseline comparison is judged by the (first) suite's policy.
+            let policy = VerdictPolicy(suite: manifests.first, registry: registry)
+            let result = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(policy: policy),
+                                         extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
+                                         reference: reference)
+            try flags.exitForVerdict(result)
         }
     }
 }

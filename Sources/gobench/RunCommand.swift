@@ -18,7 +18,8 @@ struct RunCommand: ParsableCommand {
             let benchTime = try flags.benchTimeOverride() ?? .nanoseconds(1_000_000_000)
             let count = try flags.countOverride() ?? 1
             let plans = selected.map { BenchmarkPlan($0, benchTime: benchTime, count: count) }
-            try exitOnFailures(try Session.run(plans, instruments: try flags.instruments(), options: try flags.sessionOptions()))
+            let result = try Session.run(plans, instruments: try flags.instruments(), options: try flags.sessionOptions())
+            try flags.exitForVerdict(result)
         }
     }
 }

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import GoBenchKit
+import GoBenchReference
 import GoBenchSuites
 
 extension OutputFormat: ExpressibleByArgument {}
@@ -70,6 +71,12 @@ struct RunFlags: ParsableArguments {
     @Option(name: .long, help: "Seconds a worker process may take beyond its benchmark's own time before it is killed.")
     var workerTimeout: Double = 300
 
+    @Flag(name: .long, help: "Show every metric (counters, run conditions), why repetitions were flagged, and complexity fits.")
+    var verbose = false
+
+    @Option(name: .long, help: "Compare with this results file (CSV or Go text) in the same run; exit 2 on a regression, as `compare`.")
+    var baseline: String?
+
     @OptionGroup var counterFlags: CounterFlags
     @OptionGroup var profileFlags: ProfileFlags
 
@@ -86,9 +93,15 @@ struct RunFlags: ParsableArguments {
         try instrumentSpec().makeInstruments()
     }
 
-    func sessionOptions() throws -> SessionOptions {
+    /// `policy` judges a --baseline comparison (the suite's, for `all`).
+    func sessionOptions(policy: VerdictPolicy = VerdictPolicy()) throws -> SessionOptions {
         var o = SessionOptions()
         o.format = format
+        o.verbose = verbose
+        o.layout = Suites.reportLayout()
+        if let path = baseline {
+            o.baseline = SessionOptions.Baseline(name: path, set: try loadResultSet(path: path, foreign: .go), policy: policy)
+        }
         o.runsDirectory = noSave ? nil : resultsDir
         o.order = order.order
         guard workerTimeout > 0, workerTimeout.isFinite else { throw SelectionError("--worker-timeout must be positive") }
@@ -112,6 +125,13 @@ struct RunFlags: ParsableArguments {
     func countOverride() throws -> Int? {
         if let c = count, c < 1 { throw SelectionError("--count must be at least 1") }
         return count
+    }
+
+    /// Exit status 1 when a worker failed, else 2 when a --baseline
+    /// comparison found a regression (the verdict itself is in the report).
+    func exitForVerdict(_ result: SessionResult) throws {
+        try exitOnFailures(result)
+        if result.comparison?.hasRegression == true { throw ExitCode(2) }
     }
 }
 

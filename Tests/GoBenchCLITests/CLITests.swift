@@ -36,7 +36,7 @@ import Testing
         let runs = try FileManager.default.contentsOfDirectory(atPath: dir)
         #expect(runs.count == 1)
         let run = "\(dir)/\(runs[0])"
-        #expect(try FileManager.default.contentsOfDirectory(atPath: run).sorted() == ["context.json", "results.csv", "results.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run).sorted() == ["context.json", "report.html", "results.csv", "results.txt"])
         #expect(try String(contentsOfFile: "\(run)/results.csv", encoding: .utf8) == r.stdout)
         let goText = try String(contentsOfFile: "\(run)/results.txt", encoding: .utf8)
         #expect(goText.hasPrefix("goos: linux\ngoarch: "))
@@ -104,5 +104,45 @@ import Testing
 
         let missing = try gobench(["all", "--suites", "\(dir)/nope", "--no-save"])
         #expect(missing.status == 1 && missing.stderr.contains("no such folder"))
+    }
+
+    @Test func reportRebuildsAndCompares() throws {
+        let dir = try scratchDirectory("report")
+        let run = "\(fixtures)/report-run"
+        let r = try gobench(["report", run, "-o", "\(dir)/one.html"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("27 benchmarks, 162 repetitions"))
+        #expect(try String(contentsOfFile: "\(dir)/one.html", encoding: .utf8).contains("<svg class=\"plot\""))
+        let same = try gobench(["report", run, run, "-o", "\(dir)/two.html"])
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(same.stdout.contains("verdict: no regression (exit 0)"))
+        let bad = try gobench(["report", "\(dir)/nope"])
+        #expect(bad.status == 1 && bad.stderr.hasPrefix("gobench: ") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    }
+
+    @Test func runWithABaselineExitsAsCompare() throws {
+        let dir = try scratchDirectory("baseline")
+        let args = ["run", "^harness/empty$", "--benchtime", "20000x", "--count", "6", "--results-dir", dir]
+        let saved = try scratchDirectory("baseline-run")
+        let base = try gobench(["run", "^harness/empty$", "--benchtime", "20000x", "--count", "6", "--results-dir", saved,
+                                "--format", "csv"])
+        #expect(base.status == 0, "\(base.stderr)")
+        // The baseline's context (its machine fingerprint) beside it.
+        let folder = "\(saved)/\(try FileManager.default.contentsOfDirectory(atPath: saved)[0])"
+        try FileManager.default.copyItem(atPath: "\(folder)/context.json", toPath: "\(dir)/base-context.json")
+        // The same benchmark against a base 1000 times faster: a regression.
+        var rows = base.stdout.split(separator: "\n").map(String.init)
+        for i in rows.indices.dropFirst() where rows[i].contains(",ns/op,") {
+            var f = rows[i].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            f[6] = String((Double(f[6]) ?? 1) / 1000)
+            rows[i] = f.joined(separator: ",")
+        }
+        try (rows.joined(separator: "\n") + "\n").write(toFile: "\(dir)/base.csv", atomically: true, encoding: .utf8)
+        let r = try gobench(args + ["--baseline", "\(dir)/base.csv"])
+        #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("regression: harness/empty ns/op"))
+        #expect(r.stdout.contains("report:  \(dir)/"))
+        let missing = try gobench(args + ["--baseline", "\(dir)/nope.csv"])
+        #expect(missing.status == 1 && missing.stderr.contains("no such file"))
     }
 }

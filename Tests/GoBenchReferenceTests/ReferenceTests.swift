@@ -19,7 +19,7 @@ import GoBenchKit
         #expect(ci.low == ratios[5] && ci.high == ratios[30])
         let results = x.enumerated().map { RepetitionResult(name: "m/a", threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: "ns/op", kind: .time)]) }
             + y.enumerated().map { RepetitionResult(name: "m/a", impl: .go, threads: 1, repetition: $0.offset, n: 1, metrics: [Metric($0.element, unit: "ns/op", kind: .time)]) }
-        let sbs = SideBySide(results)
+        let sbs = SideBySide(results, reference: .go)
         #expect(sbs.rows.count == 1 && abs(sbs.rows[0].ratio - 2.25 / 1.025) < 1e-9)
         #expect(sbs.geomeans.first?.subsystem == "m")
         // Any unit pairs the same way, and its CSV rows say which.
@@ -27,10 +27,10 @@ import GoBenchKit
             var c = r
             c.metrics = [Metric(r.metrics[0].value, unit: "task-clock-ns/op", kind: .time)]
             return c
-        }, unit: "task-clock-ns/op")
+        }, unit: "task-clock-ns/op", reference: .go)
         #expect(cpu.rows.count == 1 && cpu.rows[0].ratio == sbs.rows[0].ratio)
-        #expect(cpu.csv(header: false).split(separator: "\n").last?.hasPrefix("[geomean m],task-clock-ns/op,") == true)
-        #expect(SideBySide(results, unit: "task-clock-ns/op").rows.isEmpty)
+        #expect(cpu.csv(header: false).split(separator: "\n").last?.hasPrefix("[geomean m],task-clock-ns/op,go,") == true)
+        #expect(SideBySide(results, unit: "task-clock-ns/op", reference: .go).rows.isEmpty)
     }
 
     @Test func goBenchPatternPassesOnlyTopLevelAnchors() {

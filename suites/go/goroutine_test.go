@@ -24,7 +24,7 @@ func withProcs(procs int, f func()) {
 var goroutineSink uint64
 
 func BenchmarkGoroutine(b *testing.B) {
-	b.Run("spawn", func(b *testing.B) {
+	runWithAllocs(b, "spawn", func(b *testing.B) {
 		var wg sync.WaitGroup
 		for i := 0; i < b.N; i++ {
 			wg.Add(1)
@@ -32,7 +32,7 @@ func BenchmarkGoroutine(b *testing.B) {
 		}
 		wg.Wait()
 	})
-	b.Run("yield/procs=1", func(b *testing.B) {
+	runWithAllocs(b, "yield/procs=1", func(b *testing.B) {
 		withProcs(1, func() {
 			var wg sync.WaitGroup
 			wg.Add(1)
@@ -53,7 +53,7 @@ func BenchmarkGoroutine(b *testing.B) {
 func benchmarkChanGoroutine(b *testing.B) {
 	for _, procs := range []int{1, 2} {
 		procs := procs
-		b.Run("goroutine/pingpong/procs="+itoa(procs), func(b *testing.B) {
+		runWithAllocs(b, "goroutine/pingpong/procs="+itoa(procs), func(b *testing.B) {
 			withProcs(procs, func() {
 				c1, c2 := make(chan int), make(chan int)
 				done := make(chan struct{})
@@ -76,7 +76,7 @@ func benchmarkChanGoroutine(b *testing.B) {
 	}
 	for _, cap := range []int{1, 64} {
 		cap := cap
-		b.Run("goroutine/buffered/cap="+itoa(cap)+"/procs=2", func(b *testing.B) {
+		runWithAllocs(b, "goroutine/buffered/cap="+itoa(cap)+"/procs=2", func(b *testing.B) {
 			withProcs(2, func() {
 				c := make(chan int, cap)
 				var wg sync.WaitGroup
@@ -96,7 +96,7 @@ func benchmarkChanGoroutine(b *testing.B) {
 			})
 		})
 	}
-	b.Run("goroutine/fan-in/producers=8/procs=2", func(b *testing.B) {
+	runWithAllocs(b, "goroutine/fan-in/producers=8/procs=2", func(b *testing.B) {
 		withProcs(2, func() {
 			c := make(chan int)
 			const producers = 8
@@ -121,7 +121,7 @@ func benchmarkChanGoroutine(b *testing.B) {
 }
 
 func benchmarkMutexGoroutine(b *testing.B) {
-	b.Run("goroutine/contended/goroutines=100/procs=2", func(b *testing.B) {
+	runWithAllocs(b, "goroutine/contended/goroutines=100/procs=2", func(b *testing.B) {
 		withProcs(2, func() {
 			var mu sync.Mutex
 			var word uint64
@@ -151,7 +151,7 @@ func benchmarkMutexGoroutine(b *testing.B) {
 }
 
 func BenchmarkWaitgroup(b *testing.B) {
-	b.Run("goroutine", func(b *testing.B) {
+	runWithAllocs(b, "goroutine", func(b *testing.B) {
 		var wg sync.WaitGroup
 		for i := 0; i < b.N; i++ {
 			wg.Add(1)
@@ -173,7 +173,7 @@ func stealWork(seed uint64) uint64 {
 }
 
 func BenchmarkSched(b *testing.B) {
-	b.Run("steal", func(b *testing.B) {
+	runWithAllocs(b, "steal", func(b *testing.B) {
 		withProcs(2, func() {
 			var wg sync.WaitGroup
 			var out [1000]uint64

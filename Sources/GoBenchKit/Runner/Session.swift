@@ -1,10 +1,15 @@
 // A run session: plans in, files and a report out. This is what `gobench
 // run` and `gobench all` do once their arguments are parsed:
 //   1. capture the run context (machine, toolchain, revision, instruments);
-//   2. run the plans (calibration, then interleaved repetitions);
-//   3. write results.csv, results.txt (Go text) and context.json into
-//      results/runs/<timestamp>/, each through a temporary file and rename;
-//   4. print the report in the chosen format.
+//   2. run the plans: in worker processes (Runner+Processes.swift) or in
+//      this process, calibration then interleaved repetitions, with the
+//      reference suite's rounds between ours;
+//   3. build the one results model (RunReport), compared with a baseline
+//      when one is given (the same verdict policy and machine check as
+//      `compare`);
+//   4. write the run folder (RunFolderWriter: CSV, Go text, context, the
+//      reference's files, then the instruments' files, then report.html);
+//   5. print the report in the chosen format (ConsoleReport for tables).
 
 import Foundation
 
@@ -15,6 +20,19 @@ public enum OutputFormat: String, CaseIterable, Sendable {
 }
 
 public struct SessionOptions: Sendable {
+    /// Results to compare the run with, in the same process.
+    public struct Baseline: Sendable {
+        public var name: String
+        public var set: ResultSet
+        public var policy: VerdictPolicy
+
+        public init(name: String, set: ResultSet, policy: VerdictPolicy) {
+            self.name = name
+            self.set = set
+            self.policy = policy
+        }
+    }
+
     /// Parent of the per-run folders; nil writes no files.
     public var runsDirectory: String? = "results/runs"
     public var format: OutputFormat = .table
@@ -24,6 +42,12 @@ public struct SessionOptions: Sendable {
     public var workers: WorkerConfig?
     /// The order of the benchmarks within each round or pass.
     public var order: RunOrder = .given
+    /// Counters, run conditions and complexity fits in the table.
+    public var verbose = false
+    /// Twins and headline metrics; the plans' primary metrics are added.
+    public var layout = ReportLayout()
+    /// Compare with these results in the same process.
+    public var baseline: Baseline?
 
     public init() {}
 }
@@ -35,6 +59,8 @@ public struct SessionResult: Sendable {
     public var runDirectory: String?
     /// Benchmarks whose worker process failed, with the reason.
     public var failures: [String: String] = [:]
+    /// Set when a baseline was given.
+    public var comparison: Comparison?
 }
 
 public enum Session {
@@ -64,23 +90,28 @@ public enum Session {
         for (k, v) in extraContext { env[k] = v }
         for (k, v) in reference?.contextLines ?? [] { env[k] = v }
 
+        // Check the baseline's machine before measuring, so that a mismatch
+        // fails in a second rather than after minutes of benchmarks.
+        var baselineWarnings: [String] = []
+        var baselinePolicy = options.baseline?.policy
+        if let base = options.baseline {
+            let here = ResultSet(results: [], environment: env, path: "this run")
+            if try Comparer.checkMachines(base.set, here, crossMachine: base.policy.crossMachine, warnings: &baselineWarnings) {
+                baselinePolicy?.crossMachine = true
+            }
+        }
+
         // Create the run folder before measuring, so that a bad path fails
         // in a second rather than after minutes of benchmarks.
         var runDir: String?
         if let parent = options.runsDirectory {
-            var dir = "\(parent)/\(runFolderName(started))"
-            var k = 1
-            while FileManager.default.fileExists(atPath: dir) {
-                k += 1
-                dir = "\(parent)/\(runFolderName(started))-\(k)"
-            }
-            try AtomicFile.makeDirectory(dir)
-            runDir = dir
+            runDir = try RunFolderWriter.create(parent: parent, started: started)
         }
 
         let runner = Runner(instruments: instruments)
         if options.showProgress {
-            runner.progress = { Console.progress($0) }
+            let line = ProgressLine(benchmarks: plans.map(\.benchmark.name))
+            runner.progress = { Console.progress(line.render($0)) }
         }
         if let reference {
             runner.minimumRounds = reference.rounds
@@ -109,9 +140,9 @@ public enum Session {
             if options.showProgress { Console.clearProgress() }
             throw error
         }
-        let referenceReport = reference?.report(results) ?? ReferenceReport()
         if options.showProgress { Console.clearProgress() }
-        env["elapsed"] = String(format: "%.1fs", Date().timeIntervalSince(started))
+        let elapsed = Date().timeIntervalSince(started)
+        env["elapsed"] = String(format: "%.1fs", elapsed)
         if options.workers == nil {
             for i in instruments { for (k, v) in i.closingContextLines { env[k] = v } }
         } else if let peak = results.compactMap({ $0.metric("peak-rss-MiB")?.value }).max() {
@@ -119,37 +150,50 @@ public enum Session {
             // largest of theirs (the parent measures nothing).
             env["peak-rss"] = String(format: "%.1f MiB (largest repetition's VmHWM over the worker processes)", peak)
         }
+        let referenceReport = reference?.report(results) ?? ReferenceReport()
 
+        var layout = options.layout
+        for p in plans where layout.primaryMetrics[p.benchmark.name] == nil {
+            layout.primaryMetrics[p.benchmark.name] = p.benchmark.primaryMetrics
+        }
+        var report = RunReport(environment: env, results: results, layout: layout, runDirectory: runDir,
+                               elapsedSeconds: elapsed)
         if let dir = runDir {
-            try AtomicFile.write(CSV.write(results), to: "\(dir)/results.csv")
-            try AtomicFile.write(GoText.write(environment: env, results: results), to: "\(dir)/results.txt")
-            try AtomicFile.write(env.json(), to: "\(dir)/context.json")
+            try RunFolderWriter.writeResults(report, to: dir)
             for f in referenceReport.files { try AtomicFile.write(f.contents, to: "\(dir)/\(f.name)") }
-            if options.workers == nil { for i in instruments { try i.finish(runDirectory: dir) } }
-        } else if options.workers == nil {
-            for i in instruments { try i.finish(runDirectory: nil) }
         }
+        // In worker mode the workers' instruments wrote their own files.
+        if options.workers == nil { for i in instruments { try i.finish(runDirectory: runDir) } }
+        if let base = options.baseline, let policy = baselinePolicy {
+            var c = try Comparer.compare(base: base.set.results, new: results, policy: policy)
+            c.warnings = baselineWarnings + c.warnings
+            report.comparison = c
+            report.baseResults = base.set.results
+            // A baseline inside a run folder may have profiles beside it.
+            if let dir = runDir {
+                let baseDir = (base.name as NSString).deletingLastPathComponent
+                report.differentialFlameGraphs = try RunFolder.writeDifferentialFlameGraphs(
+                    run: dir, base: baseDir.isEmpty ? "." : baseDir, benchmarks: report.series.map(\.name))
+            }
+        }
+        if let dir = runDir { try RunFolderWriter.writeHTML(report, to: dir) }
 
-        let report: String
+        let text: String
         switch options.format {
-        case .go: report = GoText.write(environment: env, results: results)
-        case .csv: report = CSV.write(results)
+        case .go: text = GoText.write(environment: env, results: results)
+        case .csv: text = CSV.write(results)
         case .table:
-            var header = ""
-            for key in ["cpu", "cores", "kernel", "git", "date"] {
-                if let v = env[key] { header += "\(key): \(v)\n" }
-            }
-            for (k, v) in env.entries where !["goos", "goarch", "pkg", "cpu", "cores", "kernel", "git", "date", "host", "swift", "elapsed"].contains(k) {
-                header += "\(k): \(v)\n"
-            }
-            report = header + "\n" + Console.summaryTable(results) + Console.flagReport(results)
+            text = ConsoleReport(report, verbose: options.verbose, baselineName: options.baseline?.name).render()
                 + referenceReport.console
-                + (runDir.map { "\nresults: \($0)/\n" } ?? "")
         }
-        FileHandle.standardOutput.write(Data(report.utf8))
+        FileHandle.standardOutput.write(Data(text.utf8))
+        if options.format != .table, let c = report.comparison {
+            FileHandle.standardError.write(Data(ConsoleReport.verdict(c, baseline: options.baseline?.name).utf8))
+        }
         for (name, why) in runner.failures.sorted(by: { $0.key < $1.key }) {
             FileHandle.standardError.write(Data("gobench: FAILED \(name): \(why)\n".utf8))
         }
-        return SessionResult(environment: env, results: results, runDirectory: runDir, failures: runner.failures)
+        return SessionResult(environment: env, results: results, runDirectory: runDir, failures: runner.failures,
+                             comparison: report.comparison)
     }
 }

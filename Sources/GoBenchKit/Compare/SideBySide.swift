@@ -1,7 +1,9 @@
-// Our ports beside Go's runtime: for every benchmark measured on both sides,
-// our median, Go's median, their ratio (ours / Go: below 1 means the port
-// is faster) and a distribution-free 95% confidence interval of the ratio,
-// plus a geomean ratio per subsystem (the first name component).
+// Our ports beside another implementation (Go's runtime, through
+// GoBenchReference): for every benchmark measured on both sides, our
+// median, the reference's median, their ratio (ours / reference: below 1
+// means the port is faster) and a distribution-free 95% confidence
+// interval of the ratio, plus a geomean ratio per subsystem (the first
+// name component).
 //
 // The interval is the Hodges-Lehmann / Mann-Whitney one, taken in log space
 // so that it is a ratio: all pairwise ratios x_i / y_j sorted, bounded by
@@ -10,13 +12,13 @@
 // pairwise ratios, marked as such.
 
 import Foundation
-import GoBenchKit
 
 public struct SideBySideRow: Sendable {
     public var name: String
     public var unit: String
     public var ours: Double
-    public var go: Double
+    /// The reference implementation's median.
+    public var reference: Double
     public var ratio: Double
     public var low: Double
     public var high: Double
@@ -24,14 +26,17 @@ public struct SideBySideRow: Sendable {
 }
 
 public struct SideBySide: Sendable {
+    /// The implementation our rows are set beside.
+    public var reference: Implementation
     public var rows: [SideBySideRow]
     /// Per subsystem: geomean of the ratios and how many benchmarks.
     public var geomeans: [(subsystem: String, ratio: Double, benchmarks: Int)]
 
     /// Pairs our rows with the reference implementation's by name for
     /// `unit` (ns/op).
-    public init(_ results: [RepetitionResult], unit: String = "ns/op", reference: Implementation = .go,
+    public init(_ results: [RepetitionResult], unit: String = "ns/op", reference: Implementation,
                 confidence: Double = 0.95) {
+        self.reference = reference
         var ours: [String: [Double]] = [:], go: [String: [Double]] = [:], order: [String] = []
         for r in results {
             guard let m = r.metric(unit) else { continue }
@@ -45,7 +50,7 @@ public struct SideBySide: Sendable {
             guard let x = ours[name], let y = go[name] else { return nil }
             let ci = SideBySide.ratioInterval(x, y, confidence: confidence)
             let mo = Statistics.median(x), mg = Statistics.median(y)
-            return SideBySideRow(name: name, unit: unit, ours: mo, go: mg, ratio: mg == 0 ? .infinity : mo / mg,
+            return SideBySideRow(name: name, unit: unit, ours: mo, reference: mg, ratio: mg == 0 ? .infinity : mo / mg,
                                  low: ci.low, high: ci.high, intervalIsValid: ci.valid)
         }
         var bySub: [String: [Double]] = [:], subs: [String] = []
@@ -80,9 +85,10 @@ public struct SideBySide: Sendable {
     }
 
     public func table() -> String {
-        var rows: [[String]] = [["benchmark", "ours " + (self.rows.first?.unit ?? "ns/op"), "go", "ours/go", "95% CI"]]
+        let other = reference.rawValue
+        var rows: [[String]] = [["benchmark", "ours " + (self.rows.first?.unit ?? "ns/op"), other, "ours/\(other)", "95% CI"]]
         for r in self.rows {
-            rows.append([r.name, GoText.formatValue(r.ours), GoText.formatValue(r.go), String(format: "%.3f", r.ratio),
+            rows.append([r.name, GoText.formatValue(r.ours), GoText.formatValue(r.reference), String(format: "%.3f", r.ratio),
                          String(format: "[%.3f, %.3f]%@", r.low, r.high, r.intervalIsValid ? "" : "?")])
         }
         for g in geomeans {
@@ -91,74 +97,20 @@ public struct SideBySide: Sendable {
         return Console.table(rows, leftAligned: 1)
     }
 
-    public static let csvHeader = CSV.row(["name", "unit", "ours_median", "go_median", "ratio", "ratio_low",
-                                           "ratio_high", "interval_valid"])
+    public static let csvHeader = CSV.row(["name", "unit", "reference", "ours_median", "reference_median", "ratio",
+                                           "ratio_low", "ratio_high", "interval_valid"])
 
     /// The rows as CSV; `header: false` to append to another table's.
     public func csv(header: Bool = true) -> String {
         var out = header ? SideBySide.csvHeader : ""
         for r in rows {
-            out += CSV.row([r.name, r.unit, CSV.number(r.ours), CSV.number(r.go), CSV.number(r.ratio),
+            out += CSV.row([r.name, r.unit, reference.rawValue, CSV.number(r.ours), CSV.number(r.reference), CSV.number(r.ratio),
                             CSV.number(r.low), CSV.number(r.high), r.intervalIsValid ? "true" : "false"])
         }
         for g in geomeans {
-            out += CSV.row(["[geomean \(g.subsystem)]", rows.first?.unit ?? "", "", "", CSV.number(g.ratio), "", "", ""])
+            out += CSV.row(["[geomean \(g.subsystem)]", rows.first?.unit ?? "", reference.rawValue, "", "", CSV.number(g.ratio), "", "", ""])
         }
         return out
     }
 }
 
-/// Allocations ours beside Go's (issue 23): per benchmark measured on
-/// both sides, the medians of allocs/op and B/op. No ratio: Go's figure is
-/// often 0. Go truncates its per-op figures to whole numbers (testing.B's
-/// AllocsPerOp is an integer division), so Go's true count g' lies in
-/// [g, g+1); ours is marked "more" only when it is at least g + 1, which
-/// is more than g' whatever the fraction Go dropped.
-public struct AllocSideBySide: Sendable {
-    public struct Row: Sendable {
-        public var name: String
-        public var oursAllocs: Double
-        public var goAllocs: Double
-        public var oursBytes: Double?
-        public var goBytes: Double?
-        /// Ours allocates at least one whole allocation per op more.
-        public var more: Bool { oursAllocs >= goAllocs + 1 - 1e-9 }
-    }
-
-    public var rows: [Row]
-
-    public init(_ results: [RepetitionResult]) {
-        var ours: [String: [String: [Double]]] = [:], go: [String: [String: [Double]]] = [:]
-        var order: [String] = []
-        for r in results {
-            for unit in ["allocs/op", "B/op"] {
-                guard let m = r.metric(unit) else { continue }
-                if r.impl == .go { go[r.name, default: [:]][unit, default: []].append(m.value) }
-                else if r.impl == .swift {
-                    if ours[r.name] == nil { order.append(r.name) }
-                    ours[r.name, default: [:]][unit, default: []].append(m.value)
-                }
-            }
-        }
-        func median(_ v: [Double]?) -> Double? { v.flatMap { $0.isEmpty ? nil : Statistics.median($0) } }
-        rows = order.compactMap { name in
-            guard let oa = median(ours[name]?["allocs/op"]), let ga = median(go[name]?["allocs/op"]) else { return nil }
-            return Row(name: name, oursAllocs: oa, goAllocs: ga,
-                       oursBytes: median(ours[name]?["B/op"]), goBytes: median(go[name]?["B/op"]))
-        }
-    }
-
-    /// Benchmarks where ours allocates at least one whole allocation per
-    /// op more than Go.
-    public var moreThanGo: [Row] { rows.filter(\.more) }
-
-    public func table() -> String {
-        var t: [[String]] = [["benchmark", "ours allocs/op", "go", "ours B/op", "go", ""]]
-        for r in rows {
-            t.append([r.name, GoText.formatValue(r.oursAllocs), GoText.formatValue(r.goAllocs),
-                      r.oursBytes.map(GoText.formatValue) ?? "-", r.goBytes.map(GoText.formatValue) ?? "-",
-                      r.more ? "more than Go" : ""])
-        }
-        return Console.table(t, leftAligned: 1)
-    }
-}
