@@ -71,6 +71,18 @@ private func measureAllocs(_ b: Benchmark, n: Int) -> RepetitionResult {
         #expect(c == AllocCounts(allocations: 6, bytes: 24 + 30 + 100 + 128 + 10 + 50, frees: 6))
     }
 
+    /// glibc's own functions allocate through the interposable symbol too.
+    @Test(.enabled(if: counting, "allocation counting unavailable in this build"))
+    func glibcInternalAllocationsAreCounted() {
+        let source = strdup("gobench")!    // a C string made outside the region
+        defer { free(source) }
+        let c = AllocCounter.counting {
+            let s = strdup(source)!         // malloc(8) inside glibc
+            free(s)
+        }
+        #expect(c == AllocCounts(allocations: 1, bytes: 8, frees: 1))
+    }
+
     @Test(.enabled(if: counting, "allocation counting unavailable in this build"))
     func reallocCountsOnce() {
         let c = AllocCounter.counting {

@@ -33,8 +33,9 @@
 //   realloc(NULL, n) as malloc(n); realloc(p, 0) as free(p);
 //   reallocarray  as realloc of n * size;
 //   free(p)       one free, p != NULL.
-// Allocations glibc makes internally without going through these symbols
-// (there are few: its own bookkeeping) are not counted.
+// glibc's own functions that allocate (strdup, fopen...) call these
+// symbols and are counted; what glibc allocates for itself without them
+// (malloc's arenas, TLS blocks) is not.
 //
 // Sanitizers: TSan and ASan interpose malloc themselves (their runtimes
 // define these symbols, weakly); a strong definition here would take
