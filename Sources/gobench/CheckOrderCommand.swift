@@ -16,7 +16,7 @@ struct CheckOrderCommand: ParsableCommand {
     @Argument(help: "Suite name (suites/NAME.toml).")
     var suite: String
 
-    @Option(name: .long, help: "Only the benchmarks of the suite matching this regex.")
+    @Option(name: .long, help: "Run alone, and compare, only the benchmarks matching this regex (the suite still runs whole).")
     var filter: String?
 
     @OptionGroup var verdict: VerdictFlags
@@ -25,19 +25,19 @@ struct CheckOrderCommand: ParsableCommand {
     func run() throws {
         let comparison = try reportingErrors { () throws -> Comparison in
             let manifest = try Suite.load(path: "suites/\(suite).toml")
-            var plans = try manifest.plans(from: Suites.registry(), benchTimeOverride: try flags.benchTimeOverride(),
+            let plans = try manifest.plans(from: Suites.registry(), benchTimeOverride: try flags.benchTimeOverride(),
                                            countOverride: try flags.countOverride())
+            var checked = Set(plans.map(\.benchmark.name))
             if let f = filter {
-                let keep = Set(try Suites.registry().select(f).map(\.name))
-                plans = plans.filter { keep.contains($0.benchmark.name) }
-                guard !plans.isEmpty else { throw SelectionError("no benchmark of suite \(suite) matches \"\(f)\"") }
+                checked = checked.intersection(try Suites.registry().select(f).map(\.name))
+                guard !checked.isEmpty else { throw SelectionError("no benchmark of suite \(suite) matches \"\(f)\"") }
             }
             var policy = try verdict.policy()
             if verdict.suite == nil { policy = VerdictPolicy(suite: manifest, defaultThreshold: verdict.threshold, registry: Suites.registry()) }
             let spec = try flags.instrumentSpec()
             let timeout = flags.workerTimeout
             let log: (String) -> Void = { FileHandle.standardError.write(Data("gobench check-order: \($0)\n".utf8)) }
-            let check = OrderCheck(plans: plans, policy: policy, inSuite: try planRunner(flags)) { plan in
+            let check = OrderCheck(plans: plans, checked: checked, policy: policy, inSuite: try planRunner(flags)) { plan in
                 // Alone: one fresh worker calibrates and runs every repetition.
                 let item = WorkerSpec.Item(benchmark: plan.benchmark.name, benchTime: plan.benchTime, warmup: true,
                                            repetitions: Array(0..<plan.count))

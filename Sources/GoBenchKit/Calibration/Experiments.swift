@@ -164,15 +164,20 @@ public struct NoiseCalibration {
 /// Does a benchmark measure the same in its suite as alone?
 public struct OrderCheck {
     public var plans: [BenchmarkPlan]
+    /// The benchmarks run alone and compared (all of them by default); the
+    /// suite always runs whole, since what runs before a benchmark is the
+    /// point.
+    public var checked: Set<String>
     public var policy: VerdictPolicy
     /// Runs the plans together, as the suite does.
     public var inSuite: MeasurePlans
     /// Runs one plan alone, in a fresh process.
     public var alone: (BenchmarkPlan) throws -> [RepetitionResult]
 
-    public init(plans: [BenchmarkPlan], policy: VerdictPolicy, inSuite: @escaping MeasurePlans,
+    public init(plans: [BenchmarkPlan], checked: Set<String>? = nil, policy: VerdictPolicy, inSuite: @escaping MeasurePlans,
                 alone: @escaping (BenchmarkPlan) throws -> [RepetitionResult]) {
         self.plans = plans
+        self.checked = checked ?? Set(plans.map(\.benchmark.name))
         self.policy = policy
         self.inSuite = inSuite
         self.alone = alone
@@ -181,14 +186,15 @@ public struct OrderCheck {
     /// The comparison alone (base) against in the suite (new), ns/op only.
     public func run(log: (String) -> Void) throws -> Comparison {
         log("running the suite")
-        let suite = try inSuite(plans).map { r -> RepetitionResult in
+        let suite = try inSuite(plans).filter { checked.contains($0.name) }.map { r -> RepetitionResult in
             var r = r
             r.metrics = r.metrics.filter { $0.unit == "ns/op" }
             return r
         }
         var single: [RepetitionResult] = []
-        for (i, p) in plans.enumerated() {
-            log("alone \(i + 1)/\(plans.count): \(p.benchmark.name)")
+        let alonePlans = plans.filter { checked.contains($0.benchmark.name) }
+        for (i, p) in alonePlans.enumerated() {
+            log("alone \(i + 1)/\(alonePlans.count): \(p.benchmark.name)")
             single += try alone(p).map { r in
                 var r = r
                 r.metrics = r.metrics.filter { $0.unit == "ns/op" }
