@@ -198,3 +198,8 @@ uint64_t cgort_thread_start(void (*fn)(void *), void *arg) {
 void cgort_thread_join(uint64_t handle) {
     pthread_join((pthread_t)handle, NULL);
 }
+
+void *cgort_ctx_trampoline_address(void) { return (void *)cgort_ctx_trampoline; }
+
+#include <execinfo.h>
+int32_t cgort_backtrace(void **out, int32_t max) { return backtrace(out, max); }

@@ -211,6 +211,20 @@ struct Sched {
         #expect(Go.statistics.threads >= 1)
     }
 
+    @Test("unwinding a goroutine stack ends at the entry trampoline (what the SIGPROF sampler sees)")
+    func unwindEndsAtEntry() {
+        let frames = GoBox([UInt]())
+        Go.run(maxprocs: 1) {
+            go { frames.value = schedBacktrace() }
+        }
+        let t = schedTrampolineAddress()
+        #expect(frames.value.count > 2 && frames.value.count < 256)
+        // The outermost frame is the trampoline's call (its return address
+        // lies just past the call, inside the trampoline's few bytes).
+        let last = frames.value.last ?? 0
+        #expect(last > t && last < t + 32, "outermost frame \(String(last, radix: 16)) vs trampoline \(String(t, radix: 16))")
+    }
+
     // MARK: Fatal paths
 
     @Test("deadlock: every goroutine asleep is fatal")

@@ -129,6 +129,14 @@ void cgort_thread_join(uint64_t handle);
 /// they show the false conflict it prevents). On by default.
 void cgort_sched_set_exclusivity_handover(bool on);
 
+/// The address of the entry trampoline (tests: the outermost frame of a
+/// goroutine's stack).
+void *cgort_ctx_trampoline_address(void);
+
+/// glibc backtrace() (a CFI unwinder, like the sampler's libunwind), for
+/// tests of where unwinding a goroutine stack ends.
+int32_t cgort_backtrace(void **out, int32_t max);
+
 /// Whether this build runs under the thread sanitizer.
 bool cgort_sched_tsan(void);
 

@@ -221,3 +221,15 @@ func schedRun(maxprocs: Int, _ main: @escaping @Sendable () -> Void) {
 func schedSetExclusivityHandover(_ on: Bool) {
     cgort_sched_set_exclusivity_handover(on)
 }
+
+/// Tests only: the return addresses of the caller's stack, innermost first
+/// (glibc backtrace, a CFI unwinder), and the entry trampoline's address.
+func schedBacktrace() -> [UInt] {
+    var buf = [UnsafeMutableRawPointer?](repeating: nil, count: 256)
+    let n = buf.withUnsafeMutableBufferPointer { cgort_backtrace($0.baseAddress, 256) }
+    return buf.prefix(Int(n)).map { UInt(bitPattern: $0) }
+}
+
+func schedTrampolineAddress() -> UInt {
+    UInt(bitPattern: cgort_ctx_trampoline_address())
+}

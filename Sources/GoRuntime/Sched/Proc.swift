@@ -719,3 +719,19 @@ func runBody(_ gp: GPtr) {
     gp.pointee.fn = nil
     fn()
 }
+
+// MARK: - sync_runtime_canSpin
+
+/// proc.go sync_runtime_canSpin, the scheduler half: on a goroutine, spin
+/// only if GOMAXPROCS > 1, at least one other P is running (not idle and not
+/// just a spinning M), and our local run queue is empty (else running those
+/// Gs is better than spinning). Nil on a plain thread (Spin.swift decides).
+@usableFromInline
+func goroutineCanSpin() -> Bool? {
+    guard let gp = getg(), let pp = gp.pointee.m?.pointee.p else { return nil }
+    let s = schedp
+    let idle = atomicU32(&s.pointee.npidle).pointee.load(ordering: .relaxed)
+        &+ atomicU32(&s.pointee.nmspinning).pointee.load(ordering: .relaxed)
+    if s.pointee.gomaxprocs <= Int32(bitPattern: idle) + 1 { return false }
+    return runqempty(pp)
+}

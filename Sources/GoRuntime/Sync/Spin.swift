@@ -81,6 +81,8 @@ struct SpinPhase {
 @inline(__always) @usableFromInline
 func canSpin(_ i: Int, spinning: Bool) -> Bool {
     if i >= activeSpin || Machine.ncpu <= 1 { return false }
+    // On a goroutine: Go's own test (the scheduler knows who runs).
+    if let onG = goroutineCanSpin() { return onG }
     let others = spinningThreads.load(ordering: .relaxed) - (spinning ? 1 : 0)
     return Machine.ncpu > others + 1
 }
