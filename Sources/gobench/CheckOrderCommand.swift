@@ -38,12 +38,12 @@ struct CheckOrderCommand: ParsableCommand {
             let timeout = flags.workerTimeout
             let log: (String) -> Void = { FileHandle.standardError.write(Data("gobench check-order: \($0)\n".utf8)) }
             let check = OrderCheck(plans: plans, checked: checked, policy: policy, inSuite: try planRunner(flags)) { plan in
-                // Alone: one fresh worker calibrates and runs every repetition.
-                let item = WorkerSpec.Item(benchmark: plan.benchmark.name, benchTime: plan.benchTime, warmup: true,
-                                           repetitions: Array(0..<plan.count))
-                return try WorkerProcess.run(executable: WorkerProcess.currentExecutable(),
-                                             spec: WorkerSpec(items: [item], instruments: spec, process: 0),
-                                             timeoutSeconds: timeout + 60).results
+                // Alone: nothing else runs; each repetition in a fresh
+                // worker (the first calibrates), so that every value is an
+                // independent unit whatever --processes says for the suite.
+                var config = WorkerConfig(processes: nil, instruments: spec)
+                config.timeoutSeconds = timeout
+                return try Runner(instruments: []).runInProcesses([plan], config: config, order: .given)
             }
             return try check.run(log: log)
         }
