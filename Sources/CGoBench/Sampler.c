@@ -444,3 +444,22 @@ __attribute__((noinline)) int cgb_capture_stack(int unwinder, uint64_t *frames, 
 }
 
 #endif  // __linux__
+
+// Symbolizer test support (see the header). The pc is taken by an
+// instruction in the inlined body itself, so it belongs to the inlined
+// subroutine's address range whatever the optimisation level.
+static inline __attribute__((always_inline)) uint64_t cgb_probe_inlined_leaf(int *line) {
+    uint64_t pc = 0;
+#if defined(__x86_64__)
+    *line = __LINE__; __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc));
+#elif defined(__aarch64__)
+    *line = __LINE__; __asm__ volatile("adr %0, ." : "=r"(pc));
+#else
+    *line = 0;
+#endif
+    return pc;
+}
+
+__attribute__((noinline)) uint64_t cgb_symbolizer_probe(int *line) {
+    return cgb_probe_inlined_leaf(line);
+}

@@ -20,6 +20,9 @@ struct AllCommand: ParsableCommand {
 
     @OptionGroup var goFlags: GoFlags
 
+    @Flag(name: .long, help: "Skip the extra profiled repetition per benchmark that writes profiles/ (--profile samples every repetition instead).")
+    var noProfile = false
+
     func run() throws {
         try reportingErrors {
             var manifests = try Suite.loadAll(directory: suites)
@@ -56,9 +59,15 @@ struct AllCommand: ParsableCommand {
                 }
             }
             defer { goRef?.cleanUp() }
-            _ = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(),
+            if noProfile && flags.profileFlags.profile { throw SelectionError("--profile and --no-profile contradict each other") }
+            let session = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(),
                                 extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
                                 reference: reference)
+            // Flame graphs by default: one untimed profiled repetition each.
+            if !noProfile && !flags.profileFlags.profile, let dir = session.runDirectory {
+                try ProfiledPass.run(plans, results: session.results, config: try flags.profileFlags.config(),
+                                     granularity: try flags.profileFlags.granularityValue(), runDirectory: dir)
+            }
         }
     }
 }

@@ -17,6 +17,16 @@ struct ProfileFlags: ParsableArguments {
     @Option(name: .long, help: "What sends SIGPROF: auto, perf (task-clock event) or timer (thread CPU timer).")
     var profileSource: String = SampleSource.auto.rawValue
 
+    @Option(name: .long, help: "Flame graph and folded frames: function, or line (function and source line), as pprof's -functions/-lines.")
+    var granularity: String = FoldedStacks.Granularity.function.rawValue
+
+    func granularityValue() throws -> FoldedStacks.Granularity {
+        guard let g = FoldedStacks.Granularity(rawValue: granularity) else {
+            throw SelectionError("unknown granularity \"\(granularity)\" (want function or line)")
+        }
+        return g
+    }
+
     /// The sampler configuration these flags describe.
     func config() throws -> SamplerConfig {
         guard let u = Unwinder(rawValue: unwind) else {
@@ -34,6 +44,8 @@ struct ProfileFlags: ParsableArguments {
     /// The instruments these flags ask for.
     func instruments() throws -> [Instrument] {
         guard profile else { return [] }
-        return [Profiler(config: try config())]
+        let p = Profiler(config: try config())
+        p.granularity = try granularityValue()
+        return [p]
     }
 }

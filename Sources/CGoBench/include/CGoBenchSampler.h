@@ -107,6 +107,12 @@ int cgb_capture_stack(int unwinder, uint64_t *frames, int max);
 /// on the interrupted stack and samples cannot show where the thread was.
 int cgb_thread_sanitizer_present(void);
 
+/// Symbolizer test support: the address of an instruction inside an
+/// always-inlined helper (`cgb_probe_inlined_leaf`) as inlined into this
+/// function, and in `*line` that instruction's source line. DWARF must
+/// give the chain cgb_probe_inlined_leaf (line) -> cgb_symbolizer_probe.
+uint64_t cgb_symbolizer_probe(int *line);
+
 /// Swift's demangler, exported by libswiftCore. Returns a malloc'ed string
 /// when output_buffer is NULL, or NULL when `mangled` is not a Swift name.
 char *swift_demangle(const char *mangled, size_t mangled_length,
