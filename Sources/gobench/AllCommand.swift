@@ -68,6 +68,13 @@ struct AllCommand: ParsableCommand {
                 try ProfiledPass.run(plans, results: session.results, config: try flags.profileFlags.config(),
                                      granularity: try flags.profileFlags.granularityValue(), runDirectory: dir)
             }
+            // Go's -cpuprofile beside ours, one run per Go twin.
+            if !noProfile, let ref = goRef, let dir = session.runDirectory {
+                var names: [String] = []
+                for r in session.results where r.impl == "go" && !names.contains(r.name) { names.append(r.name) }
+                try ref.writeProfiles(names: names, benchTime: try flags.benchTimeOverride() ?? manifests[0].benchTime,
+                                      profilesDirectory: dir + "/profiles")
+            }
         }
     }
 }

@@ -50,6 +50,14 @@ struct CompareCommand: ParsableCommand {
         let regressions = comparison.rows.filter { $0.verdict == .regression }
         if !regressions.isEmpty {
             print("\(regressions.count) regression(s): " + regressions.map { "\($0.name) \($0.unit)" }.joined(separator: ", "))
+            // Both runs profiled (gobench all does by default): a differential flame graph per regression.
+            if let bp = ProfileDiff.profilesBeside(base), let np = ProfileDiff.profilesBeside(new) {
+                do {
+                    for s in try ProfileDiff.writeForRegressions(regressions.map(\.name), baseProfiles: bp, newProfiles: np, outDirectory: np + "/diff") {
+                        print("differential flame graph: \(s)")
+                    }
+                } catch { FileHandle.standardError.write(Data("gobench: warning: no differential flame graphs: \(error)\n".utf8)) }
+            }
             throw ExitCode(2)
         }
         print("no regression")
