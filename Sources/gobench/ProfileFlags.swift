@@ -11,7 +11,7 @@ struct ProfileFlags: ParsableArguments {
     @Option(name: .long, help: "Samples per second of thread CPU time.")
     var profileRate: Int = SamplerConfig.defaultHz
 
-    @Option(name: .long, help: "Stack unwinder in the signal handler: libunwind (exact) or fp (frame pointers, cheaper).")
+    @Option(name: .long, help: "Stack unwinder: libunwind (exact, in the signal handler), fp (frame pointers in the handler) or kernel (the kernel's frame-pointer callchains, no signal).")
     var unwind: String = Unwinder.libunwind.rawValue
 
     @Option(name: .long, help: "What sends SIGPROF: auto, perf (task-clock event) or timer (thread CPU timer).")
@@ -30,7 +30,7 @@ struct ProfileFlags: ParsableArguments {
     /// The sampler configuration these flags describe.
     func config() throws -> SamplerConfig {
         guard let u = Unwinder(rawValue: unwind) else {
-            throw SelectionError("unknown unwinder \"\(unwind)\" (want libunwind or fp)")
+            throw SelectionError("unknown unwinder \"\(unwind)\" (want libunwind, fp or kernel)")
         }
         guard let s = SampleSource(rawValue: profileSource) else {
             throw SelectionError("unknown profile source \"\(profileSource)\" (want auto, perf or timer)")

@@ -101,6 +101,20 @@ struct ProfilingSamplerTests {
         #expect(p.intact <= p.inLeaf)
     }
 
+    /// Kernel callchains: samples with no signal and no handler time, and
+    /// the 50-deep recursion intact (the leaf spin keeps its frame).
+    @Test(.enabled(if: Sampler.kernelCallchainsAvailable, "perf events or their mmap ring are refused here"))
+    func kernelCallchainsSampleWithoutASignal() throws {
+        let (k, stats) = sampleThisThread(SamplerConfig(hz: 997, unwinder: .kernel, source: .perf)) {
+            blackHole(profRecurse(recursionDepth, 300_000_000))
+        }
+        let r = intactFraction(k)
+        print("kernel callchains: 50-deep recursion intact \(r.intact)/\(r.inLeaf); stats \(stats)")
+        #expect(r.inLeaf >= 100, "\(stats)")
+        #expect(Double(r.intact) >= 0.9 * Double(r.inLeaf))
+        #expect(stats.handlerNanoseconds == 0 && stats.lost == 0)
+    }
+
     @Test(.disabled(if: Sampler.stacksAreUnreliable, "ThreadSanitizer defers signals: no exact stacks"))
     func stacksDeeperThanTheLimitAreMarkedTruncated() throws {
         try #require(Sampler.libunwindAvailable)

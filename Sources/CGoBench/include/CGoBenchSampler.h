@@ -42,6 +42,11 @@
 enum cgb_unwinder {
     CGB_UNWIND_LIBUNWIND = 0,
     CGB_UNWIND_FP = 1,
+    /// No signal at all: the kernel walks the user frame pointers itself
+    /// (PERF_SAMPLE_CALLCHAIN on the task-clock event, as `perf record -g`)
+    /// into a perf mmap ring, copied into the cgb_ring at disarm. Needs the
+    /// perf source; the timer source falls back to CGB_UNWIND_FP.
+    CGB_UNWIND_KERNEL = 2,
 };
 
 enum cgb_source {
