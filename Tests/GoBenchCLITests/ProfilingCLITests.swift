@@ -6,6 +6,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+import GoBenchKit
 
 /// A fresh scratch folder as a URL.
 private func profTempDir(_ tag: String) throws -> URL {
@@ -146,6 +147,46 @@ struct ProfilingCLITests {
         #expect(!FileManager.default.fileExists(atPath: run2.appendingPathComponent("profiles").path))
         let bad = try profGobench(["all", "--suites", suites.path, "--no-save", "--no-profile", "--profile"])
         #expect(bad.status == 1 && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    }
+
+    /// `compare` of two run folders with profiles/ writes a differential
+    /// flame graph for the regressed benchmark only.
+    @Test func compareWritesADifferentialGraphPerRegression() throws {
+        let d = try profTempDir("cmp-diff")
+        defer { try? FileManager.default.removeItem(at: d) }
+        func run(_ tag: String, ns: [Double], hot: Int64) throws -> URL {
+            let dir = d.appendingPathComponent(tag)
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("profiles"), withIntermediateDirectories: true)
+            var csv = "name,impl,threads,repetition,n,metric,value,unit,better,exact\n"
+            for (i, v) in ns.enumerated() {
+                csv += "x/slow,swift,1,\(i),1000,ns,\(v),ns/op,lower,false\n"
+                csv += "x/same,swift,1,\(i),1000,ns,\(10 + Double(i % 2) * 0.01),ns/op,lower,false\n"
+            }
+            try csv.write(to: dir.appendingPathComponent("results.csv"), atomically: true, encoding: .utf8)
+            for b in ["x_slow", "x_same"] {
+                var p = PprofProfile()
+                p.sampleTypes = [.init(type: "samples", unit: "count")]
+                p.functions = [.init(id: 1, name: "main", systemName: "main", file: ""),
+                               .init(id: 2, name: "hot", systemName: "hot", file: "")]
+                p.locations = [.init(id: 1, mappingID: 0, address: 0x10, functionIDs: [1]),
+                               .init(id: 2, mappingID: 0, address: 0x20, functionIDs: [2])]
+                p.samples = [.init(locationIDs: [2, 1], values: [hot]), .init(locationIDs: [1], values: [50])]
+                p.comments = ["gobench ops=1000"]
+                try p.encodeGzipped().write(to: dir.appendingPathComponent("profiles/\(b).pb.gz"))
+            }
+            return dir
+        }
+        let base = try run("base", ns: [10, 10.1, 9.9, 10, 10.05, 9.95, 10, 10.02], hot: 50)
+        let new = try run("new", ns: [20, 20.1, 19.9, 20, 20.05, 19.95, 20, 20.02], hot: 150)
+        let r = try profGobench(["compare", base.appendingPathComponent("results.csv").path, new.appendingPathComponent("results.csv").path])
+        #expect(r.status == 2, "\(r.stdout) \(r.stderr)")
+        let diff = new.appendingPathComponent("profiles/diff")
+        #expect(r.stdout.contains("differential flame graph: \(diff.path)/x_slow.diff.svg"), "\(r.stdout)")
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: diff.path))
+        #expect(files == ["x_slow.diff.svg", "x_slow.diff.folded", "x_slow.base-per-op.pb.gz", "x_slow.new.pb.gz"], "\(files)")
+        let folded = try String(contentsOf: diff.appendingPathComponent("x_slow.diff.folded"), encoding: .utf8)
+        #expect(folded == "main 50 50\nmain;hot 50 150\n", "\(folded)")
+        #expect(try profIsWellFormedXML(diff.appendingPathComponent("x_slow.diff.svg")))
     }
 
     /// Go's own `go test -cpuprofile` output draws too (where Go is installed).

@@ -352,6 +352,7 @@ struct ProfilingFormatTests {
             #expect(Demangler.simplified(closure) == "closure #2 in closure #1 in accessBenchmarks()")
         }
         #expect(Demangler.simplified("memcpy") == "memcpy")
+        #expect(Demangler.simplified("_ZN5swift8Demangle4NodeC2Ev") == "swift::Demangle::Node::Node()")
         #expect(Demangler.dropSignatures("GoRuntime.HashMap.subscript.getter : (Swift.Int) -> Swift.Int?")
                 == "GoRuntime.HashMap.subscript.getter")
         #expect(Demangler.dropSignatures("closure #2 @Sendable (GoBenchKit.Worker) -> () in closure #3 @Sendable (GoBenchKit.RunContext) -> @Sendable (GoBenchKit.Worker) -> () in GoBenchSuites.harnessBenchmarks() -> [GoBenchKit.Benchmark]")

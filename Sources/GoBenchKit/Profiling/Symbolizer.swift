@@ -451,6 +451,24 @@ public enum Demangler {
         return Loaded(fn: nil)
     }()
 
+    /// libstdc++'s `__cxa_demangle` (the Swift runtime's own C++ frames).
+    private typealias CxaDemangleFn = @convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?,
+                                                      UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int32>?) -> UnsafeMutablePointer<CChar>?
+    private struct LoadedCxa: @unchecked Sendable { var fn: CxaDemangleFn? }
+    private static let cxa: LoadedCxa = {
+        guard let sym = dlsym(nil, "__cxa_demangle") else { return LoadedCxa(fn: nil) }
+        return LoadedCxa(fn: unsafeBitCast(sym, to: CxaDemangleFn.self))
+    }()
+
+    /// An Itanium C++ name demangled, or nil.
+    static func cxxDemangle(_ mangled: String) -> String? {
+        guard let fn = cxa.fn else { return nil }
+        var status: Int32 = 0
+        guard let out = mangled.withCString({ fn($0, nil, nil, &status) }), status == 0 else { return nil }
+        defer { free(out) }
+        return String(cString: out)
+    }
+
     /// Whether `simplified` uses the toolchain's simplified demangler
     /// (else it falls back to `readable`).
     public static var hasSimplifiedDemangler: Bool { simplifier.fn != nil }
@@ -462,6 +480,7 @@ public enum Demangler {
     /// Non-Swift names come back unchanged; without libswiftDemangle.so,
     /// `readable`.
     public static func simplified(_ mangled: String) -> String {
+        if mangled.hasPrefix("_Z") { return cxxDemangle(mangled) ?? mangled }
         guard demangle(mangled) != nil else { return mangled }
         guard let fn = simplifier.fn else { return readable(mangled) }
         var buf = [CChar](repeating: 0, count: 1024)
