@@ -468,7 +468,11 @@ int cgb_sampler_arm(cgb_ring *ring, int unwinder, int hz, int source) {
             return CGB_SOURCE_PERF;
         }
         if (source == CGB_SOURCE_PERF) return fd;
-        // else: the signal sources below, with frame pointers.
+        // else: the signal sources below, with the exact unwinder (the
+        // mmap ring may be refused: perf_event_mlock_kb for non-root).
+        cgb_self.unwinder = cgb_unw_backtrace ? CGB_UNWIND_LIBUNWIND : CGB_UNWIND_FP;
+    } else if (unwinder == CGB_UNWIND_KERNEL) {
+        cgb_self.unwinder = cgb_unw_backtrace ? CGB_UNWIND_LIBUNWIND : CGB_UNWIND_FP;
     }
     if (cgb_unw_backtrace) {
         void *warm[CGB_MAX_FRAMES];

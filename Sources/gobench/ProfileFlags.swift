@@ -11,8 +11,8 @@ struct ProfileFlags: ParsableArguments {
     @Option(name: .long, help: "Samples per second of thread CPU time.")
     var profileRate: Int = SamplerConfig.defaultHz
 
-    @Option(name: .long, help: "Stack unwinder: libunwind (exact, in the signal handler), fp (frame pointers in the handler) or kernel (the kernel's frame-pointer callchains, no signal).")
-    var unwind: String = Unwinder.libunwind.rawValue
+    @Option(name: .long, help: "Stack unwinder: kernel (the kernel's frame-pointer callchains, no signal; the default), libunwind (exact, in a SIGPROF handler) or fp (frame pointers in the handler).")
+    var unwind: String = SamplerConfig.defaultUnwinder.rawValue
 
     @Option(name: .long, help: "What sends SIGPROF: auto, perf (task-clock event) or timer (thread CPU timer).")
     var profileSource: String = SampleSource.auto.rawValue

@@ -45,7 +45,8 @@ enum cgb_unwinder {
     /// No signal at all: the kernel walks the user frame pointers itself
     /// (PERF_SAMPLE_CALLCHAIN on the task-clock event, as `perf record -g`)
     /// into a perf mmap ring, copied into the cgb_ring at disarm. Needs the
-    /// perf source; the timer source falls back to CGB_UNWIND_FP.
+    /// perf source and its ring; otherwise the signal sources run with
+    /// libunwind (or frame pointers without it).
     CGB_UNWIND_KERNEL = 2,
 };
 
