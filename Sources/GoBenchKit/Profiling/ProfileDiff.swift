@@ -93,8 +93,14 @@ public struct ProfileDiff: Sendable {
             let file = Profiler.fileName(b) + ".pb.gz"
             guard let bd = FileManager.default.contents(atPath: "\(baseProfiles)/\(file)"),
                   let nd = FileManager.default.contents(atPath: "\(newProfiles)/\(file)") else { continue }
-            written.append(try write(benchmark: b, base: try PprofProfile.decode(bd), new: try PprofProfile.decode(nd),
-                                     directory: outDirectory))
+            // One unreadable pair (a profile from an older gobench has no
+            // op count) must not cost the others their graphs.
+            do {
+                written.append(try write(benchmark: b, base: try PprofProfile.decode(bd), new: try PprofProfile.decode(nd),
+                                         directory: outDirectory))
+            } catch {
+                FileHandle.standardError.write(Data("gobench: warning: no differential graph for \(b): \(error)\n".utf8))
+            }
         }
         return written
     }
