@@ -14,8 +14,11 @@
 //   - per-thread arming: a perf_event software task-clock event whose
 //     overflow sends SIGPROF to this thread (F_SETSIG + F_SETOWN_EX), or a
 //     timer_create(CLOCK_THREAD_CPUTIME_ID) timer aimed at this thread;
-//   - two unwinders: libunwind's unw_backtrace (exact, uses DWARF CFI) and a
-//     frame-pointer walk (cheaper, loses frames where chains are broken).
+//   - two unwinders in the handler: libunwind's unw_backtrace (exact, uses
+//     DWARF CFI) and a frame-pointer walk (cheaper, loses frames where chains
+//     are broken); and a third mode with no signal at all, where the kernel
+//     walks the frame pointers into a perf mmap ring (CGB_UNWIND_KERNEL),
+//     copied into the thread's ring when it disarms.
 //     libunwind is dlopen'ed privately (RTLD_LOCAL): linking it would put its
 //     _Unwind_* and weak `backtrace` into the global symbol scope, where they
 //     could replace libgcc's unwinder for C++ exceptions (TOMLKit).
