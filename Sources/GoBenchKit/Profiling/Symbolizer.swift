@@ -218,47 +218,39 @@ public final class Symbolizer {
     }
 
     /// One llvm-symbolizer process for `queries` (module path, file vaddr):
-    /// the answers in order, nil where DWARF had no function. The input is
-    /// written from another thread while the output is read here, so
-    /// neither pipe can fill and block the other side.
+    /// the answers in order, nil where DWARF had no function. The queries
+    /// go in from a temporary file, not a pipe: a pipe's write end can be
+    /// inherited by a child that another thread spawns at the same moment
+    /// (Foundation's pipes are not close-on-exec), and llvm-symbolizer
+    /// would then wait for an end of input that never comes.
     static func runLLVMSymbolizer(_ tool: String, _ queries: [(String, UInt64)]) -> [[SymbolizedFunction]?] {
+        var text = ""
+        for (path, v) in queries { text += "\"\(path)\" 0x\(String(v, radix: 16))\n" }
+        let inputPath = NSTemporaryDirectory() + "gobench-symbolize-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).txt"
+        guard FileManager.default.createFile(atPath: inputPath, contents: Data(text.utf8)),
+              let input = FileHandle(forReadingAtPath: inputPath) else { return [] }
+        defer { try? input.close(); try? FileManager.default.removeItem(atPath: inputPath) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = ["--inlining", "--output-style=JSON", "--functions=linkage", "--no-demangle"]
-        let input = Pipe(), output = Pipe()
+        let output = Pipe()
         p.standardInput = input
         p.standardOutput = output
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         do { try p.run() } catch { return [] }
-        var text = ""
-        for (path, v) in queries { text += "\"\(path)\" 0x\(String(v, radix: 16))\n" }
-        // Raw read/write with EINTR retried: the sampler's SIGPROF may hit
-        // this process's threads at any time, and FileHandle traps on EINTR.
-        let bytes = Array(text.utf8)
-        let wfd = input.fileHandleForWriting.fileDescriptor, rfd = output.fileHandleForReading.fileDescriptor
-        let wrote = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            bytes.withUnsafeBytes { raw in
-                var off = 0
-                while off < raw.count {
-                    let n = write(wfd, raw.baseAddress! + off, raw.count - off)
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { break }
-                    off += n
-                }
-            }
-            close(wfd)
-            wrote.signal()
-        }
+        // Raw reads with EINTR retried: the sampler's SIGPROF may hit this
+        // process's threads at any time, and FileHandle traps on EINTR.
         var out = Data()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(rfd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+        withExtendedLifetime(output) {
+            let rfd = output.fileHandleForReading.fileDescriptor
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(rfd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                out.append(contentsOf: chunk[0..<n])
+            }
         }
-        wrote.wait()
         p.waitUntilExit()
         var answers: [[SymbolizedFunction]?] = []
         answers.reserveCapacity(queries.count)
