@@ -3,13 +3,14 @@
 //
 // Two sources, in order:
 //   1. DWARF, through the toolchain's `llvm-symbolizer` driven once per run
-//      in batch mode over a pipe (as pprof does): every address of every
-//      module goes in as one "FILE 0xVADDR" line, one JSON line comes back
+//      in batch mode (as pprof does): every address of every module goes
+//      in as one "FILE 0xVADDR" line (from a temporary file), one JSON line
+//      comes back over a pipe
 //      with the inline chain, innermost first, each frame with its linkage
 //      name, file, line and the function's start line. Shared objects'
 //      separate debug info under /usr/lib/debug (libc6-dbg) is found by
-//      build id. Measured: about 0.3 s for the whole gobench binary's first
-//      address, then microseconds per address (see the issue 22 report).
+//      build id. Measured on the release gobench: 70 addresses in 0.25 s,
+//      a whole `gobench all` (1,958 addresses, 106 benchmarks) in 0.72 s.
 //      Reading .debug_info/.debug_line here instead would mean a DWARF 5
 //      line-program and abbreviation parser for the same answer.
 //   2. ELF symbol tables (.symtab, then .dynsym), for anything DWARF does
