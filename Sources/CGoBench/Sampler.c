@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -68,10 +69,15 @@ struct cgb_thread {
     volatile int busy;       // re-entry guard (same-thread only: volatile suffices)
     int source;
     int fd;                  // perf event, or -1
+    void *perf_ring;         // CGB_UNWIND_KERNEL: the event's mmap (metadata page + data), or NULL
+    size_t perf_ring_len;
     timer_t timer;
     uintptr_t stack_lo, stack_hi;
 };
 static __thread struct cgb_thread cgb_self __attribute__((tls_model("initial-exec"))) = {.fd = -1};
+/// CGB_UNWIND_KERNEL: the ring disarm copies into (the handler's `ring`
+/// stays NULL, so a stray SIGPROF is ignored).
+static __thread cgb_ring *cgb_kernel_ring_owner;
 
 /// Handlers running right now, across threads (for cgb_sampler_quiesce).
 static _Atomic int cgb_inflight;
@@ -324,11 +330,121 @@ static int open_timer_source(int hz, timer_t *timer) {
     return 0;
 }
 
+// MARK: kernel callchains (CGB_UNWIND_KERNEL)
+
+/// Data pages of a kernel-callchain ring: 2 MiB, about 14 s of 997 Hz
+/// samples 15 frames deep (a record is 24 + 8 x depth bytes). A longer
+/// armed stretch loses the excess (counted from PERF_RECORD_LOST).
+#define CGB_KERNEL_RING_PAGES 512
+
+/// kernel.perf_event_max_stack, or 127 (its default) when unreadable.
+static int kernel_max_stack(void) {
+    static int cached;
+    if (cached) return cached;
+    int v = 127;
+    int fd = open("/proc/sys/kernel/perf_event_max_stack", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[16] = {0};
+        if (read(fd, buf, sizeof buf - 1) > 0 && atoi(buf) > 1) v = atoi(buf);
+        close(fd);
+    }
+    cached = v;
+    return v;
+}
+
+/// A task-clock event that records IP + user callchain into an mmap ring,
+/// with no signal. Returns the fd (and sets the thread's ring) or -errno.
+static int open_kernel_callchain_source(int hz) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_TASK_CLOCK;
+    attr.sample_period = (uint64_t)(1000000000ull / (uint64_t)hz);
+    attr.sample_type = PERF_SAMPLE_CALLCHAIN;
+    attr.exclude_callchain_kernel = 1;
+    // The kernel refuses a depth above kernel.perf_event_max_stack (127 by
+    // default) with EOVERFLOW; +1 for the PERF_CONTEXT_USER marker.
+    attr.sample_max_stack = (uint16_t)(kernel_max_stack() < CGB_MAX_FRAMES + 1 ? kernel_max_stack() : CGB_MAX_FRAMES + 1);
+    attr.disabled = 1;
+    attr.wakeup_events = 1 << 30;  // nobody waits on it
+    int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    if (fd < 0) {
+        attr.exclude_kernel = 1;
+        fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    }
+    if (fd < 0) return -errno;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t len = page * (1 + CGB_KERNEL_RING_PAGES);
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    // Map the data pages in now, not in the middle of the timed loop (by
+    // reading: user writes to the data area fault with SIGBUS).
+    for (size_t off = page; off < len; off += page) (void)((volatile char *)m)[off];
+    cgb_self.perf_ring = m;
+    cgb_self.perf_ring_len = len;
+    return fd;
+}
+
+/// After the event is disabled: every PERF_RECORD_SAMPLE of the mmap ring
+/// into `r` (leaf first, context markers dropped), PERF_RECORD_LOST into
+/// the lost count. Runs on the armed thread, outside signal context.
+static void drain_kernel_ring(cgb_ring *r) {
+    struct perf_event_mmap_page *meta = cgb_self.perf_ring;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char *data = (unsigned char *)meta + page;
+    uint64_t size = (uint64_t)page * CGB_KERNEL_RING_PAGES;
+    uint64_t head = atomic_load_explicit((_Atomic uint64_t *)&meta->data_head, memory_order_acquire);
+    uint64_t tail = meta->data_tail;
+    uint64_t frames[CGB_MAX_FRAMES];
+    // Copy one record out of the ring (it may wrap).
+    unsigned char rec[sizeof(struct perf_event_header) + 8 * (CGB_MAX_FRAMES + 8)];
+    while (tail + sizeof(struct perf_event_header) <= head) {
+        struct perf_event_header h;
+        for (size_t i = 0; i < sizeof h; i++) ((unsigned char *)&h)[i] = data[(tail + i) % size];
+        if (h.size < sizeof h) break;
+        size_t take = h.size < sizeof rec ? h.size : sizeof rec;
+        for (size_t i = 0; i < take; i++) rec[i] = data[(tail + i) % size];
+        uint64_t *w = (uint64_t *)(rec + sizeof h);
+        if (h.type == PERF_RECORD_SAMPLE && take >= sizeof h + 8) {
+            uint64_t nr = w[0];
+            uint64_t avail = (take - sizeof h - 8) / 8;
+            if (nr > avail) nr = avail;
+            int n = 0, more = 0;
+            for (uint64_t i = 0; i < nr; i++) {
+                uint64_t ip = w[1 + i];
+                if (ip >= (uint64_t)PERF_CONTEXT_MAX) continue;  // PERF_CONTEXT_USER etc.
+                if (n == CGB_MAX_FRAMES) { more = 1; break; }
+                frames[n++] = ip;
+            }
+            // The kernel stops at sample_max_stack: a full chain may be cut.
+            if (nr >= (uint64_t)(kernel_max_stack() < CGB_MAX_FRAMES + 1 ? kernel_max_stack() : CGB_MAX_FRAMES + 1)) more = 1;
+            atomic_fetch_add_explicit(&r->signals, 1, memory_order_relaxed);
+            if (n > 0 && ring_write(r, frames, (uint32_t)n, more ? CGB_SAMPLE_TRUNCATED : 0)) {
+                atomic_fetch_add_explicit(&r->samples, 1, memory_order_relaxed);
+                if (more) atomic_fetch_add_explicit(&r->truncated, 1, memory_order_relaxed);
+            } else if (n > 0) {
+                atomic_fetch_add_explicit(&r->lost, 1, memory_order_relaxed);
+            } else {
+                atomic_fetch_add_explicit(&r->unwind_failed, 1, memory_order_relaxed);
+            }
+        } else if (h.type == PERF_RECORD_LOST && take >= sizeof h + 16) {
+            atomic_fetch_add_explicit(&r->lost, w[1], memory_order_relaxed);  // {id, lost}
+        }
+        tail += h.size;
+    }
+    atomic_store_explicit((_Atomic uint64_t *)&meta->data_tail, tail, memory_order_release);
+}
+
 int cgb_sampler_arm(cgb_ring *ring, int unwinder, int hz, int source) {
     int rc = cgb_sampler_install();
     if (rc != 0) return rc;
     if (hz < 1) hz = 1;
-    if (atomic_load(&cgb_self.ring)) cgb_sampler_disarm();
+    if (atomic_load(&cgb_self.ring) || cgb_self.perf_ring) cgb_sampler_disarm();
 
     // Stage 1: warm up, outside signal context. The first unw_backtrace on
     // a thread creates its per-thread trace cache; the first TLS touch and
@@ -336,6 +452,28 @@ int cgb_sampler_arm(cgb_ring *ring, int unwinder, int hz, int source) {
     // handler.
     cgb_self.busy = 0;
     cgb_self.unwinder = (unwinder == CGB_UNWIND_LIBUNWIND && cgb_unw_backtrace) ? CGB_UNWIND_LIBUNWIND : CGB_UNWIND_FP;
+    // Kernel callchains: no handler, no signal; the ring is attached for
+    // disarm's copy only (the handler ignores signals with no perf fd of
+    // ours, and none is sent).
+    if (unwinder == CGB_UNWIND_KERNEL && source != CGB_SOURCE_TIMER) {
+        int fd = open_kernel_callchain_source(hz);
+        if (fd >= 0) {
+            cgb_self.fd = fd;
+            cgb_self.source = CGB_SOURCE_PERF;
+            cgb_self.unwinder = CGB_UNWIND_KERNEL;
+            atomic_store_explicit(&cgb_self.ring, NULL, memory_order_relaxed);
+            cgb_kernel_ring_owner = ring;
+            ioctl(fd, PERF_EVENT_IOC_RESET, 0);
+            ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+            return CGB_SOURCE_PERF;
+        }
+        if (source == CGB_SOURCE_PERF) return fd;
+        // else: the signal sources below, with the exact unwinder (the
+        // mmap ring may be refused: perf_event_mlock_kb for non-root).
+        cgb_self.unwinder = cgb_unw_backtrace ? CGB_UNWIND_LIBUNWIND : CGB_UNWIND_FP;
+    } else if (unwinder == CGB_UNWIND_KERNEL) {
+        cgb_self.unwinder = cgb_unw_backtrace ? CGB_UNWIND_LIBUNWIND : CGB_UNWIND_FP;
+    }
     if (cgb_unw_backtrace) {
         void *warm[CGB_MAX_FRAMES];
         for (int i = 0; i < 2; i++) cgb_unw_backtrace(warm, CGB_MAX_FRAMES);
@@ -382,6 +520,18 @@ failed:
 }
 
 void cgb_sampler_disarm(void) {
+    if (cgb_self.perf_ring) {
+        // Kernel callchains: stop, copy the mmap ring into ours, release.
+        ioctl(cgb_self.fd, PERF_EVENT_IOC_DISABLE, 0);
+        if (cgb_kernel_ring_owner) drain_kernel_ring(cgb_kernel_ring_owner);
+        munmap(cgb_self.perf_ring, cgb_self.perf_ring_len);
+        close(cgb_self.fd);
+        cgb_self.perf_ring = NULL;
+        cgb_self.fd = -1;
+        cgb_self.source = 0;
+        cgb_kernel_ring_owner = NULL;
+        return;
+    }
     if (!atomic_load_explicit(&cgb_self.ring, memory_order_relaxed)) return;
     // 1. Stop the source. After close()/timer_delete() returns, no new
     //    SIGPROF is generated for this thread; one generated earlier is
@@ -444,3 +594,22 @@ __attribute__((noinline)) int cgb_capture_stack(int unwinder, uint64_t *frames, 
 }
 
 #endif  // __linux__
+
+// Symbolizer test support (see the header). The pc is taken by an
+// instruction in the inlined body itself, so it belongs to the inlined
+// subroutine's address range whatever the optimisation level.
+static inline __attribute__((always_inline)) uint64_t cgb_probe_inlined_leaf(int *line) {
+    uint64_t pc = 0;
+#if defined(__x86_64__)
+    *line = __LINE__; __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc));
+#elif defined(__aarch64__)
+    *line = __LINE__; __asm__ volatile("adr %0, ." : "=r"(pc));
+#else
+    *line = 0;
+#endif
+    return pc;
+}
+
+__attribute__((noinline)) uint64_t cgb_symbolizer_probe(int *line) {
+    return cgb_probe_inlined_leaf(line);
+}

@@ -37,6 +37,9 @@ struct ABCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Also write the comparison as CSV to this file.")
     var output: String?
 
+    @Flag(name: .long, help: "After the rounds, profile both builds alike; a differential flame graph per regression (results/ab-profiles/).")
+    var profile = false
+
     func run() throws {
         let comparison = try reportingErrors { () throws -> PairedComparison in
             guard count >= 1 else { throw SelectionError("--count must be at least 1") }
@@ -63,6 +66,12 @@ struct ABCommand: ParsableCommand {
             if Console.stderrIsTerminal { Console.clearProgress() }
             let c = try PairedComparison(base: outcome.base, candidate: outcome.candidate, policy: try verdict.policy(defaultSuite: benchmarksOf))
             if let out = output { try AtomicFile.write(c.csv(), to: out) }
+            if profile {
+                let p = try ABProfiles.run(base: runner.base, candidate: runner.candidate, pattern: pattern, benchTime: bt,
+                                           regressions: c.rows.filter { $0.verdict == .regression }.map(\.name),
+                                           directory: "results/ab-profiles/\(Session.runFolderName(Date()))", log: log)
+                log("profiles: \(p.baseProfiles) \(p.candidateProfiles)" + p.diffs.map { "\n  differential: \($0)" }.joined())
+            }
             return c
         }
         print(comparison.table(showAll: verdict.showAll), terminator: "")

@@ -21,6 +21,9 @@ struct AllCommand: ParsableCommand {
 
     @OptionGroup var goFlags: GoFlags
 
+    @Flag(name: .long, help: "Skip the extra profiled repetition per benchmark that writes profiles/ (--profile samples every repetition instead).")
+    var noProfile = false
+
     func run() throws {
         try reportingErrors {
             var manifests = try Suite.loadAll(directory: suites)
@@ -53,12 +56,26 @@ struct AllCommand: ParsableCommand {
                                              benchTime: benchTime, counters: counters)
             }
             defer { reference?.reference.cleanUp() }
+            if noProfile && flags.profileFlags.profile { throw SelectionError("--profile and --no-profile contradict each other") }
             // A --baseline comparison is judged by the (first) suite's policy.
             let policy = VerdictPolicy(suite: manifests.first, registry: registry)
-            let result = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(policy: policy),
-                                         extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
-                                         reference: reference)
-            try flags.exitForVerdict(result)
+            let session = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(policy: policy),
+                                          extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
+                                          reference: reference)
+            // Flame graphs by default: one untimed profiled repetition each,
+            // in this process (a profile, not a timing).
+            if !noProfile && !flags.profileFlags.profile, let dir = session.runDirectory {
+                try ProfiledPass.run(plans, results: session.results, config: try flags.profileFlags.config(),
+                                     granularity: try flags.profileFlags.granularityValue(), runDirectory: dir)
+            }
+            // Go's -cpuprofile beside ours, one run per Go twin.
+            if !noProfile, let ref = reference?.reference, let dir = session.runDirectory {
+                var names: [String] = []
+                for r in session.results where r.impl == .go && !names.contains(r.name) { names.append(r.name) }
+                try ref.writeProfiles(names: names, benchTime: try flags.benchTimeOverride() ?? manifests[0].benchTime,
+                                      profilesDirectory: dir + "/profiles")
+            }
+            try flags.exitForVerdict(session)
         }
     }
 }

@@ -43,6 +43,16 @@ struct CompareCommand: ParsableCommand {
             return c
         }
         print(Comparer.table(comparison, showAll: verdict.showAll), terminator: "")
-        try finishVerdict(regressions: comparison.regressions.map { ($0.key.series, $0.unit) }, warnings: comparison.warnings)
+        let regressions = comparison.regressions
+        // Both runs profiled (gobench all does by default): a differential
+        // flame graph per regression.
+        if !regressions.isEmpty, let bp = ProfileDiff.profilesBeside(base), let np = ProfileDiff.profilesBeside(new) {
+            do {
+                for s in try ProfileDiff.writeForRegressions(regressions.map(\.name), baseProfiles: bp, newProfiles: np, outDirectory: np + "/diff") {
+                    print("differential flame graph: \(s)")
+                }
+            } catch { FileHandle.standardError.write(Data("gobench: warning: no differential flame graphs: \(error)\n".utf8)) }
+        }
+        try finishVerdict(regressions: regressions.map { ($0.key.series, $0.unit) }, warnings: comparison.warnings)
     }
 }

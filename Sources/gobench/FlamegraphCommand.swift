@@ -26,6 +26,9 @@ struct FlamegraphCommand: ParsableCommand {
     @Option(name: .long, help: "For pprof input: index of the sample value to draw (0: the first sample type).")
     var sampleIndex: Int = 0
 
+    @Option(name: .long, help: "For pprof input: one frame per function, or per function and line (function|line).")
+    var granularity: String = FoldedStacks.Granularity.function.rawValue
+
     func validate() throws {
         if diff && inputs.count != 2 { throw ValidationError("--diff takes two inputs: base and new") }
         if !diff && inputs.count != 1 { throw ValidationError("expected one input (or --diff base new)") }
@@ -33,15 +36,18 @@ struct FlamegraphCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            guard let g = FoldedStacks.Granularity(rawValue: granularity) else {
+                throw SelectionError("unknown granularity \"\(granularity)\" (want function or line)")
+            }
             let svg: String
             if diff {
-                let base = try StackFile.load(inputs[0], sampleIndex: sampleIndex)
-                let new = try StackFile.load(inputs[1], sampleIndex: sampleIndex)
+                let base = try StackFile.load(inputs[0], sampleIndex: sampleIndex, granularity: g)
+                let new = try StackFile.load(inputs[1], sampleIndex: sampleIndex, granularity: g)
                 svg = FlameGraph.diffSVG(base: base, new: new,
                                          title: title ?? "\(name(inputs[0])) -> \(name(inputs[1]))",
                                          subtitle: "width: new (\(new.total) samples); red grew, blue shrank vs base (\(base.total) samples, scaled)")
             } else {
-                let stacks = try StackFile.load(inputs[0], sampleIndex: sampleIndex)
+                let stacks = try StackFile.load(inputs[0], sampleIndex: sampleIndex, granularity: g)
                 svg = FlameGraph.svg(stacks, title: title ?? name(inputs[0]), subtitle: "\(stacks.total) samples")
             }
             if let o = output {

@@ -11,11 +11,21 @@ struct ProfileFlags: ParsableArguments {
     @Option(name: .long, help: "Samples per second of thread CPU time.")
     var profileRate: Int = SamplerConfig.defaultHz
 
-    @Option(name: .long, help: "Stack unwinder in the signal handler: libunwind (exact) or fp (frame pointers, cheaper).")
-    var unwind: Unwinder = .libunwind
+    @Option(name: .long, help: "Stack unwinder: kernel (the kernel's frame-pointer callchains, no signal; the default), libunwind (exact, in a SIGPROF handler) or fp (frame pointers in the handler).")
+    var unwind: Unwinder = SamplerConfig.defaultUnwinder
 
     @Option(name: .long, help: "What sends SIGPROF: auto, perf (task-clock event) or timer (thread CPU timer).")
     var profileSource: SampleSource = .auto
+
+    @Option(name: .long, help: "Flame graph and folded frames: function, or line (function and source line), as pprof's -functions/-lines.")
+    var granularity: String = FoldedStacks.Granularity.function.rawValue
+
+    func granularityValue() throws -> FoldedStacks.Granularity {
+        guard let g = FoldedStacks.Granularity(rawValue: granularity) else {
+            throw SelectionError("unknown granularity \"\(granularity)\" (want function or line)")
+        }
+        return g
+    }
 
     /// The sampler configuration these flags describe.
     func config() throws -> SamplerConfig {
@@ -28,6 +38,8 @@ struct ProfileFlags: ParsableArguments {
     /// The instruments these flags ask for.
     func instruments() throws -> [Instrument] {
         guard profile else { return [] }
-        return [Profiler(config: try config())]
+        let p = Profiler(config: try config())
+        p.granularity = try granularityValue()
+        return [p]
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+import GoBenchKit
 
 /// A fresh scratch folder as a URL.
 private func profTempDir(_ tag: String) throws -> URL {
@@ -72,12 +73,12 @@ struct ProfilingCLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("from 2/2 workers"), "\(r.stderr)")
         #expect(r.stdout.contains("profile-hz"))
-        #expect(r.stdout.contains("GoBenchSuites.casIncrement"), "\(r.stdout)")
+        #expect(r.stdout.contains("casIncrement(_:times:)"), "\(r.stdout)")
         let runs = try FileManager.default.contentsOfDirectory(atPath: d.path)
         let prof = d.appendingPathComponent(try #require(runs.first)).appendingPathComponent("profiles")
         let base = prof.appendingPathComponent("atomic_cas_contended_threads=2")
         let folded = try String(contentsOf: base.appendingPathExtension("folded"), encoding: .utf8)
-        #expect(folded.contains("GoBenchSuites.casIncrement "))
+        #expect(folded.contains(";casIncrement(_:times:) "))
         #expect(try profIsWellFormedXML(base.appendingPathExtension("svg")))
         #expect(FileManager.default.fileExists(atPath: prof.appendingPathComponent("summary.txt").path))
         let pb = base.path + ".pb.gz"
@@ -99,8 +100,93 @@ struct ProfilingCLITests {
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
             #expect(p.terminationStatus == 0, "\(text)")
-            #expect(text.contains("GoBenchSuites.casIncrement"), "\(text)")
+            #expect(text.contains("casIncrement(_:times:)"), "\(text)")
         }
+    }
+
+    /// `gobench all` profiles by default: one extra untimed repetition per
+    /// benchmark writes profiles/ (per benchmark and suite-wide, with
+    /// benchmarks as root frames); `--no-profile` writes none.
+    @Test func allWritesProfilesByDefault() throws {
+        let d = try profTempDir("all-prof")
+        defer { try? FileManager.default.removeItem(at: d) }
+        let suites = d.appendingPathComponent("suites"), results = d.appendingPathComponent("runs")
+        try FileManager.default.createDirectory(at: suites, withIntermediateDirectories: true)
+        try """
+        name = "tiny"
+        benchtime = "30ms"
+        count = 2
+        [[benchmark]]
+        pattern = "^harness/xorshift/steps=64$"
+        [[benchmark]]
+        pattern = "^atomic/cas/uncontended$"
+        """.write(to: suites.appendingPathComponent("tiny.toml"), atomically: true, encoding: .utf8)
+        let r = try profGobench(["all", "--suites", suites.path, "--results-dir", results.path, "--format", "csv"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("one profiled repetition of 2 benchmarks, not in the timings"), "\(r.stderr)")
+        // The timed results do not carry the profiler's metric: it sampled no timed repetition.
+        #expect(!r.stdout.contains("profile-hz"))
+        let run = results.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: results.path).first))
+        let prof = run.appendingPathComponent("profiles")
+        for b in ["harness_xorshift_steps=64", "atomic_cas_uncontended"] {
+            for ext in ["folded", "pb.gz", "svg"] {
+                #expect(FileManager.default.fileExists(atPath: prof.appendingPathComponent("\(b).\(ext)").path), "\(b).\(ext)")
+            }
+        }
+        let suite = try String(contentsOf: prof.appendingPathComponent("_all.folded"), encoding: .utf8)
+        let roots = Set(suite.split(separator: "\n").map { String($0.prefix { $0 != ";" }) })
+        #expect(roots == ["harness/xorshift/steps=64", "atomic/cas/uncontended"], "\(roots)")
+        #expect(try profIsWellFormedXML(prof.appendingPathComponent("_all.svg")))
+        let summary = try String(contentsOf: prof.appendingPathComponent("summary.txt"), encoding: .utf8)
+        #expect(summary.contains("symbolization: "), "\(summary)")
+
+        let none = d.appendingPathComponent("runs-none")
+        let r2 = try profGobench(["all", "--suites", suites.path, "--results-dir", none.path, "--no-profile", "--format", "csv"])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        let run2 = none.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: none.path).first))
+        #expect(!FileManager.default.fileExists(atPath: run2.appendingPathComponent("profiles").path))
+        let bad = try profGobench(["all", "--suites", suites.path, "--no-save", "--no-profile", "--profile"])
+        #expect(bad.status == 1 && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
+    }
+
+    /// `compare` of two run folders with profiles/ writes a differential
+    /// flame graph for the regressed benchmark only.
+    @Test func compareWritesADifferentialGraphPerRegression() throws {
+        let d = try profTempDir("cmp-diff")
+        defer { try? FileManager.default.removeItem(at: d) }
+        func run(_ tag: String, ns: [Double], hot: Int64) throws -> URL {
+            let dir = d.appendingPathComponent(tag)
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("profiles"), withIntermediateDirectories: true)
+            var csv = "name,impl,threads,repetition,n,metric,value,unit,better,exact\n"
+            for (i, v) in ns.enumerated() {
+                csv += "x/slow,swift,1,\(i),1000,ns,\(v),ns/op,lower,false\n"
+                csv += "x/same,swift,1,\(i),1000,ns,\(10 + Double(i % 2) * 0.01),ns/op,lower,false\n"
+            }
+            try csv.write(to: dir.appendingPathComponent("results.csv"), atomically: true, encoding: .utf8)
+            for b in ["x_slow", "x_same"] {
+                var p = PprofProfile()
+                p.sampleTypes = [.init(type: "samples", unit: "count")]
+                p.functions = [.init(id: 1, name: "main", systemName: "main", file: ""),
+                               .init(id: 2, name: "hot", systemName: "hot", file: "")]
+                p.locations = [.init(id: 1, mappingID: 0, address: 0x10, functionIDs: [1]),
+                               .init(id: 2, mappingID: 0, address: 0x20, functionIDs: [2])]
+                p.samples = [.init(locationIDs: [2, 1], values: [hot]), .init(locationIDs: [1], values: [50])]
+                p.comments = ["gobench ops=1000"]
+                try p.encodeGzipped().write(to: dir.appendingPathComponent("profiles/\(b).pb.gz"))
+            }
+            return dir
+        }
+        let base = try run("base", ns: [10, 10.1, 9.9, 10, 10.05, 9.95, 10, 10.02], hot: 50)
+        let new = try run("new", ns: [20, 20.1, 19.9, 20, 20.05, 19.95, 20, 20.02], hot: 150)
+        let r = try profGobench(["compare", base.appendingPathComponent("results.csv").path, new.appendingPathComponent("results.csv").path])
+        #expect(r.status == 2, "\(r.stdout) \(r.stderr)")
+        let diff = new.appendingPathComponent("profiles/diff")
+        #expect(r.stdout.contains("differential flame graph: \(diff.path)/x_slow.diff.svg"), "\(r.stdout)")
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: diff.path))
+        #expect(files == ["x_slow.diff.svg", "x_slow.diff.folded", "x_slow.base-per-op.pb.gz", "x_slow.new.pb.gz"], "\(files)")
+        let folded = try String(contentsOf: diff.appendingPathComponent("x_slow.diff.folded"), encoding: .utf8)
+        #expect(folded == "main 50 50\nmain;hot 50 150\n", "\(folded)")
+        #expect(try profIsWellFormedXML(diff.appendingPathComponent("x_slow.diff.svg")))
     }
 
     /// Go's own `go test -cpuprofile` output draws too (where Go is installed).

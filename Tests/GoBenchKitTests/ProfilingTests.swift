@@ -11,6 +11,7 @@ import FoundationXML
 #endif
 import Testing
 @testable import GoBenchKit
+import CGoBench
 
 // MARK: Known workloads (test-only)
 
@@ -68,9 +69,9 @@ private func sampleThisThread(_ config: SamplerConfig, _ body: () -> Void) -> (F
 /// whole recursion: exactly `recursionDepth` profRecurse frames.
 private func intactFraction(_ f: FoldedStacks) -> (intact: Int, inLeaf: Int) {
     var intact = 0, inLeaf = 0
-    for (stack, c) in f.counts where stack.contains(where: { $0.hasPrefix("GoBenchKitTests.profLeafSpin") }) {
+    for (stack, c) in f.counts where stack.contains(where: { $0.hasPrefix("profLeafSpin(") }) {
         inLeaf += c
-        if stack.filter({ $0.hasPrefix("GoBenchKitTests.profRecurse") }).count == recursionDepth { intact += c }
+        if stack.filter({ $0.hasPrefix("profRecurse(") }).count == recursionDepth { intact += c }
     }
     return (intact, inLeaf)
 }
@@ -100,13 +101,27 @@ struct ProfilingSamplerTests {
         #expect(p.intact <= p.inLeaf)
     }
 
+    /// Kernel callchains: samples with no signal and no handler time, and
+    /// the 50-deep recursion intact (the leaf spin keeps its frame).
+    @Test(.enabled(if: Sampler.kernelCallchainsAvailable, "perf events or their mmap ring are refused here"))
+    func kernelCallchainsSampleWithoutASignal() throws {
+        let (k, stats) = sampleThisThread(SamplerConfig(hz: 997, unwinder: .kernel, source: .perf)) {
+            blackHole(profRecurse(recursionDepth, 300_000_000))
+        }
+        let r = intactFraction(k)
+        print("kernel callchains: 50-deep recursion intact \(r.intact)/\(r.inLeaf); stats \(stats)")
+        #expect(r.inLeaf >= 100, "\(stats)")
+        #expect(Double(r.intact) >= 0.9 * Double(r.inLeaf))
+        #expect(stats.handlerNanoseconds == 0 && stats.lost == 0)
+    }
+
     @Test(.disabled(if: Sampler.stacksAreUnreliable, "ThreadSanitizer defers signals: no exact stacks"))
     func stacksDeeperThanTheLimitAreMarkedTruncated() throws {
         try #require(Sampler.libunwindAvailable)
         let (f, stats) = sampleThisThread(SamplerConfig(hz: 997, unwinder: .libunwind)) {
             blackHole(profRecurse(Sampler.maxFrames + 20, 150_000_000))
         }
-        let inLeaf = f.counts.filter { $0.key.contains { $0.hasPrefix("GoBenchKitTests.profLeafSpin") } }
+        let inLeaf = f.counts.filter { $0.key.contains { $0.hasPrefix("profLeafSpin(") } }
         let leafSamples = inLeaf.values.reduce(0, +)
         #expect(leafSamples >= 20)
         #expect(stats.truncated >= leafSamples)
@@ -121,11 +136,11 @@ struct ProfilingSamplerTests {
         // From the innermost profCapture down: the wrapper frames above it
         // (Sampler.captureStack and its closure) are the same for both.
         func fromRecursion(_ n: [String]) -> [String] {
-            Array(n.drop { !$0.hasPrefix("GoBenchKitTests.profCapture") })
+            Array(n.drop { !$0.hasPrefix("profCapture(") })
         }
         let lu = fromRecursion(names(profCapture(10, .libunwind))), fp = fromRecursion(names(profCapture(10, .fp)))
-        #expect(lu.prefix(10).allSatisfy { $0.hasPrefix("GoBenchKitTests.profCapture") }, "\(lu)")
-        #expect(lu.count > 10 && !lu[10].hasPrefix("GoBenchKitTests.profCapture"))
+        #expect(lu.prefix(10).allSatisfy { $0.hasPrefix("profCapture(") }, "\(lu)")
+        #expect(lu.count > 10 && !lu[10].hasPrefix("profCapture("))
         #expect(Array(lu.prefix(12)) == Array(fp.prefix(12)), "libunwind \(lu.prefix(12)) fp \(fp.prefix(12))")
     }
 
@@ -146,8 +161,8 @@ struct ProfilingSamplerTests {
         // Under TSan the handler runs at TSan's safe points: counts hold,
         // stacks do not.
         guard !Sampler.stacksAreUnreliable else { return }
-        let hot = p.folded.samples(containing: "GoBenchKitTests.profHot")
-        let cold = p.folded.samples(containing: "GoBenchKitTests.profCold")
+        let hot = p.folded.samples(containing: "profHot(_:)")
+        let cold = p.folded.samples(containing: "profCold(_:)")
         print("hot \(hot) cold \(cold) of \(p.folded.total); \(p.summaryLine)")
         #expect(hot > 4 * cold)
         #expect(Double(hot) > 0.6 * Double(p.folded.total))
@@ -160,7 +175,7 @@ struct ProfilingSamplerTests {
         #expect(back.sampleTypes.map(\.type) == ["samples", "cpu"])
         #expect(back.periodType?.unit == "nanoseconds")
         #expect(back.mappings.allSatisfy { $0.hasFunctions })
-        #expect(back.functions.contains { $0.name == "GoBenchKitTests.profHot" && $0.systemName.hasPrefix("$s") })
+        #expect(back.functions.contains { $0.name == "profHot(_:)" && $0.systemName.hasPrefix("$s") })
 
         // And through go tool pprof where Go is installed.
         if let go = ["/usr/local/bin/go", "/usr/bin/go", "/usr/lib/go-1.19/bin/go"].first(where: FileManager.default.isExecutableFile) {
@@ -171,7 +186,7 @@ struct ProfilingSamplerTests {
             try data.write(to: file)
             let (rc, out) = try profRunProcess(go, ["tool", "pprof", "-top", file.path], env: ["HOME": dir.path, "GOCACHE": dir.path])
             #expect(rc == 0, "\(out)")
-            #expect(out.contains("GoBenchKitTests.profHot"))
+            #expect(out.contains("profHot(_:)"))
         }
 
         // A libunwind already loaded must not disturb C++ exceptions (TOMLKit).
@@ -196,7 +211,7 @@ struct ProfilingSamplerTests {
                 "\(stats.samples) samples + \(stats.overruns) overruns for ~\(Int(expected)) periods")
         #expect(f.total == stats.periods)
         guard !Sampler.stacksAreUnreliable else { return }
-        #expect(f.samples(containing: "GoBenchKitTests.profLeafSpin") * 10 >= f.total * 9)
+        #expect(f.samples(containing: "profLeafSpin(_:)") * 10 >= f.total * 9)
     }
 }
 
@@ -279,7 +294,7 @@ struct ProfilingFormatTests {
         let back = try PprofProfile.decode(try p.encodeGzipped())
         #expect(back == p)
         let f = FoldedStacks(pprof: back)
-        #expect(f.counts == [["main", "A.f", "inl"]: 7, ["main"]: 1])
+        #expect(f.counts == [["main", "A.f", "inl_[i]"]: 7, ["main"]: 1])
         var broken = p
         broken.samples[0].locationIDs = [9]
         #expect(!broken.validate().isEmpty)
@@ -311,8 +326,9 @@ struct ProfilingFormatTests {
     /// The SVG's script, run by node (where installed) against a small
     /// DOM stand-in built from the SVG's own frames: click-to-zoom,
     /// reset, and search with the matched share.
-    @Test func flameGraphScriptZoomsAndSearches() throws {
-        guard let node = ["/usr/bin/node", "/usr/local/bin/node"].first(where: FileManager.default.isExecutableFile) else { return }
+    @Test(.enabled(if: profNode != nil, "node is not installed: the SVG's script cannot be run"))
+    func flameGraphScriptZoomsAndSearches() throws {
+        let node = try #require(profNode)
         let stacks = FoldedStacks([(["main", "a", "b"], 30), (["main", "a", "c"], 10), (["main", "d"], 60)])
         let svg = FlameGraph.svg(stacks, title: "t")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-fgjs-\(getpid())")
@@ -327,12 +343,158 @@ struct ProfilingFormatTests {
     }
 
     @Test func demangledNamesAreReadable() {
+        // A private function's discriminator is not a parameter list.
+        #expect(Demangler.dropPrivateDiscriminators("closure #2 in GoBenchSuites.(accessBenchmarks in _78F0167BE356B4C19BE00B4801CBFA74)() -> [GoBenchKit.Benchmark]")
+                == "closure #2 in GoBenchSuites.accessBenchmarks() -> [GoBenchKit.Benchmark]")
+        let closure = "$s13GoBenchSuites16accessBenchmarks33_78F0167BE356B4C19BE00B4801CBFA74LLSay0aB3Kit9BenchmarkVGyFyAD6WorkerCYbcAD10RunContextCYbcfU_yAIYbcfU0_"
+        #expect(Demangler.readable(closure) == "closure #2 @Sendable in closure #1 @Sendable in GoBenchSuites.accessBenchmarks")
+        if Demangler.hasSimplifiedDemangler {
+            #expect(Demangler.simplified(closure) == "closure #2 in closure #1 in accessBenchmarks()")
+        }
+        #expect(Demangler.simplified("memcpy") == "memcpy")
+        #expect(Demangler.simplified("_ZN5swift8Demangle4NodeC2Ev") == "swift::Demangle::Node::Node()")
         #expect(Demangler.dropSignatures("GoRuntime.HashMap.subscript.getter : (Swift.Int) -> Swift.Int?")
                 == "GoRuntime.HashMap.subscript.getter")
         #expect(Demangler.dropSignatures("closure #2 @Sendable (GoBenchKit.Worker) -> () in closure #3 @Sendable (GoBenchKit.RunContext) -> @Sendable (GoBenchKit.Worker) -> () in GoBenchSuites.harnessBenchmarks() -> [GoBenchKit.Benchmark]")
                 == "closure #2 @Sendable in closure #3 @Sendable in GoBenchSuites.harnessBenchmarks")
         #expect(Demangler.readable("memcpy") == "memcpy")
     }
+}
+
+/// node, where installed (runs the SVG's script).
+private let profNode = ["/usr/bin/node", "/usr/local/bin/node"].first(where: FileManager.default.isExecutableFile)
+/// Go 1.19's go command, where installed (`go tool pprof`).
+let profGo = ["/usr/lib/go-1.19/bin/go", "/usr/local/go/bin/go", "/usr/bin/go"].first(where: FileManager.default.isExecutableFile)
+
+// MARK: DWARF symbolization, inline frames, lines
+
+struct ProfilingSymbolsTests {
+    /// An always-inlined C helper (Sampler.c): DWARF names the helper at
+    /// its line, then the function it was inlined into.
+    @Test(.enabled(if: Symbolizer.findLLVMSymbolizer() != nil, "no llvm-symbolizer next to swiftc or on PATH"))
+    func inlinedFunctionGivesItsInlineChainAndLine() throws {
+        var line: Int32 = 0
+        let pc = cgb_symbolizer_probe(&line)
+        try #require(pc != 0 && line > 0, "no pc probe on this architecture")
+        let s = Symbolizer()
+        // pc is the instruction after the probe's own: look up pc - 1.
+        let chain = s.frames(at: pc, isReturnAddress: true)
+        #expect(chain.map(\.name) == ["cgb_probe_inlined_leaf", "cgb_symbolizer_probe"], "\(chain)")
+        #expect(chain.first?.line == Int(line), "\(chain)")
+        #expect(chain.first?.file.hasSuffix("Sampler.c") == true, "\(chain)")
+        #expect((chain.first?.startLine ?? 0) > 0 && (chain.first?.startLine ?? 0) < Int(line))
+        #expect(s.function(at: pc, isReturnAddress: true).name == "cgb_symbolizer_probe")
+        // Swift frames get their file and line too.
+        let here = profStackInside().map { s.frames(at: $0, isReturnAddress: true) }
+        let hot = try #require(here.first { $0.last?.name == "profStackInside()" }, "\(here)")
+        #expect(hot.last?.file.hasSuffix("ProfilingTests.swift") == true && (hot.last?.line ?? 0) > 0, "\(hot)")
+        // Without DWARF: the ELF symbol, no line.
+        let elfOnly = Symbolizer(dwarf: false).frames(at: pc, isReturnAddress: true)
+        #expect(elfOnly.map(\.name) == ["cgb_symbolizer_probe"] && elfOnly[0].line == 0)
+    }
+
+    /// libc frames are named (from .dynsym, or libc6-dbg's DWARF).
+    @Test func sharedObjectFramesAreNamed() throws {
+        let s = Symbolizer()
+        let addr = UInt64(UInt(bitPattern: unsafeBitCast(dlsym(nil, "getpid"), to: Int.self)))
+        try #require(addr != 0)
+        let f = s.function(at: addr + 1, isReturnAddress: false)
+        #expect(f.name.contains("getpid"), "\(f)")
+    }
+
+    /// A profile with inline Lines, line numbers, start lines and the
+    /// mapping's flags survives encode/decode; folded frames mark inlined
+    /// frames `_[i]`; line granularity adds file:line.
+    @Test func pprofRoundTripKeepsInlineLines() throws {
+        let p = inlineFixture(source: "/src/hot.swift")
+        let back = try PprofProfile.decode(try p.encodeGzipped())
+        #expect(back == p)
+        #expect(back.locations[0].lines.map(\.line) == [7, 12])
+        #expect(back.mappings[0].hasInlineFrames && back.mappings[0].hasLineNumbers && back.mappings[0].hasFilenames)
+        #expect(back.functions.map(\.startLine) == [10, 5, 1])
+        let f = FoldedStacks(pprof: back)
+        #expect(f.counts == [["main()", "outer()", "inner()_[i]"]: 9, ["main()", "outer()"]: 3], "\(f.counts)")
+        let lines = FoldedStacks(pprof: back, granularity: .line)
+        #expect(lines.counts[["main() hot.swift:2", "outer() hot.swift:12", "inner() hot.swift:7_[i]"]] == 9, "\(lines.counts)")
+        // flamegraph.pl's line split (/^(.*)\s+?(\d+(?:\.\d*)?)$/) and its
+        // inline annotation (/_\[i\]$/) both hold on every line.
+        let re = try NSRegularExpression(pattern: #"^(.*)\s+?(\d+(?:\.\d*)?)$"#)
+        for text in [f.text(), lines.text()] {
+            for line in text.split(separator: "\n").map(String.init) {
+                let m = try #require(re.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)))
+                let stack = String(line[Range(m.range(at: 1), in: line)!]).split(separator: ";")
+                #expect(stack.allSatisfy { !$0.isEmpty && $0.range(of: #"\s\d+$"#, options: .regularExpression) == nil }, "\(line)")
+            }
+            #expect(text.contains("_[i];") == false)   // inlined frames sit above their caller only
+            #expect(try FoldedStacks.parse(text).total == 12)
+        }
+        let svg = FlameGraph.svg(f, title: "t")
+        #expect(svg.contains("inner() (inlined) (9 samples"))
+    }
+
+    /// `go tool pprof -list` and `-lines` read our inline Lines against a
+    /// real source file.
+    @Test(.enabled(if: profGo != nil, "Go 1.19 is not installed: no go tool pprof"))
+    func goToolPprofListsSourceLines() throws {
+        let go = try #require(profGo)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-pplist-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = dir.appendingPathComponent("hot.swift")
+        try (1...14).map { "// source line \($0)" }.joined(separator: "\n").write(to: src, atomically: true, encoding: .utf8)
+        let file = dir.appendingPathComponent("p.pb.gz")
+        try inlineFixture(source: src.path).encodeGzipped().write(to: file)
+        let env = ["HOME": dir.path, "GOCACHE": dir.path, "PPROF_TMPDIR": dir.path]
+        let (rc, out) = try profRunProcess(go, ["tool", "pprof", "-sample_index=samples", "-list", "inner", file.path], env: env)
+        #expect(rc == 0, "\(out)")
+        // All 9 samples (flat and cumulative) sit on line 7 of the source.
+        #expect(out.contains("ROUTINE ======================== inner() in \(src.path)"), "\(out)")
+        #expect(out.range(of: #"\n\s+9\s+9\s+7:// source line 7\n"#, options: .regularExpression) != nil, "\(out)")
+        let (rc2, lines) = try profRunProcess(go, ["tool", "pprof", "-sample_index=samples", "-top", "-lines", file.path], env: env)
+        #expect(rc2 == 0, "\(lines)")
+        #expect(lines.contains("inner() ") && lines.contains("hot.swift:7") && lines.contains("(inline)"), "\(lines)")
+    }
+
+    /// A differential graph of two fixtures, normalized per operation:
+    /// red where a frame grew per op, blue where it shrank.
+    @Test func differentialGraphHasBothColours() throws {
+        let base = FoldedStacks([(["main", "grow"], 100), (["main", "shrink"], 300)])
+        let new = FoldedStacks([(["main", "grow"], 400), (["main", "shrink"], 100)])
+        // The same samples per op on both sides but for the two frames.
+        let d = ProfileDiff(base: base, baseOps: 1000, new: new, newOps: 1000)
+        #expect(d.folded.contains("main;grow 100 400\n") && d.folded.contains("main;shrink 300 100\n"), "\(d.folded)")
+        #expect(d.svg.contains("fill=\"rgb(255,"), "no red")
+        #expect(d.svg.range(of: #"fill="rgb\(\d+,\d+,255\)""#, options: .regularExpression) != nil, "no blue")
+        // Twice the ops on the new side: counts per op halve.
+        let half = ProfileDiff(base: base, baseOps: 1000, new: new, newOps: 2000)
+        #expect(half.folded.contains("main;grow 100 200\n"), "\(half.folded)")
+    }
+}
+
+/// The stack from inside this function (one of its frames is here).
+@inline(never) func profStackInside() -> [UInt64] {
+    let frames = Sampler.captureStack(.fp)
+    return frames + []
+}
+
+/// main() -> outer() with inner() inlined into outer at line 12; 9 samples
+/// in inner (line 7), 3 in outer (line 13).
+private func inlineFixture(source: String) -> PprofProfile {
+    var p = PprofProfile()
+    p.sampleTypes = [.init(type: "samples", unit: "count"), .init(type: "cpu", unit: "nanoseconds")]
+    p.periodType = .init(type: "cpu", unit: "nanoseconds")
+    p.period = 1_003_009
+    p.mappings = [.init(id: 1, start: 0x400000, limit: 0x500000, offset: 0, file: "/bin/x", hasFunctions: true,
+                        hasFilenames: true, hasLineNumbers: true, hasInlineFrames: true)]
+    p.functions = [.init(id: 1, name: "outer()", systemName: "$s1x5outeryyF", file: source, startLine: 10),
+                   .init(id: 2, name: "inner()", systemName: "$s1x5inneryyF", file: source, startLine: 5),
+                   .init(id: 3, name: "main()", systemName: "main", file: source, startLine: 1)]
+    p.locations = [.init(id: 1, mappingID: 1, address: 0x401000, lines: [.init(functionID: 2, line: 7), .init(functionID: 1, line: 12)]),
+                   .init(id: 2, mappingID: 1, address: 0x401100, lines: [.init(functionID: 1, line: 13)]),
+                   .init(id: 3, mappingID: 1, address: 0x402000, lines: [.init(functionID: 3, line: 2)])]
+    p.samples = [.init(locationIDs: [1, 3], values: [9, 9 * 1_003_009]),
+                 .init(locationIDs: [2, 3], values: [3, 3 * 1_003_009])]
+    return p
 }
 
 private final class ProfElementCounter: NSObject, XMLParserDelegate {

@@ -14,8 +14,11 @@
 //   - per-thread arming: a perf_event software task-clock event whose
 //     overflow sends SIGPROF to this thread (F_SETSIG + F_SETOWN_EX), or a
 //     timer_create(CLOCK_THREAD_CPUTIME_ID) timer aimed at this thread;
-//   - two unwinders: libunwind's unw_backtrace (exact, uses DWARF CFI) and a
-//     frame-pointer walk (cheaper, loses frames where chains are broken).
+//   - two unwinders in the handler: libunwind's unw_backtrace (exact, uses
+//     DWARF CFI) and a frame-pointer walk (cheaper, loses frames where chains
+//     are broken); and a third mode with no signal at all, where the kernel
+//     walks the frame pointers into a perf mmap ring (CGB_UNWIND_KERNEL),
+//     copied into the thread's ring when it disarms.
 //     libunwind is dlopen'ed privately (RTLD_LOCAL): linking it would put its
 //     _Unwind_* and weak `backtrace` into the global symbol scope, where they
 //     could replace libgcc's unwinder for C++ exceptions (TOMLKit).
@@ -42,6 +45,12 @@
 enum cgb_unwinder {
     CGB_UNWIND_LIBUNWIND = 0,
     CGB_UNWIND_FP = 1,
+    /// No signal at all: the kernel walks the user frame pointers itself
+    /// (PERF_SAMPLE_CALLCHAIN on the task-clock event, as `perf record -g`)
+    /// into a perf mmap ring, copied into the cgb_ring at disarm. Needs the
+    /// perf source and its ring; otherwise the signal sources run with
+    /// libunwind (or frame pointers without it).
+    CGB_UNWIND_KERNEL = 2,
 };
 
 enum cgb_source {
@@ -106,6 +115,12 @@ int cgb_capture_stack(int unwinder, uint64_t *frames, int max);
 /// asynchronous signals to its own safe points, so a handler no longer runs
 /// on the interrupted stack and samples cannot show where the thread was.
 int cgb_thread_sanitizer_present(void);
+
+/// Symbolizer test support: the address of an instruction inside an
+/// always-inlined helper (`cgb_probe_inlined_leaf`) as inlined into this
+/// function, and in `*line` that instruction's source line. DWARF must
+/// give the chain cgb_probe_inlined_leaf (line) -> cgb_symbolizer_probe.
+uint64_t cgb_symbolizer_probe(int *line);
 
 /// Swift's demangler, exported by libswiftCore. Returns a malloc'ed string
 /// when output_buffer is NULL, or NULL when `mangled` is not a Swift name.

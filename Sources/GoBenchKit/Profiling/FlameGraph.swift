@@ -55,10 +55,13 @@ public enum FlameGraph {
     /// A differential flame graph: shapes (widths) from `new`, colours from
     /// the change of each frame's inclusive samples against `base` (scaled
     /// to the same total): red where it grew, blue where it shrank, paler
-    /// the smaller the change; white frames did not change.
-    public static func diffSVG(base: FoldedStacks, new: FoldedStacks, title: String, subtitle: String = "") -> String {
+    /// the smaller the change; white frames did not change. `baseScale`
+    /// multiplies the base's counts instead of the totals' ratio (a
+    /// per-operation comparison passes new ops / base ops).
+    public static func diffSVG(base: FoldedStacks, new: FoldedStacks, title: String, subtitle: String = "",
+                               baseScale: Double? = nil) -> String {
         let root = FlameNode("all")
-        let scale = base.total > 0 ? Double(new.total) / Double(base.total) : 0
+        let scale = baseScale ?? (base.total > 0 ? Double(new.total) / Double(base.total) : 0)
         for (stack, count) in new.counts {
             root.total += count
             var n = root
@@ -97,11 +100,15 @@ public enum FlameGraph {
     }
 
     /// flamegraph.pl's "hot" palette, seeded by the name so a function
-    /// keeps its colour across graphs.
+    /// keeps its colour across graphs; inlined frames (`_[i]`) in its
+    /// "aqua" palette, as flamegraph.pl colours them.
     static func hotColor(_ name: String) -> String {
         var h: UInt64 = 1469598103934665603
         for b in name.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
         let v1 = Double(h & 0xff) / 255, v2 = Double((h >> 8) & 0xff) / 255, v3 = Double((h >> 16) & 0xff) / 255
+        if name.hasSuffix(FoldedStacks.inlinedSuffix) {
+            return "rgb(\(50 + Int(60 * v3)),\(165 + Int(55 * v3)),\(165 + Int(55 * v3)))"
+        }
         return "rgb(\(205 + Int(50 * v1)),\(Int(230 * v2)),\(Int(55 * v3)))"
     }
 
@@ -154,7 +161,9 @@ public enum FlameGraph {
             let w = Double(n.total) * scale
             guard w >= minWidth else { return }
             let pct = Double(n.total) * 100 / Double(total)
-            var info = "\(n.name) (\(n.total) samples, \(String(format: "%.2f", pct))%"
+            let inlined = n.name.hasSuffix(FoldedStacks.inlinedSuffix)
+            let shown = inlined ? String(n.name.dropLast(FoldedStacks.inlinedSuffix.count)) + " (inlined)" : n.name
+            var info = "\(shown) (\(n.total) samples, \(String(format: "%.2f", pct))%"
             if diff {
                 let d = Double(n.total) - n.base
                 info += String(format: "; %+.0f samples vs base, %+.2f%% of all", d, d * 100 / Double(total))
@@ -164,7 +173,7 @@ public enum FlameGraph {
             let px = xPad + Double(x) * scale
             let py = height - bottomPad - Double(level + 1) * frameHeight
             let chars = Int(w / (fontSize * fontWidth))
-            let label = chars < 3 ? "" : (n.name.count <= chars ? n.name : String(n.name.prefix(chars - 2)) + "..")
+            let label = chars < 3 ? "" : (shown.count <= chars ? shown : String(shown.prefix(chars - 2)) + "..")
             out += "<g data-x=\"\(x)\" data-w=\"\(n.total)\" data-d=\"\(level)\"><title>\(escape(info))</title>"
             out += "<rect x=\"\(String(format: "%.1f", px))\" y=\"\(String(format: "%.1f", py))\" width=\"\(String(format: "%.1f", w))\" height=\"\(Int(frameHeight - 1))\" fill=\"\(fill)\" rx=\"2\" ry=\"2\"/>"
             out += "<text x=\"\(String(format: "%.1f", px + 3))\" y=\"\(String(format: "%.1f", py + frameHeight - 4.5))\">\(escape(label))</text></g>\n"

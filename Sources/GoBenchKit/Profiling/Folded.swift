@@ -83,14 +83,38 @@ public struct FoldedStacks: Sendable, Equatable {
         return f
     }
 
+    /// What one frame stands for, as pprof's `-functions` / `-lines`.
+    public enum Granularity: String, Sendable, CaseIterable {
+        /// One frame per function (and per inlined function).
+        case function
+        /// One frame per function and source line: `name File.swift:167`.
+        case line
+    }
+
+    /// The suffix of an inlined frame, as FlameGraph's
+    /// `stackcollapse-perf.pl --inline` writes it (flamegraph.pl colours
+    /// `_[i]` frames aqua). A frame with it was inlined into the frame
+    /// below it: it has no call of its own.
+    public static let inlinedSuffix = "_[i]"
+
     /// Stacks of a pprof profile, counting value `index` (0: the first
-    /// sample type, samples/count in CPU profiles).
-    public init(pprof p: PprofProfile, valueIndex index: Int = 0) {
-        let fnames = Dictionary(p.functions.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+    /// sample type, samples/count in CPU profiles). Every Line of a
+    /// location is a frame of its own; all but the location's outermost
+    /// are marked `_[i]` (inlined).
+    public init(pprof p: PprofProfile, valueIndex index: Int = 0, granularity: Granularity = .function) {
+        let funcs = Dictionary(p.functions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var locNames: [UInt64: [String]] = [:]
         for l in p.locations {
             // Lines are innermost first; root-first order reverses them.
-            var names = l.functionIDs.reversed().map { fnames[$0] ?? "[unknown]" }
+            var names: [String] = []
+            for (k, line) in l.lines.enumerated().reversed() {
+                var name = funcs[line.functionID]?.name ?? "[unknown]"
+                if granularity == .line, let f = funcs[line.functionID], !f.file.isEmpty {
+                    name += " \((f.file as NSString).lastPathComponent):\(line.line)"
+                }
+                if k < l.lines.count - 1 { name += FoldedStacks.inlinedSuffix }
+                names.append(name)
+            }
             if names.isEmpty { names = ["0x" + String(l.address, radix: 16)] }
             locNames[l.id] = names
         }

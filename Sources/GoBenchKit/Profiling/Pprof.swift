@@ -27,16 +27,44 @@ public struct PprofProfile: Sendable, Equatable {
         public var id: UInt64, start: UInt64, limit: UInt64, offset: UInt64
         public var file: String
         public var hasFunctions: Bool
+        public var hasFilenames = false
+        public var hasLineNumbers = false
+        public var hasInlineFrames = false
+        public init(id: UInt64, start: UInt64, limit: UInt64, offset: UInt64, file: String, hasFunctions: Bool,
+                    hasFilenames: Bool = false, hasLineNumbers: Bool = false, hasInlineFrames: Bool = false) {
+            self.id = id; self.start = start; self.limit = limit; self.offset = offset; self.file = file
+            self.hasFunctions = hasFunctions; self.hasFilenames = hasFilenames
+            self.hasLineNumbers = hasLineNumbers; self.hasInlineFrames = hasInlineFrames
+        }
+    }
+    /// One level of a location's inline chain: a function and the line in it.
+    public struct Line: Sendable, Equatable {
+        public var functionID: UInt64
+        /// 0: unknown.
+        public var line: Int64
+        public init(functionID: UInt64, line: Int64 = 0) { self.functionID = functionID; self.line = line }
     }
     public struct Location: Sendable, Equatable {
         public var id: UInt64, mappingID: UInt64, address: UInt64
-        /// Function ids, innermost first (the last is the caller that the
-        /// others were inlined into).
-        public var functionIDs: [UInt64]
+        /// The inline chain, innermost first (the last is the function
+        /// that the others were inlined into), as profile.proto orders it.
+        public var lines: [Line]
+        /// The lines' function ids, innermost first.
+        public var functionIDs: [UInt64] { lines.map(\.functionID) }
+        public init(id: UInt64, mappingID: UInt64, address: UInt64, lines: [Line]) {
+            self.id = id; self.mappingID = mappingID; self.address = address; self.lines = lines
+        }
+        public init(id: UInt64, mappingID: UInt64, address: UInt64, functionIDs: [UInt64]) {
+            self.init(id: id, mappingID: mappingID, address: address, lines: functionIDs.map { Line(functionID: $0) })
+        }
     }
     public struct Function: Sendable, Equatable {
         public var id: UInt64
         public var name: String, systemName: String, file: String
+        public var startLine: Int64 = 0
+        public init(id: UInt64, name: String, systemName: String, file: String, startLine: Int64 = 0) {
+            self.id = id; self.name = name; self.systemName = systemName; self.file = file; self.startLine = startLine
+        }
     }
 
     public var sampleTypes: [ValueType] = []
@@ -60,8 +88,9 @@ public struct PprofProfile: Sendable, Equatable {
         static let defaultSampleType = 14
         // ValueType: type = 1, unit = 2. Sample: location_id = 1, value = 2.
         // Mapping: id 1, memory_start 2, memory_limit 3, file_offset 4, filename 5,
-        // build_id 6, has_functions 7. Location: id 1, mapping_id 2, address 3, line 4.
-        // Line: function_id 1, line 2. Function: id 1, name 2, system_name 3, filename 4.
+        // build_id 6, has_functions 7, has_filenames 8, has_line_numbers 9, has_inline_frames 10.
+        // Location: id 1, mapping_id 2, address 3, line 4.
+        // Line: function_id 1, line 2. Function: id 1, name 2, system_name 3, filename 4, start_line 5.
     }
 
     /// One line per broken rule; empty when valid.
@@ -139,18 +168,19 @@ extension PprofProfile {
             let fi = s(m.file)
             w.message(Field.mapping) {
                 $0.uint(1, m.id); $0.uint(2, m.start); $0.uint(3, m.limit); $0.uint(4, m.offset)
-                $0.int(5, fi); $0.bool(7, m.hasFunctions)
+                $0.int(5, fi); $0.bool(7, m.hasFunctions); $0.bool(8, m.hasFilenames)
+                $0.bool(9, m.hasLineNumbers); $0.bool(10, m.hasInlineFrames)
             }
         }
         for l in locations {
             w.message(Field.location) { lw in
                 lw.uint(1, l.id); lw.uint(2, l.mappingID); lw.uint(3, l.address)
-                for f in l.functionIDs { lw.message(4) { $0.uint(1, f) } }
+                for line in l.lines { lw.message(4) { $0.uint(1, line.functionID); $0.int(2, line.line) } }
             }
         }
         for f in functions {
             let (ni, si, fi) = (s(f.name), s(f.systemName), s(f.file))
-            w.message(Field.function) { $0.uint(1, f.id); $0.int(2, ni); $0.int(3, si); $0.int(4, fi) }
+            w.message(Field.function) { $0.uint(1, f.id); $0.int(2, ni); $0.int(3, si); $0.int(4, fi); $0.int(5, f.startLine) }
         }
         let commentIdx = comments.map { s($0) }
         if let pt = periodType { _ = s(pt.type); _ = s(pt.unit) }
@@ -280,7 +310,7 @@ extension PprofProfile {
         var vts: [RawVT] = []
         var periodVT: RawVT?
         var rawMappings: [(PprofProfile.Mapping, Int64)] = []
-        var rawFunctions: [(UInt64, Int64, Int64, Int64)] = []
+        var rawFunctions: [(UInt64, Int64, Int64, Int64, Int64)] = []
         var p = PprofProfile()
         var commentIdx: [Int64] = []
         func valueType(_ range: Range<Int>) throws -> RawVT {
@@ -319,35 +349,43 @@ extension PprofProfile {
                     case (4, 0): m.offset = try sub.varint()
                     case (5, 0): file = Int64(bitPattern: try sub.varint())
                     case (7, 0): m.hasFunctions = try sub.varint() != 0
+                    case (8, 0): m.hasFilenames = try sub.varint() != 0
+                    case (9, 0): m.hasLineNumbers = try sub.varint() != 0
+                    case (10, 0): m.hasInlineFrames = try sub.varint() != 0
                     default: try sub.skip(w)
                     }
                 }
                 rawMappings.append((m, file))
             case (Field.location, 2):
-                var l = Location(id: 0, mappingID: 0, address: 0, functionIDs: [])
+                var l = Location(id: 0, mappingID: 0, address: 0, lines: [])
                 try r.fields(try r.lengthDelimited()) { f, w, sub in
                     switch (f, w) {
                     case (1, 0): l.id = try sub.varint()
                     case (2, 0): l.mappingID = try sub.varint()
                     case (3, 0): l.address = try sub.varint()
                     case (4, 2):
-                        var fid: UInt64 = 0
+                        var line = Line(functionID: 0)
                         try sub.fields(try sub.lengthDelimited()) { f, w, s2 in
-                            if f == 1 && w == 0 { fid = try s2.varint() } else { try s2.skip(w) }
+                            switch (f, w) {
+                            case (1, 0): line.functionID = try s2.varint()
+                            case (2, 0): line.line = Int64(bitPattern: try s2.varint())
+                            default: try s2.skip(w)
+                            }
                         }
-                        l.functionIDs.append(fid)
+                        l.lines.append(line)
                     default: try sub.skip(w)
                     }
                 }
                 p.locations.append(l)
             case (Field.function, 2):
-                var fn: (UInt64, Int64, Int64, Int64) = (0, 0, 0, 0)
+                var fn: (UInt64, Int64, Int64, Int64, Int64) = (0, 0, 0, 0, 0)
                 try r.fields(try r.lengthDelimited()) { f, w, sub in
                     switch (f, w) {
                     case (1, 0): fn.0 = try sub.varint()
                     case (2, 0): fn.1 = Int64(bitPattern: try sub.varint())
                     case (3, 0): fn.2 = Int64(bitPattern: try sub.varint())
                     case (4, 0): fn.3 = Int64(bitPattern: try sub.varint())
+                    case (5, 0): fn.4 = Int64(bitPattern: try sub.varint())
                     default: try sub.skip(w)
                     }
                 }
@@ -378,7 +416,7 @@ extension PprofProfile {
         if let pt = periodVT { p.periodType = ValueType(type: try str(pt.type), unit: try str(pt.unit)) }
         p.mappings = try rawMappings.map { var m = $0.0; m.file = try str($0.1); return m }
         p.functions = try rawFunctions.map {
-            Function(id: $0.0, name: try str($0.1), systemName: try str($0.2), file: try str($0.3))
+            Function(id: $0.0, name: try str($0.1), systemName: try str($0.2), file: try str($0.3), startLine: $0.4)
         }
         p.comments = try commentIdx.map { try str($0) }
         guard !p.sampleTypes.isEmpty else { throw FormatError("no sample types") }

@@ -30,6 +30,9 @@ public struct RawBenchmarkSamples: Sendable {
     public var threads = 1
     public var cpuNanoseconds: Int64 = 0
     public var wallNanoseconds: Int64 = 0
+    /// Iterations of the sampled repetitions, summed: samples per op for
+    /// differential graphs.
+    public var ops = 0
     public var stats = SamplerStats()
     public var sources: Set<String> = []
     public var armFailures: [String] = []
@@ -121,8 +124,13 @@ public final class Profiler: Instrument, @unchecked Sendable {
     private let lock = HarnessLock()
     private var raw: [String: RawBenchmarkSamples] = [:]
     private var order: [String] = []
+    /// The last `profiles()` call's symbolization: addresses, seconds, tool.
+    public private(set) var lastSymbolization: (addresses: Int, seconds: Double, tool: String?) = (0, 0, nil)
     /// Summary lines go here (stderr by default).
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    /// Frames of the folded files and SVGs: per function or per line.
+    public var granularity: FoldedStacks.Granularity = .function
 
     public init(config: SamplerConfig = SamplerConfig()) {
         self.config = config
@@ -145,6 +153,7 @@ public final class Profiler: Instrument, @unchecked Sendable {
         if r.stacks.isEmpty && r.stats.signals == 0 { r.startedAt = Date() }
         r.threads = probes.count
         r.wallNanoseconds += wallNanoseconds
+        r.ops += n
         var samples = 0
         var cpu: Int64 = 0
         for case let p as ProfileProbe in probes {
@@ -170,10 +179,16 @@ public final class Profiler: Instrument, @unchecked Sendable {
     public func profiles() -> [BenchmarkProfile] {
         let (names, raws) = lock.withLock { (order, raw) }
         let symbolizer = Symbolizer()
+        // One batch for the whole run: a single llvm-symbolizer process.
+        var all = Set<UInt64>()
+        for r in raws.values { all.formUnion(ProfileBuilder.adjustedAddresses(r)) }
+        symbolizer.resolve(all)
+        lastSymbolization = (symbolizer.resolvedAddresses, symbolizer.resolveSeconds, symbolizer.dwarfTool)
         return names.compactMap { name in
             guard let r = raws[name] else { return nil }
             let p = ProfileBuilder.build(r, symbolizer: symbolizer, hz: config.hz, unwinder: config.unwinder)
-            return BenchmarkProfile(benchmark: name, raw: r, pprof: p, folded: FoldedStacks(pprof: p), hz: config.hz)
+            return BenchmarkProfile(benchmark: name, raw: r, pprof: p, folded: FoldedStacks(pprof: p, granularity: granularity),
+                                    hz: config.hz)
         }
     }
 
@@ -197,9 +212,23 @@ public final class Profiler: Instrument, @unchecked Sendable {
                                   p.raw.stats.lost, p.raw.stats.truncated)
             try AtomicFile.write(FlameGraph.svg(p.folded, title: p.benchmark, subtitle: subtitle), to: base + ".svg")
         }
+        // Suite-wide: every benchmark a root frame of one graph.
+        var suite = FoldedStacks()
+        for p in all { for (stack, c) in p.folded.counts { suite.add([p.benchmark] + stack, count: c) } }
+        try AtomicFile.write(suite.text(), to: "\(dir)/\(Profiler.suiteFileName).folded")
+        try AtomicFile.write(FlameGraph.svg(suite, title: "all benchmarks of the run",
+                                            subtitle: "\(all.count) benchmarks, \(suite.total) samples; each benchmark a root frame"),
+                             to: "\(dir)/\(Profiler.suiteFileName).svg")
+        let sym = lastSymbolization
+        summary += String(format: "symbolization: %d addresses in %.3f s (%@)\n", sym.addresses, sym.seconds,
+                          sym.tool.map { "DWARF through \($0)" } ?? "ELF symbol tables only: no llvm-symbolizer")
         try AtomicFile.write(summary, to: "\(dir)/summary.txt")
         log("profiles: \(dir)/\n" + summary)
     }
+
+    /// The suite-wide folded file and SVG in profiles/ (`_all.folded`):
+    /// "_" first, so no benchmark's file name can be it.
+    public static let suiteFileName = "_all"
 
     /// A file name for a benchmark: "/" and anything unusual become "_".
     public static func fileName(_ benchmark: String) -> String {
@@ -208,8 +237,19 @@ public final class Profiler: Instrument, @unchecked Sendable {
 }
 
 /// Raw stacks to a pprof profile: symbolize each address once, one
-/// location per distinct (adjusted) address, one function per name.
+/// location per distinct (adjusted) address with one Line per inline level
+/// (innermost first), one function per (name, file, start line).
 enum ProfileBuilder {
+    /// The addresses `build` will look up for `r`: the leaf as sampled,
+    /// callers minus one (a return address points past its call).
+    static func adjustedAddresses(_ r: RawBenchmarkSamples) -> Set<UInt64> {
+        var out = Set<UInt64>()
+        for stack in r.stacks.keys {
+            for (i, a) in stack.enumerated() where a != 0 { out.insert(i == 0 ? a : a &- 1) }
+        }
+        return out
+    }
+
     static func build(_ r: RawBenchmarkSamples, symbolizer: Symbolizer, hz: Int, unwinder: Unwinder) -> PprofProfile {
         var p = PprofProfile()
         let period = Int64(1_000_000_000 / max(1, hz))
@@ -219,22 +259,28 @@ enum ProfileBuilder {
         p.durationNanos = r.wallNanoseconds
         p.timeNanos = Int64(r.startedAt.timeIntervalSince1970 * 1e9)
         p.comments = ["gobench profile: unwind=\(unwinder.rawValue) asked \(hz) Hz",
-                      "lost=\(r.stats.lost) truncated=\(r.stats.truncated) unwind-failed=\(r.stats.unwindFailed)"]
+                      "lost=\(r.stats.lost) truncated=\(r.stats.truncated) unwind-failed=\(r.stats.unwindFailed)",
+                      "\(PprofProfile.opsCommentPrefix)\(r.ops)"]
+        symbolizer.resolve(adjustedAddresses(r))
         var mappingID: [Int: UInt64] = [:]
         var functionID: [SymbolizedFunction: UInt64] = [:]
         var locationID: [UInt64: UInt64] = [:]   // adjusted address -> id
+        func function(_ f: SymbolizedFunction) -> UInt64 {
+            let key = f.function
+            if let id = functionID[key] { return id }
+            let id = UInt64(functionID.count + 1)
+            functionID[key] = id
+            p.functions.append(.init(id: id, name: f.name, systemName: f.systemName, file: f.file,
+                                     startLine: Int64(f.startLine)))
+            return id
+        }
         func location(_ address: UInt64, leaf: Bool) -> UInt64 {
             // Callers are return addresses: the location is the call itself.
             let a = leaf || address == 0 ? address : address &- 1
             if let id = locationID[a] { return id }
-            let f = address == 0 ? SymbolizedFunction(name: "[truncated]", systemName: "[truncated]", file: "")
-                : symbolizer.function(at: a, isReturnAddress: false)
-            let fid: UInt64
-            if let id = functionID[f] { fid = id } else {
-                fid = UInt64(functionID.count + 1)
-                functionID[f] = fid
-                p.functions.append(.init(id: fid, name: f.name, systemName: f.systemName, file: f.file))
-            }
+            let chain = address == 0 ? [SymbolizedFunction(name: "[truncated]", systemName: "[truncated]", file: "")]
+                : symbolizer.frames(at: a, isReturnAddress: false)
+            let lines = chain.map { PprofProfile.Line(functionID: function($0), line: Int64($0.line)) }
             var mid: UInt64 = 0
             if a != 0, let mi = symbolizer.moduleIndex(for: a) {
                 if let id = mappingID[mi] { mid = id } else {
@@ -244,10 +290,17 @@ enum ProfileBuilder {
                     p.mappings.append(.init(id: mid, start: m.start, limit: m.limit, offset: m.fileOffset,
                                             file: m.path, hasFunctions: true))
                 }
+                // A mapping symbolized through DWARF has files, lines and
+                // its inline frames resolved (pprof then does not try).
+                if chain.contains(where: { $0.line > 0 }), let k = p.mappings.firstIndex(where: { $0.id == mid }) {
+                    p.mappings[k].hasFilenames = true
+                    p.mappings[k].hasLineNumbers = true
+                    p.mappings[k].hasInlineFrames = true
+                }
             }
             let id = UInt64(p.locations.count + 1)
             locationID[a] = id
-            p.locations.append(.init(id: id, mappingID: mid, address: a, functionIDs: [fid]))
+            p.locations.append(.init(id: id, mappingID: mid, address: a, lines: lines))
             return id
         }
         // Deterministic order: by count, then by stack.

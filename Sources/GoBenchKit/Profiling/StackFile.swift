@@ -6,12 +6,13 @@ import Foundation
 
 public enum StackFile {
     /// Folded stacks from `path`; pprof input counts sample value `sampleIndex`.
-    public static func load(_ path: String, sampleIndex: Int = 0) throws -> FoldedStacks {
+    public static func load(_ path: String, sampleIndex: Int = 0,
+                            granularity: FoldedStacks.Granularity = .function) throws -> FoldedStacks {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError("\(path): cannot read file")
         }
         do {
-            return try parse(data, sampleIndex: sampleIndex)
+            return try parse(data, sampleIndex: sampleIndex, granularity: granularity)
         } catch let e as FormatError {
             throw FormatError("\(path): \(e.description)")
         }
@@ -24,14 +25,15 @@ public enum StackFile {
         return data.contains(0) || String(data: data, encoding: .utf8) == nil
     }
 
-    public static func parse(_ data: Data, sampleIndex: Int = 0) throws -> FoldedStacks {
+    public static func parse(_ data: Data, sampleIndex: Int = 0,
+                             granularity: FoldedStacks.Granularity = .function) throws -> FoldedStacks {
         guard !data.isEmpty else { throw FormatError("empty file") }
         if isPprof(data) {
             let p = try PprofProfile.decode(data)
             guard sampleIndex >= 0 && sampleIndex < p.sampleTypes.count else {
                 throw FormatError("sample index \(sampleIndex) out of range (profile has \(p.sampleTypes.count) sample types)")
             }
-            let f = FoldedStacks(pprof: p, valueIndex: sampleIndex)
+            let f = FoldedStacks(pprof: p, valueIndex: sampleIndex, granularity: granularity)
             guard !f.isEmpty else { throw FormatError("profile has no samples") }
             return f
         }
