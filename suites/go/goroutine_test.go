@@ -23,14 +23,25 @@ func withProcs(procs int, f func()) {
 
 var goroutineSink uint64
 
+const spawnBatch = 1024
+
 func BenchmarkGoroutine(b *testing.B) {
+	// At most spawnBatch goroutines alive at once, as in gobench's twin
+	// (whose goroutines have fixed 64 KiB mmap'd stacks: b.N live ones
+	// would exhaust the process's mappings).
 	runWithAllocs(b, "spawn", func(b *testing.B) {
 		var wg sync.WaitGroup
-		for i := 0; i < b.N; i++ {
-			wg.Add(1)
-			go func() { wg.Done() }()
+		for i := 0; i < b.N; i += spawnBatch {
+			k := b.N - i
+			if k > spawnBatch {
+				k = spawnBatch
+			}
+			wg.Add(k)
+			for j := 0; j < k; j++ {
+				go func() { wg.Done() }()
+			}
+			wg.Wait()
 		}
-		wg.Wait()
 	})
 	runWithAllocs(b, "yield/procs=1", func(b *testing.B) {
 		withProcs(1, func() {
