@@ -20,6 +20,8 @@ struct AllCommand: ParsableCommand {
 
     @OptionGroup var goFlags: GoFlags
 
+    @OptionGroup var history: HistoryFlags
+
     func run() throws {
         try reportingErrors {
             var manifests = try Suite.loadAll(directory: suites)
@@ -56,9 +58,10 @@ struct AllCommand: ParsableCommand {
                 }
             }
             defer { goRef?.cleanUp() }
-            _ = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(),
-                                extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
-                                reference: reference)
+            let session = try Session.run(plans, instruments: instruments, options: try flags.sessionOptions(),
+                                          extraContext: [("suites", manifests.map(\.name).joined(separator: ","))],
+                                          reference: reference)
+            try history.record(session, suite: manifests.map(\.name).joined(separator: ","))
         }
     }
 }

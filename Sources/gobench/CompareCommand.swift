@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoBenchHistory
 import GoBenchKit
 
 struct CompareCommand: ParsableCommand {
@@ -8,7 +9,7 @@ struct CompareCommand: ParsableCommand {
         abstract: "Compare two result files (gobench CSV or Go benchmark text).",
         discussion: "Exit status: 0 no regression, 2 regression, 1 bad input.")
 
-    @Argument(help: "Base results (CSV or Go benchmark text).")
+    @Argument(help: "Base results (CSV or Go benchmark text), or history:REV / history:latest from the store.")
     var base: String
 
     @Argument(help: "New results (CSV or Go benchmark text).")
@@ -26,12 +27,15 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Also write the comparison as CSV to this file.")
     var output: String?
 
+    @OptionGroup var history: HistoryLocation
+
     func run() throws {
         let comparison = try reportingErrors { () throws -> Comparison in
             if let t = threshold, t < 0 || !t.isFinite { throw SelectionError("--threshold must be a non-negative number") }
             guard alpha > 0 && alpha < 1 else { throw SelectionError("--alpha must be between 0 and 1") }
-            let baseResults = try loadResults(path: base)
-            let newResults = try loadResults(path: new)
+            // A side may be history:REV or history:latest (this machine's runs in the store).
+            let baseResults = try History.baseline(base, otherSide: new, location: history.history) ?? loadResults(path: base)
+            let newResults = try History.baseline(new, otherSide: base, location: history.history) ?? loadResults(path: new)
             var thresholds = Thresholds(defaultPercent: threshold ?? 5)
             if let path = suite {
                 let s = try Suite.load(path: path)

@@ -13,7 +13,8 @@ struct GoBench: ParsableCommand {
         abstract: "Benchmark and profile Swift ports of the Go runtime's hot paths.",
         subcommands: [ListCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self,
                       ProfileCommand.self, FlamegraphCommand.self, CountersCommand.self,
-                      GoCommand.self, ABCommand.self, CalibrateCommand.self]
+                      GoCommand.self, ABCommand.self, CalibrateCommand.self,
+                      HistoryCommand.self, ExportCommand.self]
     )
 }
 

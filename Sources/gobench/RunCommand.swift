@@ -11,6 +11,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var flags: RunFlags
 
+    @OptionGroup var history: HistoryFlags
+
     func run() throws {
         try reportingErrors {
             let selected = try Suites.registry().select(pattern)
@@ -18,7 +20,8 @@ struct RunCommand: ParsableCommand {
             let benchTime = try flags.benchTimeOverride() ?? .nanoseconds(1_000_000_000)
             let count = try flags.countOverride() ?? 1
             let plans = selected.map { BenchmarkPlan($0, benchTime: benchTime, count: count) }
-            _ = try Session.run(plans, instruments: try flags.instruments(), options: try flags.sessionOptions())
+            let session = try Session.run(plans, instruments: try flags.instruments(), options: try flags.sessionOptions())
+            try history.record(session, suite: "run \(pattern)")
         }
     }
 }
