@@ -51,6 +51,13 @@ struct HistoryCommand: ParsableCommand {
         guard significance > 0 && significance < 1 else { throw fail("--significance must be between 0 and 1") }
         guard minChange >= 0 && minChange.isFinite else { throw fail("--min-change must be a non-negative percentage") }
         if !imports.isEmpty { return try importRuns() }
+        // A query does not create a store where there is none.
+        let location = store.location
+        if !location.hasPrefix("postgres"), !FileManager.default.fileExists(atPath: location.replacingOccurrences(of: "sqlite://", with: "")) {
+            print("history: no store at \(location): no runs recorded")
+            if since != nil { print("no change point") }
+            return
+        }
         let s = try store.open()
         defer { s.close() }
         let machineHash = machine ?? MachineFingerprint.current().hash

@@ -85,6 +85,14 @@ import Testing
         #expect(cmp.stdout.contains("tiny/step"), "\(cmp.stdout)\(cmp.stderr)")
     }
 
+    /// A query where nothing was recorded says so and creates no store.
+    @Test func aQueryCreatesNoStore() throws {
+        let cwd = try scratch("cli-nostore")
+        let r = try gobench(["history"], cwd: cwd)
+        #expect(r.status == 0 && r.stdout.contains("no store at results/history.sqlite"), "\(r.stdout)\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(cwd)/results"))
+    }
+
     @Test func exportWritesEachFormatAndRejectsBadOnes() throws {
         let cwd = try scratch("cli-export")
         var rng = SplitMix64(seed: 4)
