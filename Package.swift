@@ -12,6 +12,7 @@
 //   GoBenchSuites     benchmark bodies; the only module that joins GoRuntime
 //                     and GoBenchKit
 //   gobench           the CLI, thin commands that wire the modules together
+import Foundation
 import PackageDescription
 
 /// Language mode 5 keeps concurrency checking to warnings: the harness hands
@@ -63,6 +64,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        // The results store (GoBenchHistory): SQLite by default, PostgreSQL for a fleet.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: The ports
@@ -110,10 +114,21 @@ let package = Package(
             ],
             swiftSettings: measuredCodeSettings
         ),
+        // The results store, change points and export: its own module so
+        // that the harness's tests do not build GRDB and postgres-nio.
+        .target(
+            name: "GoBenchHistory",
+            dependencies: [
+                "GoBenchKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "gobench",
             dependencies: [
-                "GoBenchKit", "GoBenchReference", "GoBenchSuites",
+                "GoBenchKit", "GoBenchReference", "GoBenchSuites", "GoBenchHistory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -142,9 +157,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GoBenchHistoryTests",
+            // gobench itself: the tests run two real processes writing at once.
+            dependencies: ["GoBenchHistory", "GoBenchKit", "gobench",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GoBenchCLITests",
             dependencies: ["gobench"],
             swiftSettings: swiftSettings
         ),
     ]
 )
+
+// scripts/test's thread-sanitizer pass runs only the ports' tests
+// (GoRuntimeTests). With GOBENCH_PORTS_ONLY=1 the package is only the ports
+// and those tests, so that pass builds neither the harness nor GRDB and
+// postgres-nio (minutes each) under TSan.
+if ProcessInfo.processInfo.environment["GOBENCH_PORTS_ONLY"] == "1" {
+    let ports: Set<String> = ["CGoRuntime", "GoRuntime", "GoRuntimeTests"]
+    package.targets = package.targets.filter { ports.contains($0.name) }
+    package.products = package.products.filter { $0.name == "GoRuntime" }
+    package.dependencies = []
+}

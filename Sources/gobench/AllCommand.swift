@@ -24,6 +24,8 @@ struct AllCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the extra profiled repetition per benchmark that writes profiles/ (--profile samples every repetition instead).")
     var noProfile = false
 
+    @OptionGroup var history: HistoryFlags
+
     func run() throws {
         try reportingErrors {
             var manifests = try Suite.loadAll(directory: suites)
@@ -75,6 +77,7 @@ struct AllCommand: ParsableCommand {
                 try ref.writeProfiles(names: names, benchTime: try flags.benchTimeOverride() ?? manifests[0].benchTime,
                                       profilesDirectory: dir + "/profiles")
             }
+            try history.record(session, suite: manifests.map(\.name).joined(separator: ","))
             try flags.exitForVerdict(session)
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoBenchHistory
 import GoBenchKit
 import GoBenchReference
 
@@ -18,7 +19,7 @@ struct CompareCommand: ParsableCommand {
             Exit status: 0 no regression, 2 regression, 1 bad input.
             """)
 
-    @Argument(help: "Base results (CSV or Go benchmark text).")
+    @Argument(help: "Base results (CSV or Go benchmark text), or history:REV / history:latest from the store.")
     var base: String
 
     @Argument(help: "New results (CSV or Go benchmark text).")
@@ -29,10 +30,14 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Also write the comparison as CSV to this file.")
     var output: String?
 
+    @OptionGroup var history: HistoryLocation
+
     func run() throws {
         let comparison = try reportingErrors { () throws -> Comparison in
             var policy = try verdict.policy()
-            let a = try loadResultSet(path: base, foreign: .go), b = try loadResultSet(path: new, foreign: .go)
+            // A side may be history:REV or history:latest (this machine's runs in the store).
+            let a = try historySet(base, otherSide: new) ?? loadResultSet(path: base, foreign: .go)
+            let b = try historySet(new, otherSide: base) ?? loadResultSet(path: new, foreign: .go)
             var warnings: [String] = []
             if try Comparer.checkMachines(a, b, crossMachine: verdict.crossMachine, warnings: &warnings) {
                 policy.crossMachine = true
@@ -54,5 +59,12 @@ struct CompareCommand: ParsableCommand {
             } catch { FileHandle.standardError.write(Data("gobench: warning: no differential flame graphs: \(error)\n".utf8)) }
         }
         try finishVerdict(regressions: regressions.map { ($0.key.series, $0.unit) }, warnings: comparison.warnings)
+    }
+
+    /// A `history:REV` side: the store's run for this machine, so it
+    /// carries this machine's fingerprint.
+    func historySet(_ spec: String, otherSide: String) throws -> ResultSet? {
+        guard let results = try History.baseline(spec, otherSide: otherSide, location: history.history) else { return nil }
+        return ResultSet(results: results, machine: MachineFingerprint.current(), path: spec)
     }
 }

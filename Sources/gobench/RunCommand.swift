@@ -11,6 +11,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var flags: RunFlags
 
+    @OptionGroup var history: HistoryFlags
+
     func run() throws {
         try reportingErrors {
             let selected = try Suites.registry().select(pattern)
@@ -19,6 +21,7 @@ struct RunCommand: ParsableCommand {
             let count = try flags.countOverride() ?? 1
             let plans = selected.map { BenchmarkPlan($0, benchTime: benchTime, count: count) }
             let result = try Session.run(plans, instruments: try flags.instruments(), options: try flags.sessionOptions())
+            try history.record(result, suite: "run \(pattern)")
             try flags.exitForVerdict(result)
         }
     }
