@@ -150,6 +150,23 @@ import Testing
         #expect(try Comparer.compare(base: allocs(2), new: allocs(1)).rows[0].verdict == .improvement)
     }
 
+    @Test func anExactMetricThatVariesIsJudgedLikeACount() throws {
+        // B/op of code with a random seed: fractions of a byte per op that
+        // move by a large percentage between runs of unchanged code.
+        let base = Self.results([0.01, 0.02, 0.015, 0.03, 0.012, 0.018], unit: "B/op", kind: .exact)
+        let new = Self.results([0.31, 0.46, 0.28, 0.40, 0.35, 0.44], unit: "B/op", kind: .exact)
+        let c = try Comparer.compare(base: base, new: new)
+        #expect(c.rows[0].verdict == .unchanged, "under one byte per op: \(c.rows[0].verdict)")
+        // Varying allocation counts that grew by whole allocations, clearly.
+        let more = try Comparer.compare(base: Self.results([10, 10.2, 9.9, 10.1, 10, 10.05], unit: "allocs/op", kind: .exact),
+                                        new: Self.results([14, 14.1, 13.9, 14.2, 14, 14.05], unit: "allocs/op", kind: .exact))
+        #expect(more.rows[0].verdict == .regression && more.rows[0].pValue != nil)
+        // A constant count stays exact: no test.
+        let constant = try Comparer.compare(base: Self.results([3, 3, 3], unit: "allocs/op", kind: .exact),
+                                            new: Self.results([4, 4, 4], unit: "allocs/op", kind: .exact))
+        #expect(constant.rows[0].verdict == .regression && constant.rows[0].pValue == nil)
+    }
+
     @Test func adjustmentsMatchTheirDefinitions() {
         let p = [0.01, 0.04, 0.03, 0.005]
         let bh = VerdictPolicy.adjust(p, method: .benjaminiHochberg)

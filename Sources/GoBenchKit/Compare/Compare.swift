@@ -154,15 +154,18 @@ public enum Comparer {
         let bu = unitValues(b, logs: useLogs), nu = unitValues(n, logs: useLogs)
         var test: TrimmedMeanTest?
         var ratio = medianRatio
-        if b.kind == .time || b.kind == .count, b.better != .neither {
+        let varies = b.kind == .exact && (Set(b.values).count > 1 || Set(n.values).count > 1)
+        if b.kind == .time || b.kind == .count || varies, b.better != .neither {
             // On logs for times (the effect is a ratio); on the raw values
             // for counts, which may be 0 (the effect is a difference, and
             // the ratio stays the ratio of medians).
             test = TrimmedMeanTest(logBase: bu, logNew: nu)
             if useLogs, let t = test { ratio = exp(t.effect) }
         }
-        return Evidence(key: b.key, kind: b.kind, better: b.better, baseMedian: bm, newMedian: nm,
-                        ratio: ratio, test: test, onLogScale: useLogs, units: (bu.count, nu.count))
+        var e = Evidence(key: b.key, kind: b.kind, better: b.better, baseMedian: bm, newMedian: nm,
+                         ratio: ratio, test: test, onLogScale: useLogs, units: (bu.count, nu.count))
+        e.varies = varies
+        return e
     }
 
     /// One value per worker process (the mean of its repetitions, of their

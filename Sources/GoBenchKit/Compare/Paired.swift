@@ -131,15 +131,18 @@ public struct PairedComparison: Sendable {
             let logs = ratios.filter { $0 > 0 && $0.isFinite }.map { log($0) }
             var test: TrimmedMeanTest?
             var ratio = summary.median
-            if (a.kind == .time || a.kind == .count) && a.better != .neither && logs.count == ratios.count,
+            let varies = a.kind == .exact && (Set(a.base).count > 1 || Set(a.cand).count > 1)
+            if (a.kind == .time || a.kind == .count || varies) && a.better != .neither && logs.count == ratios.count,
                let t = TrimmedMeanTest(logRatios: logs) {
                 test = t
                 ratio = exp(t.effect)
             }
             wilcoxon.append(logs.isEmpty ? nil : WilcoxonSignedRank(logs).pValue)
-            evidence.append(Evidence(key: key, kind: a.kind, better: a.better,
-                                     baseMedian: Statistics.median(a.base), newMedian: Statistics.median(a.cand),
-                                     ratio: ratio, test: test, onLogScale: true, units: (ratios.count, ratios.count)))
+            var e = Evidence(key: key, kind: a.kind, better: a.better,
+                             baseMedian: Statistics.median(a.base), newMedian: Statistics.median(a.cand),
+                             ratio: ratio, test: test, onLogScale: true, units: (ratios.count, ratios.count))
+            e.varies = varies
+            evidence.append(e)
         }
         let decisions = policy.decide(evidence)
         var rows: [PairedRow] = []

@@ -14,6 +14,12 @@
 //   3. exact rows (instructions/op, deterministic counts) need no test: a
 //      change beyond the threshold is real. allocs/op is judged in whole
 //      allocations: one more per op is a regression, at any percentage.
+//      An exact row whose values differ between repetitions of one side is
+//      not deterministic in fact (allocations of code with a random seed):
+//      it goes through the test like a count, and must move by at least
+//      one whole unit per op. An A/A run of the default suite called 11
+//      such rows regressions before this rule (B/op of the allocator
+//      ports, allocs/op of sched/steal); every timing row was quiet.
 //   4. noisy rows (times, counts) carry a p-value from Yuen's trimmed-mean
 //      test (TrimmedMeanTest) whose unit of replication is the worker
 //      process. The p-values of all judged noisy rows are adjusted together:
@@ -98,6 +104,11 @@ public struct Evidence: Sendable {
     /// logs (its effect a log ratio) or on raw values (a difference).
     public var test: TrimmedMeanTest?
     public var onLogScale: Bool
+    /// An exact metric whose values differ between repetitions of one side
+    /// (allocation counts of non-deterministic code: a map whose overflow
+    /// buckets follow its random seed, a per-thread cache amortized over
+    /// n). It is judged as a noisy count, with a test, not as exact.
+    public var varies = false
     public var pValue: Double? { test?.pValue }
     /// Independent units (processes) per side.
     public var units: (base: Int, new: Int)
@@ -204,7 +215,7 @@ public struct VerdictPolicy: Sendable {
                 decisions[i].note = e.kind == .condition ? "run condition" : "not a primary metric"
                 continue
             }
-            if e.kind == .exact {
+            if e.kind == .exact && !e.varies {
                 if let t = exactThreshold { decisions[i].threshold = t }
                 decisions[i].verdict = exactVerdict(e, threshold: decisions[i].threshold)
                 continue
@@ -241,7 +252,11 @@ public struct VerdictPolicy: Sendable {
             d.detectable = mde.map { $0 * 100 }
             let effective = max(d.threshold, d.detectable ?? 0)
             let delta = e.deltaPercent
-            let negligible = e.kind == .count && abs(e.newMedian - e.baseMedian) < Self.negligibleEventsPerOp
+            // Counts that moved by almost nothing are no verdict; an
+            // allocation count that varies must still move by one whole
+            // allocation (or byte) per op.
+            let floor = e.kind == .exact && e.varies ? 1 : Self.negligibleEventsPerOp
+            let negligible = (e.kind == .count || e.kind == .exact) && abs(e.newMedian - e.baseMedian) < floor
             let worse = !negligible && (e.better == .lower ? delta > effective : delta < -effective)
             let improved = !negligible && (e.better == .lower ? delta < -effective : delta > effective)
             let significant = adjusted[k] < alpha
