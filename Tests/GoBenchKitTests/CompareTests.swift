@@ -161,6 +161,11 @@ import Testing
         let more = try Comparer.compare(base: Self.results([10, 10.2, 9.9, 10.1, 10, 10.05], unit: "allocs/op", kind: .exact),
                                         new: Self.results([14, 14.1, 13.9, 14.2, 14, 14.05], unit: "allocs/op", kind: .exact))
         #expect(more.rows[0].verdict == .regression && more.rows[0].pValue != nil)
+        // Constant within each run, different between runs: the fraction of
+        // a byte per op that n, calibrated anew, amortizes differently.
+        let amortized = try Comparer.compare(base: Self.results([0.0226, 0.0226, 0.0226], unit: "B/op", kind: .exact),
+                                             new: Self.results([0.0302, 0.0302, 0.0302], unit: "B/op", kind: .exact))
+        #expect(amortized.rows[0].verdict == .unchanged)
         // A constant count stays exact: no test.
         let constant = try Comparer.compare(base: Self.results([3, 3, 3], unit: "allocs/op", kind: .exact),
                                             new: Self.results([4, 4, 4], unit: "allocs/op", kind: .exact))

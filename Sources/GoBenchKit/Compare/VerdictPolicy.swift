@@ -182,6 +182,8 @@ public struct VerdictPolicy: Sendable {
     public static let negligibleEventsPerOp = 0.01
     /// Exact counts judged in whole units: one more per op is a regression.
     public static let wholeUnitCounts: Set<String> = ["allocs/op"]
+    /// Exact byte counts that must move by one whole byte per op.
+    public static let wholeByteCounts: Set<String> = ["B/op"]
 
     public init(thresholds: Thresholds = Thresholds()) {
         self.thresholds = thresholds
@@ -281,6 +283,10 @@ public struct VerdictPolicy: Sendable {
             let better = e.better == .lower ? change <= -1 : change >= 1
             return worse ? .regression : better ? .improvement : .unchanged
         }
+        // Bytes per op: a change under one byte per op is a fraction of an
+        // allocation amortized over n (a per-span refill, a first use), and
+        // n is calibrated anew in every run.
+        if Self.wholeByteCounts.contains(e.key.unit) && abs(e.newMedian - e.baseMedian) < 1 { return .unchanged }
         let delta = e.deltaPercent
         let worse = e.better == .lower ? delta > threshold : delta < -threshold
         let improved = e.better == .lower ? delta < -threshold : delta > threshold
