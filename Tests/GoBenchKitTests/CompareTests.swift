@@ -346,6 +346,12 @@ import Testing
         #expect(abs(StudentT.twoSidedP(2.5, df: 4.5) - 0.059905686502200545) < 1e-12)
     }
 
+    @Test func aSampleWinsorizedFlatIsNotCertain() throws {
+        let a = [1.0, 1, 1, 1, 1, 1.3].map { log($0) }, b = [1.02, 1.02, 1.02, 1.02, 1.02, 0.8].map { log($0) }
+        let t = try #require(TrimmedMeanTest(logBase: a, logNew: b))
+        #expect(t.standardError > 0 && t.pValue > 0)
+    }
+
     @Test func oneTrimmedOutlierDoesNotDecide() throws {
         let base = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01, 0.99, 1.0].map { log($0) }
         var spiky = base

@@ -98,7 +98,14 @@ public struct TrimmedMeanTest: Sendable, Equatable {
         // Winsorize: the g smallest become s[g], the g largest s[n-g-1].
         let w = s.map { Swift.min(Swift.max($0, s[g]), s[n - g - 1]) }
         let wm = w.reduce(0, +) / Double(n)
-        let sw2 = w.map { ($0 - wm) * ($0 - wm) }.reduce(0, +) / Double(n - 1)
+        var sw2 = w.map { ($0 - wm) * ($0 - wm) }.reduce(0, +) / Double(n - 1)
+        if sw2 == 0 && s[0] != s[n - 1] {
+            // Winsorizing flattened a sample that is not constant (five equal
+            // values and one apart): its spread is not zero, so fall back to
+            // the plain variance rather than claim certainty.
+            let m = s.reduce(0, +) / Double(n)
+            sw2 = s.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(n - 1)
+        }
         return (mean, Double(n - 1) * sw2 / (Double(h) * Double(h - 1)), h)
     }
 }
