@@ -13,11 +13,13 @@ func planRunner(_ flags: RunFlags, environment: @escaping () -> [String: String]
     let instruments = try flags.instruments()
     return { plans in
         let runner = Runner(instruments: InstrumentSpec.outerInstruments() + instruments)
-        guard var w = options.workers else { return try runner.run(options.order.apply(plans)) }
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment() { env[k] = v }
-        w.environment = env
-        return try runner.runInProcesses(plans, config: w, order: options.order)
+        var workers = options.workers
+        if workers != nil {
+            var env = ProcessInfo.processInfo.environment
+            for (k, v) in environment() { env[k] = v }
+            workers?.environment = env
+        }
+        return try runner.run(plans, workers: workers, order: options.order)
     }
 }
 

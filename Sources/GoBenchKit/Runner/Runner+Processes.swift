@@ -82,6 +82,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 extension Runner {
+    /// Runs `plans` the way a run's options say: in worker processes with
+    /// `workers`, else in this process, in `order` either way.
+    public func run(_ plans: [BenchmarkPlan], workers: WorkerConfig?, order: RunOrder) throws -> [RepetitionResult] {
+        guard let w = workers else { return try run(order.apply(plans)) }
+        return try runInProcesses(plans, config: w, order: order)
+    }
+
     /// Stages 1-3 above. Returns the counted repetitions; benchmarks whose
     /// worker failed are in `failures`.
     public func runInProcesses(_ plans: [BenchmarkPlan], config: WorkerConfig, order: RunOrder) throws -> [RepetitionResult] {

@@ -128,12 +128,9 @@ public enum Session {
         if options.order != .given { env["order"] = "\(options.order)" }
         let results: [RepetitionResult]
         do {
-            if var w = options.workers {
-                w.runDirectory = runDir
-                results = try runner.runInProcesses(plans, config: w, order: options.order)
-            } else {
-                results = try runner.run(options.order.apply(plans))
-            }
+            var workers = options.workers
+            workers?.runDirectory = runDir
+            results = try runner.run(plans, workers: workers, order: options.order)
         } catch {
             // Leave no empty run folder behind a failed run.
             if let dir = runDir { try? FileManager.default.removeItem(atPath: dir) }
