@@ -55,9 +55,11 @@ public struct HistorySeries: Sendable {
 
 public enum HistoryQuery {
     /// The series on machine `machine` of the benchmarks matching
-    /// `pattern` (unanchored; nil for all) and of metric `unit` (nil for
-    /// every metric but run conditions).
-    public static func series(store: HistoryStore, machine: String, pattern: String? = nil, unit: String? = nil,
+    /// `pattern` (unanchored; nil for all) and named in `names` (nil for
+    /// all), and of metric `unit` (nil for every metric but run conditions),
+    /// over the last `lastCommits` commits (nil for all of them).
+    public static func series(store: HistoryStore, machine: String, pattern: String? = nil, names: Set<String>? = nil,
+                              unit: String? = nil, lastCommits: Int? = nil,
                               options: ChangePointOptions = ChangePointOptions()) throws -> [HistorySeries] {
         let regex: Regex<AnyRegexOutput>?
         do { regex = try pattern.map { try Regex($0) } } catch {
@@ -82,11 +84,14 @@ public enum HistoryQuery {
             }
         }
 
+        if let last = lastCommits, groups.count > last { groups.removeFirst(groups.count - last) }
+
         struct Acc { var better: Better; var kind: MetricKind; var values: [Int: [Double]] }
         var acc: [MetricKey: Acc] = [:]
         for (gi, g) in groups.enumerated() {
             for run in g.runs {
                 for rep in results[run] ?? [] {
+                    if let names, !names.contains(rep.name) { continue }
                     if let regex, (try? regex.firstMatch(in: rep.name)) == nil { continue }
                     for m in rep.metrics {
                         if let unit { guard m.unit == unit else { continue } } else if m.kind == .condition { continue }

@@ -77,7 +77,7 @@ struct AllCommand: ParsableCommand {
                 try ref.writeProfiles(names: names, benchTime: try flags.benchTimeOverride() ?? manifests[0].benchTime,
                                       profilesDirectory: dir + "/profiles")
             }
-            try history.record(session, suite: manifests.map(\.name).joined(separator: ","))
+            try history.recordAndReport(session, suite: manifests.map(\.name).joined(separator: ","))
             try flags.exitForVerdict(session)
         }
     }

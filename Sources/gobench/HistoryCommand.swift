@@ -52,9 +52,8 @@ struct HistoryCommand: ParsableCommand {
         guard minChange >= 0 && minChange.isFinite else { throw fail("--min-change must be a non-negative percentage") }
         if !imports.isEmpty { return try importRuns() }
         // A query does not create a store where there is none.
-        let location = store.location
-        if !location.hasPrefix("postgres"), !FileManager.default.fileExists(atPath: location.replacingOccurrences(of: "sqlite://", with: "")) {
-            print("history: no store at \(location): no runs recorded")
+        if !store.exists {
+            print("history: no store at \(store.location): no runs recorded")
             if since != nil { print("no change point") }
             return
         }

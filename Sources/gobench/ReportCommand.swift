@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoBenchHistory
 import GoBenchKit
 import GoBenchSuites
 
@@ -23,6 +24,11 @@ struct ReportCommand: ParsableCommand {
     @Flag(name: .long, help: "Show every metric, flagged repetitions and complexity fits.")
     var verbose = false
 
+    @OptionGroup var history: HistoryLocation
+
+    @Flag(name: .long, help: "Leave the history store's series out of the report.")
+    var noHistory = false
+
     func run() throws {
         let (report, path) = try reportingErrors { () throws -> (RunReport, String) in
             let run = try RunFolder.read(runDir)
@@ -45,7 +51,8 @@ struct ReportCommand: ParsableCommand {
                 report.differentialFlameGraphs = try RunFolder.writeDifferentialFlameGraphs(
                     run: runDir, base: baseDir, benchmarks: report.series.map(\.name))
             }
-            report.flameGraphs = RunFolder.flameGraphs(in: runDir, benchmarks: report.series.map(\.name))
+            RunFolder.findFlameGraphs(of: &report, in: runDir)
+            if !noHistory { history.addHistory(to: &report, currentRun: nil) }
             let path = output ?? "\(runDir)/report.html"
             try AtomicFile.write(HTMLReport(report, baseName: baseDir ?? "base").render(), to: path)
             return (report, path)

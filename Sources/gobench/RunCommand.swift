@@ -21,7 +21,7 @@ struct RunCommand: ParsableCommand {
             let count = try flags.countOverride() ?? 1
             let plans = selected.map { BenchmarkPlan($0, benchTime: benchTime, count: count) }
             let result = try Session.run(plans, instruments: try flags.instruments(), options: try flags.sessionOptions())
-            try history.record(result, suite: "run \(pattern)")
+            try history.recordAndReport(result, suite: "run \(pattern)")
             try flags.exitForVerdict(result)
         }
     }

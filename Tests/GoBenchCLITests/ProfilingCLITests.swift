@@ -139,6 +139,10 @@ struct ProfilingCLITests {
         #expect(try profIsWellFormedXML(prof.appendingPathComponent("_all.svg")))
         let summary = try String(contentsOf: prof.appendingPathComponent("summary.txt"), encoding: .utf8)
         #expect(summary.contains("symbolization: "), "\(summary)")
+        // report.html is written after the profiled pass, so it links what it wrote.
+        let html = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("href=\"profiles/harness_xorshift_steps=64.svg\""), "report.html does not link the flame graph")
+        #expect(html.contains("href=\"profiles/_all.svg\""))
 
         let none = d.appendingPathComponent("runs-none")
         let r2 = try profGobench(["all", "--suites", suites.path, "--results-dir", none.path, "--no-profile", "--format", "csv"])

@@ -66,6 +66,21 @@ import Testing
         let h = try gobench(["history", "--history", store, "tiny/"], cwd: repo)
         #expect(h.status == 0, "\(h.stderr)")
         let at = String(commits[7].prefix(12)), before = String(commits[6].prefix(12))
+
+        // The HTML report of the last run draws the series with its change
+        // point, and marks that run; --no-history leaves the section out.
+        let last = "\(repo)/results/runs/r13"
+        let rep = try gobench(["report", last, "--history", store], cwd: repo)
+        #expect(rep.status == 0, "\(rep.stdout)\(rep.stderr)")
+        let html = try String(contentsOfFile: "\(last)/report.html", encoding: .utf8)
+        #expect(html.contains("<section id=\"history\">"))
+        #expect(html.contains("14 run(s) of 14 commit(s)"), "provenance line")
+        #expect(html.contains("aria-label=\"tiny/step ns/op\""), "no history plot of tiny/step")
+        #expect(html.contains("<td>tiny/step</td><td>ns/op</td><td>\(at)</td><td class=\"num\">+"), "no change-point row at \(at)")
+        #expect(html.contains("<line class=\"marker regression\""), "the change point's line")
+        #expect(html.contains("data-name=\"this run\""), "the report's own run is not marked")
+        _ = try gobench(["report", last, "--history", store, "--no-history"], cwd: repo)
+        #expect(!(try String(contentsOfFile: "\(last)/report.html", encoding: .utf8)).contains("<section id=\"history\">"))
         #expect(h.stdout.contains("tiny/step ns/op: lands at \(at) (after \(before)): +"), "\(h.stdout)")
         #expect(h.stdout.contains("confirm: gobench ab --base \(before) --candidate \(at) '^tiny/step$'"), "\(h.stdout)")
         #expect(h.stdout.contains("14 run(s) of 14 commit(s)"))

@@ -204,6 +204,28 @@ let fixtureCaches = [CacheLevel(level: 1, type: "Data", bytes: 48 << 10), CacheL
         #expect(html.contains("<a href=\"\(found[0].path)\">map/access/hit/n=1k</a>"))
     }
 
+    /// Go's flame graph (NAME.go.svg, written with --with-go) is linked in
+    /// the row of ours, and the suite-wide graph above the table.
+    @Test func linksTheReferenceFlameGraphBesideOurs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gobench-flames-go-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: "\(dir)/profiles", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let stem = Profiler.fileName("chan/pingpong")
+        for f in ["\(stem).svg", "\(stem).go.svg", "\(Profiler.suiteFileName).svg"] {
+            try "<svg/>".write(toFile: "\(dir)/profiles/\(f)", atomically: true, encoding: .utf8)
+        }
+        let results = [Implementation.swift, Implementation("go")].flatMap { impl in
+            (0..<3).map { RepetitionResult(name: "chan/pingpong", impl: impl, threads: 1, repetition: $0, n: 100,
+                                           metrics: [Metric(Double(400 + $0), unit: "ns/op", kind: .time)]) }
+        }
+        var report = RunReport(environment: RunEnvironment(), results: results)
+        RunFolder.findFlameGraphs(of: &report, in: dir)
+        #expect(report.referenceFlameGraphs.map(\.path) == ["profiles/\(stem).go.svg"])
+        let html = HTMLReport(report, caches: fixtureCaches).render()
+        #expect(html.contains("<tr><td><a href=\"profiles/\(stem).svg\">chan/pingpong</a></td><td><a href=\"profiles/\(stem).go.svg\">go</a></td></tr>"))
+        #expect(html.contains("href=\"profiles/_all.svg\""))
+    }
+
     @Test func aMissingRunFolderIsAOneLineError() {
         #expect(throws: FormatError.self) { try RunFolder.read("/nonexistent/run") }
     }

@@ -17,8 +17,11 @@
 //      alternatives and Go with CI whiskers, the distribution of
 //      repetitions around each median, the wait-time percentiles of the
 //      benchmarks that record them, and the events per op;
-//   4. complexity fits of every scaling family, with the cache sizes;
-//   5. flame graphs of the profiled benchmarks (profiles/*.svg).
+//   4. with a history store: each benchmark's series over commits on this
+//      machine (median and 95% CI per commit, this run marked), with the
+//      change points the store found and the command that confirms each;
+//   5. complexity fits of every scaling family, with the cache sizes;
+//   6. flame graphs of the profiled benchmarks (profiles/*.svg).
 // The page's script only reports: it counts the plots into
 // <body data-plots> and writes any script error into #js-errors, so that a
 // headless browser's --dump-dom shows both.
@@ -115,6 +118,7 @@ public struct HTMLReport {
             }
             out.append(s)
         }
+        if let h = history() { out.append(h) }
         out.append(complexity(families))
         out.append(flameGraphs())
         return out
@@ -376,6 +380,83 @@ public struct HTMLReport {
         return h + "</table>\n"
     }
 
+    // MARK: - History
+
+    /// The history section; nil when the report was made without a store.
+    func history() -> Section? {
+        guard let prov = report.historyProvenance else { return nil }
+        var h = "<p>History store \(xmlEscape(prov.store)), machine \(xmlEscape(prov.machine)): \(prov.runs) run(s) of "
+            + "\(prov.commits) commit(s)\(prov.commits > prov.window ? ", the latest \(prov.window) drawn" : ""). "
+            + "One point per commit: the median of its repetitions and the median's 95% CI; "
+            + "the run of this report is drawn in its own colour. A dashed line is a change point (E-Divisive means); "
+            + "confirm one with the paired <code>gobench ab</code> shown.</p>\n"
+        let drawn = report.history.filter { $0.points.count >= 2 }
+        let changes = drawn.flatMap { t in t.changes.map { (t, $0) } }
+        if !changes.isEmpty {
+            h += "<table class=\"changes\"><tr><th>benchmark</th><th>metric</th><th>lands at</th><th>change [95% CI]</th>"
+                + "<th>p</th><th>confirm</th></tr>\n"
+            for (t, c) in changes {
+                h += "<tr\(c.isRegression ? " class=\"regression\"" : "")><td>\(xmlEscape(t.key.series.description))</td>"
+                    + "<td>\(xmlEscape(t.key.unit))</td><td>\(xmlEscape(t.points[c.index].label))</td>"
+                    + "<td class=\"num\">\(String(format: "%+.1f%% [%+.1f%%, %+.1f%%]", c.change * 100, c.low * 100, c.high * 100))</td>"
+                    + "<td class=\"num\">\(String(format: "%.3f", c.pValue))</td><td><code>\(xmlEscape(c.confirm))</code></td></tr>\n"
+            }
+            h += "</table>\n"
+        } else if !drawn.isEmpty {
+            h += "<p>No change point in these series.</p>\n"
+        }
+        if drawn.isEmpty {
+            h += "<p>No series has two commits yet: the history is drawn from the second recorded commit on.</p>\n"
+            return Section(id: "history", title: "History on this machine", html: h, plots: 0)
+        }
+        var bySubsystem: [(String, [HistoryTrack])] = []
+        for t in drawn {
+            let sub = String(t.key.name.split(separator: "/").first ?? "")
+            if let i = bySubsystem.firstIndex(where: { $0.0 == sub }) { bySubsystem[i].1.append(t) } else { bySubsystem.append((sub, [t])) }
+        }
+        for (sub, tracks) in bySubsystem {
+            h += "<h3>\(xmlEscape(sub))</h3>\n<div class=\"plots\">\n"
+            for t in tracks { h += HTMLReport.historyPlot(t) }
+            h += "</div>\n"
+        }
+        return Section(id: "history", title: "History on this machine", html: h, plots: drawn.count)
+    }
+
+    /// One series over commits: x is the commit's place in the series.
+    static func historyPlot(_ t: HistoryTrack) -> String {
+        let kind = t.kind
+        let value: @Sendable (Double) -> String = { Console.value($0, kind: kind) }
+        func point(_ i: Int, _ p: HistoryTrack.Point) -> PlotPoint {
+            PlotPoint(x: Double(i), y: p.summary.median, low: p.summary.low, high: p.summary.high,
+                      title: "\(p.label): \(value(p.summary.median)) [\(value(p.summary.low)), \(value(p.summary.high))], "
+                        + "\(p.summary.count) values")
+        }
+        let all = t.points.enumerated().map { point($0.offset, $0.element) }
+        var series = [PlotSeries(name: "commits", color: Palette.color(0), points: all)]
+        let current = t.points.enumerated().filter(\.element.isCurrent).map { all[$0.offset] }
+        if !current.isEmpty {
+            var mark = PlotSeries(name: "this run", color: Palette.color(3), points: current, connect: false)
+            mark.overlay = true
+            series.append(mark)
+        }
+        var plot = XYPlot(title: "\(t.key.series.description) \(t.key.unit)", xLabel: "commit (oldest left)",
+                          yLabel: t.key.unit, xLog: false, yLog: false, series: series)
+        plot.yIncludesZero = false
+        plot.width = 440
+        plot.height = 230
+        // At most about six commit labels, always the last.
+        let n = t.points.count
+        let step = max(1, Int((Double(n) / 6).rounded(.up)))
+        plot.xTicks = Array(Set(stride(from: n - 1, through: 0, by: -step).map(Double.init))).sorted()
+        let labels = t.points.map { String($0.label.prefix(7)) }
+        plot.xTickLabel = { x in labels.indices.contains(Int(x)) ? labels[Int(x)] : "" }
+        plot.yTickLabel = { value($0) }
+        plot.markers = t.changes.map {
+            (x: Double($0.index) - 0.5, label: String(format: "%+.0f%%", $0.change * 100), regression: $0.isRegression)
+        }
+        return plot.svg()
+    }
+
     // MARK: - Complexity and flame graphs
 
     func complexity(_ families: [ScalingFamily]) -> Section {
@@ -405,11 +486,24 @@ public struct HTMLReport {
         if report.flameGraphs.isEmpty {
             h += "<p>No profiles in this run (<code>gobench run REGEX --profile</code> or <code>gobench profile</code> writes them).</p>\n"
         } else {
-            h += "<ul class=\"flames\">\n"
-            for fg in report.flameGraphs {
-                h += "<li><a href=\"\(xmlEscape(fg.path))\">\(xmlEscape(fg.benchmark))</a></li>\n"
+            if let all = report.suiteFlameGraph {
+                h += "<p>The whole suite in one graph, each benchmark a root frame: <a href=\"\(xmlEscape(all))\">\(xmlEscape(all))</a></p>\n"
             }
-            h += "</ul>\n"
+            let others = report.referenceFlameGraphs.reduce(into: [Implementation]()) { if !$0.contains($1.implementation) { $0.append($1.implementation) } }
+            h += "<table class=\"flames\"><tr><th>ours</th>"
+                + others.map { "<th>\(xmlEscape($0.rawValue))</th>" }.joined() + "</tr>\n"
+            for fg in report.flameGraphs {
+                h += "<tr><td><a href=\"\(xmlEscape(fg.path))\">\(xmlEscape(fg.benchmark))</a></td>"
+                for impl in others {
+                    if let r = report.referenceFlameGraphs.first(where: { $0.benchmark == fg.benchmark && $0.implementation == impl }) {
+                        h += "<td><a href=\"\(xmlEscape(r.path))\">\(xmlEscape(impl.rawValue))</a></td>"
+                    } else {
+                        h += "<td></td>"
+                    }
+                }
+                h += "</tr>\n"
+            }
+            h += "</table>\n"
         }
         return Section(id: "flamegraphs", title: "Flame graphs", html: h, plots: 0)
     }
@@ -432,5 +526,7 @@ public struct HTMLReport {
     svg .band { fill: #f6f6f6; } svg .reference { stroke: #888; stroke-dasharray: 3 3; }
     svg .curve { fill: none; stroke-width: 1.5; } svg .ci { stroke-width: 2; } svg .rep { opacity: 0.45; }
     svg .rep.clamped { fill: none; opacity: 0.9; stroke-width: 1.2; }
+    svg .marker { stroke: #2a6; stroke-dasharray: 4 3; stroke-width: 1.5; } svg .marker.regression { stroke: #c33; }
+    svg .marker-label { font-size: 11px; fill: #333; }
     """
 }

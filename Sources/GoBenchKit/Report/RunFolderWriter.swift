@@ -37,9 +37,7 @@ public enum RunFolderWriter {
     /// report.html, linking whatever flame graphs are in profiles/.
     public static func writeHTML(_ report: RunReport, to dir: String) throws {
         var r = report
-        if r.flameGraphs.isEmpty {
-            r.flameGraphs = RunFolder.flameGraphs(in: dir, benchmarks: r.series.map(\.name))
-        }
+        RunFolder.findFlameGraphs(of: &r, in: dir)
         try AtomicFile.write(HTMLReport(r).render(), to: "\(dir)/report.html")
     }
 }

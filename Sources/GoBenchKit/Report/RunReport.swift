@@ -114,6 +114,14 @@ public struct RunReport: Sendable {
     public var flameGraphs: [(benchmark: String, path: String)]
     /// Differential flame graphs against the base, same form.
     public var differentialFlameGraphs: [(benchmark: String, path: String)] = []
+    /// Other implementations' flame graphs of the same benchmarks (Go's).
+    public var referenceFlameGraphs: [(benchmark: String, implementation: Implementation, path: String)] = []
+    /// The suite-wide flame graph, relative to the run folder.
+    public var suiteFlameGraph: String?
+    /// The series over commits of this run's benchmarks on this machine,
+    /// from the history store, and where they came from (nil: no store).
+    public var history: [HistoryTrack] = []
+    public var historyProvenance: HistoryProvenance?
 
     public let series: [SeriesSummary]
     public let groups: [ReportGroup]
@@ -246,6 +254,33 @@ public enum RunFolder {
             if svgs.contains(f) && !out.contains(where: { $0.0 == b }) { out.append((b, "profiles/\(f)")) }
         }
         return out
+    }
+
+    /// Another implementation's flame graphs beside ours: the reference
+    /// writes `profiles/NAME.<implementation>.svg` (Go's `-cpuprofile`,
+    /// with --with-go) for its series of the same name.
+    public static func referenceFlameGraphs(in dir: String, series: [SeriesSummary])
+        -> [(benchmark: String, implementation: Implementation, path: String)] {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/profiles") else { return [] }
+        let svgs = Set(files.filter { $0.hasSuffix(".svg") })
+        return series.filter { $0.key.implementation != .swift }.compactMap { s in
+            let f = "\(Profiler.fileName(s.name)).\(s.key.implementation.rawValue).svg"
+            return svgs.contains(f) ? (s.name, s.key.implementation, "profiles/\(f)") : nil
+        }
+    }
+
+    /// Fills in the report's flame graphs, Go's beside ours and the
+    /// suite-wide one, from what `dir`/profiles holds now.
+    public static func findFlameGraphs(of report: inout RunReport, in dir: String) {
+        report.flameGraphs = flameGraphs(in: dir, benchmarks: report.series.map(\.name))
+        report.referenceFlameGraphs = referenceFlameGraphs(in: dir, series: report.series)
+        report.suiteFlameGraph = suiteFlameGraph(in: dir)
+    }
+
+    /// The suite-wide flame graph (each benchmark a root frame), if written.
+    public static func suiteFlameGraph(in dir: String) -> String? {
+        let f = "profiles/\(Profiler.suiteFileName).svg"
+        return FileManager.default.fileExists(atPath: "\(dir)/\(f)") ? f : nil
     }
 
     /// Differential flame graphs, new against base, for every benchmark

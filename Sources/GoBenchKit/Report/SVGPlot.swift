@@ -40,6 +40,9 @@ public struct PlotSeries: Sendable {
     public var color: String
     public var points: [PlotPoint]
     public var connect: Bool
+    /// Drawn over the other series' points at the same x, not beside them
+    /// (a highlight of points another series has).
+    public var overlay = false
 
     public init(name: String, color: String, points: [PlotPoint], connect: Bool = true) {
         self.name = name
@@ -146,6 +149,13 @@ public struct XYPlot: Sendable {
     public var yTickLabel: (@Sendable (Double) -> String)?
     /// Fixed x ticks (percentile plots); nil: chosen by the axis.
     public var xTicks: [Double]?
+    /// Vertical lines across the plot at these x values, each with a label
+    /// at its top (the history plots' change points); `regression` draws
+    /// it in the regression colour.
+    public var markers: [(x: Double, label: String, regression: Bool)] = []
+    /// A linear y axis starts at zero unless this is false (series whose
+    /// changes matter more than their distance from zero).
+    public var yIncludesZero = true
     public var width = 600.0
     public var height = 340.0
 
@@ -163,8 +173,8 @@ public struct XYPlot: Sendable {
         let points = series.flatMap(\.points)
         let xs = points.map(\.x)
         let ys = points.flatMap { [$0.y] + $0.repetitions + [$0.low, $0.high].compactMap { $0 } }
-        let xa = Axis(values: xs, log: xLog, from: left, to: right)
-        let ya = Axis(values: ys, log: yLog, from: bottom, to: top, includeZero: !yLog)
+        let xa = Axis(values: xs + markers.map(\.x), log: xLog, from: left, to: right)
+        let ya = Axis(values: ys, log: yLog, from: bottom, to: top, includeZero: !yLog && yIncludesZero)
         var s = "<svg class=\"plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(xmlEscape(title))\">\n"
         s += "<text class=\"title\" x=\"\(f(left))\" y=\"18\">\(xmlEscape(title))</text>\n"
@@ -179,13 +189,20 @@ public struct XYPlot: Sendable {
             s += "<line class=\"grid\" x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(right))\" y2=\"\(f(y))\"/>"
             s += "<text class=\"tick\" x=\"\(f(left - 4))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(xmlEscape(yTickLabel?(t) ?? Console.significant(t)))</text>\n"
         }
+        for m in markers {
+            let x = xa.px(m.x)
+            s += "<line class=\"marker\(m.regression ? " regression" : "")\" x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(bottom))\"/>"
+            s += "<text class=\"marker-label\" x=\"\(f(x + 3))\" y=\"\(f(top + 11))\">\(xmlEscape(m.label))</text>\n"
+        }
         s += "<text class=\"label\" x=\"\(f((left + right) / 2))\" y=\"\(f(bottom + 30))\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
         s += "<text class=\"label\" transform=\"translate(14 \(f((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(xmlEscape(yLabel))</text>\n"
         // A small horizontal offset per series keeps coinciding points
         // and their repetitions apart.
-        let n = Double(series.count)
-        for (si, ser) in series.enumerated() {
-            let dx = (Double(si) - (n - 1) / 2) * 5
+        let offsetSeries = series.filter { !$0.overlay }
+        let n = Double(offsetSeries.count)
+        for ser in series {
+            let si = offsetSeries.firstIndex { $0.name == ser.name } ?? 0
+            let dx = ser.overlay ? 0 : (Double(si) - (n - 1) / 2) * 5
             s += "<g class=\"series\" data-name=\"\(xmlEscape(ser.name))\">\n"
             let sorted = ser.points.sorted { $0.x < $1.x }
             if ser.connect && sorted.count > 1 {

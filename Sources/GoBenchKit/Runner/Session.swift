@@ -61,6 +61,9 @@ public struct SessionResult: Sendable {
     public var failures: [String: String] = [:]
     /// Set when a baseline was given.
     public var comparison: Comparison?
+    /// What report.html was made from, so that a caller that adds to the
+    /// run folder afterwards (profiles, history) can write it again.
+    public var report: RunReport?
 }
 
 public enum Session {
@@ -191,6 +194,6 @@ public enum Session {
             FileHandle.standardError.write(Data("gobench: FAILED \(name): \(why)\n".utf8))
         }
         return SessionResult(environment: env, results: results, runDirectory: runDir, failures: runner.failures,
-                             comparison: report.comparison)
+                             comparison: report.comparison, report: report)
     }
 }
