@@ -103,14 +103,16 @@ private final class GrowthTally: @unchecked Sendable {
 }
 
 /// assign/sized and assign/grow: insert keys 0..<n into fresh maps, per
-/// element (a new map every n elements).
+/// element (a new map every n elements). b.N is a multiple of n (the
+/// iteration quantum), so every map timed is filled to n.
 private func assignBenchmarks() -> [Benchmark] {
     var out: [Benchmark] = []
     for sized in [true, false] {
         let shape = sized ? "sized" : "grow"
         for (label, n) in mapSizes {
             out.append(Benchmark("map/assign/\(shape)/n=\(label)",
-                                 summary: "insert \(label) Int64 keys into a new HashMap\(sized ? " made with that capacity" : " (growing)"), per element") { run in
+                                 summary: "insert \(label) Int64 keys into a new HashMap\(sized ? " made with that capacity" : " (growing)"), per element",
+                                 iterationQuantum: n) { run in
                 let tally = GrowthTally()
                 run.teardown { tally.report(run) }
                 return { worker in
@@ -128,7 +130,7 @@ private func assignBenchmarks() -> [Benchmark] {
                 }
             })
             out.append(Benchmark("dict/assign/\(shape)/n=\(label)",
-                                 summary: "Dictionary twin of map/assign/\(shape)/n=\(label)") { _ in
+                                 summary: "Dictionary twin of map/assign/\(shape)/n=\(label)", iterationQuantum: n) { _ in
                 { worker in
                     var done = 0
                     while done < worker.n {
@@ -276,7 +278,8 @@ private func string16Benchmarks() -> [Benchmark] {
     let n = string16N
     var out: [Benchmark] = []
     out.append(Benchmark("map/string16/assign/n=100k",
-                         summary: "insert 100k 16-byte String keys into a new (growing) HashMap, per element") { run in
+                         summary: "insert 100k 16-byte String keys into a new (growing) HashMap, per element",
+                         iterationQuantum: n) { run in
         let f = string16()
         let tally = GrowthTally()
         run.teardown { tally.report(run) }
@@ -295,7 +298,8 @@ private func string16Benchmarks() -> [Benchmark] {
             }
         }
     })
-    out.append(Benchmark("dict/string16/assign/n=100k", summary: "Dictionary twin of map/string16/assign/n=100k") { _ in
+    out.append(Benchmark("dict/string16/assign/n=100k", summary: "Dictionary twin of map/string16/assign/n=100k",
+                         iterationQuantum: n) { _ in
         let f = string16()
         return { worker in
             let keys = f.keys

@@ -207,6 +207,28 @@ import Synchronization
         #expect(log.runs.map(\.n) == [500])
     }
 
+    /// A benchmark with an iteration quantum only ever runs whole multiples
+    /// of it: calibration starts at one quantum and rounds each prediction
+    /// up, and a fixed count is rounded up too.
+    @Test func iterationQuantumGivesWholeMultiples() {
+        let log = RunLog()
+        let b = Benchmark("test/quantum", iterationQuantum: 1000) { run in
+            run.teardown { log.add(run) }
+            return { worker in
+                var x = 0
+                for i in 0..<worker.n { x &+= i &* 31 }
+                blackHole(x)
+            }
+        }
+        let n = Runner().calibrate(BenchmarkPlan(b, benchTime: .nanoseconds(20_000_000), count: 1))
+        #expect(n % 1000 == 0 && n > 1000)
+        #expect(log.runs.first?.n == 1000)
+        #expect(log.runs.allSatisfy { $0.n % 1000 == 0 }, "\(log.runs.map(\.n))")
+        #expect(Runner().calibrate(BenchmarkPlan(b, benchTime: .iterations(1500), count: 1)) == 2000)
+        #expect(MeasurementPolicy.roundUp(2000, toMultipleOf: 1000) == 2000)
+        #expect(MeasurementPolicy.roundUp(7, toMultipleOf: 1) == 7)
+    }
+
     @Test func stopTimerExcludesPausedTime() {
         let b = Benchmark.simple("test/paused") { worker in
             worker.stopTimer()

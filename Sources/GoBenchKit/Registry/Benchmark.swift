@@ -34,6 +34,14 @@ public struct Benchmark: Sendable {
     /// primary metrics). Everything else it reports is shown, not judged,
     /// unless a suite names it.
     public let primaryMetrics: [String]
+    /// Iterations come in whole multiples of this. A benchmark whose op is
+    /// one element of a fresh n-element structure (map/assign/sized/n=1M:
+    /// a new map every n inserts) sets it to n, so that every structure it
+    /// times is complete and its creation is amortized over exactly n ops,
+    /// whatever b.N calibration (or callgrind's fixed count) would pick.
+    /// Without it, b.N = 1.5M times one full map and one half-full one, and
+    /// the per-op time moves with where b.N falls between multiples.
+    public let iterationQuantum: Int
     /// Setup for one run; returns the timed body.
     public let prepare: @Sendable (RunContext) -> @Sendable (Worker) -> Void
 
@@ -42,9 +50,12 @@ public struct Benchmark: Sendable {
         threads: Int = 1,
         summary: String = "",
         primaryMetrics: [String] = [],
+        iterationQuantum: Int = 1,
         prepare: @escaping @Sendable (RunContext) -> @Sendable (Worker) -> Void
     ) {
         precondition(threads >= 1, "a benchmark needs at least one thread")
+        precondition(iterationQuantum >= 1, "an iteration quantum is at least 1")
+        self.iterationQuantum = iterationQuantum
         self.name = name
         self.threads = threads
         self.summary = summary

@@ -34,6 +34,11 @@ public enum MeasurementPolicy {
         return Int(n)
     }
 
+    /// The smallest multiple of `quantum` that is at least `n`.
+    public static func roundUp(_ n: Int, toMultipleOf quantum: Int) -> Int {
+        quantum <= 1 ? n : (n + quantum - 1) / quantum * quantum
+    }
+
     /// Whether calibration should run again after a run of `lastN`
     /// iterations that took `lastNs`.
     public static func shouldContinueCalibrating(goalNs: Int64, lastN: Int, lastNs: Int64) -> Bool {
@@ -99,16 +104,21 @@ public final class Runner {
 
     /// Stage 1: returns b.N for the plan. The last run made here used that
     /// n and served as the warm-up.
+    /// n is a multiple of the benchmark's iteration quantum, also when the
+    /// bench time names a count (the count is rounded up to one).
     public func calibrate(_ plan: BenchmarkPlan) -> Int {
+        let q = plan.benchmark.iterationQuantum
         switch plan.benchTime {
-        case .iterations(let n):
+        case .iterations(let given):
+            let n = MeasurementPolicy.roundUp(given, toMultipleOf: q)
             _ = measure(plan.benchmark, n: n, counted: false)
             return n
         case .nanoseconds(let goal):
-            var n = 1
+            var n = q
             var elapsed = measure(plan.benchmark, n: n, counted: false).wallNs
             while MeasurementPolicy.shouldContinueCalibrating(goalNs: goal, lastN: n, lastNs: elapsed) {
-                n = MeasurementPolicy.predictIterations(goalNs: goal, lastN: n, lastNs: elapsed)
+                n = MeasurementPolicy.roundUp(MeasurementPolicy.predictIterations(goalNs: goal, lastN: n, lastNs: elapsed),
+                                              toMultipleOf: q)
                 elapsed = measure(plan.benchmark, n: n, counted: false).wallNs
             }
             return n

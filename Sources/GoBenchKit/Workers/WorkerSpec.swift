@@ -93,7 +93,7 @@ public enum WorkerMain {
                 n = runner.calibrate(BenchmarkPlan(benchmark, benchTime: item.benchTime, count: 1))
                 emit(.calibrated(benchmark: item.benchmark, n: n))
             case .iterations(let fixed):
-                n = fixed
+                n = MeasurementPolicy.roundUp(fixed, toMultipleOf: benchmark.iterationQuantum)
                 if item.warmup { runner.warmUp(benchmark, n: n) }
             }
             for rep in item.repetitions {
