@@ -87,29 +87,36 @@ import Testing
     }
 
     /// A tiny run: the A/A control and (where perf's ring is granted) the
-    /// kernel unwinder, on a busy benchmark, 2 pairs of 2 ms repetitions.
-    @Test func aTinyRunReportsEveryArmAndBenchmark() throws {
-        let busy = Benchmark.simple("test/busy") { w in
-            var x: UInt64 = 1
-            for _ in 0..<w.n { x = x &* 6364136223846793005 &+ 1442695040888963407 }
-            blackHole(x)
+    /// kernel unwinder, on two busy benchmarks, 2 pairs of 2 ms repetitions.
+    @Test func aTinyRunReportsEveryArmAndBenchmarkAndPoolsThem() throws {
+        func busy(_ name: String) -> Benchmark {
+            Benchmark.simple(name) { w in
+                var x: UInt64 = 1
+                for _ in 0..<w.n { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+                blackHole(x)
+            }
         }
         var arms = [OverheadArm.control]
         let kernel = Sampler.kernelCallchainsAvailable
         if kernel { arms.append(OverheadArm(SamplerConfig(hz: 997, unwinder: .kernel))) }
-        let run = OverheadRun(benchmarks: [busy], arms: arms, pairs: 2, benchTime: .nanoseconds(2_000_000), seed: 1)
+        let run = OverheadRun(benchmarks: [busy("test/busy-a"), busy("test/busy-b")], arms: arms, pairs: 2,
+                              benchTime: .nanoseconds(2_000_000), seed: 1)
         let report = run.run()
-        #expect(report.rows.count == arms.count)
-        let control = try #require(report.rows.first { $0.arm == .control })
+        #expect(report.rows.count == arms.count * 3, "two benchmarks and the pooled row per arm")
+        let control = try #require(report.rows.first { $0.arm == .control && $0.benchmark == "test/busy-a" })
         #expect(control.wall?.pairs == 2 && control.cpu?.pairs == 2)
         #expect(control.achievedHz == nil && control.reachesBody == nil, "the control samples nothing")
+        let pooled = try #require(report.rows.first { $0.arm == .control && $0.benchmark == OverheadRun.pooledName })
+        #expect(pooled.cpu?.pairs == 4)
         if kernel {
-            let k = try #require(report.rows.first { $0.arm.sampler?.unwinder == .kernel })
+            let k = try #require(report.rows.first { $0.arm.sampler?.unwinder == .kernel && $0.benchmark == "test/busy-b" })
             #expect(k.samples > 0, "4 ms of sampled CPU at 997 Hz")
             #expect(k.achievedHz != nil)
+            let kp = try #require(report.rows.first { $0.arm.sampler?.unwinder == .kernel && $0.benchmark == OverheadRun.pooledName })
+            #expect(kp.samples == report.rows.filter { $0.arm == k.arm && $0.benchmark != OverheadRun.pooledName }.map(\.samples).reduce(0, +))
         }
         let csv = report.csv().split(separator: "\n")
-        #expect(csv.count == 1 + arms.count)
-        #expect(report.table().contains("test/busy"))
+        #expect(csv.count == 1 + report.rows.count)
+        #expect(report.table().contains("test/busy-a"))
     }
 }

@@ -28,6 +28,10 @@
 //               libunwind; per-thread caching, warmed up)
 //   timer-sig   timer_create(CLOCK_THREAD_CPUTIME_ID) SIGPROF, empty
 //               handler (the kernel's CPU-time timers: capped by HZ=250)
+//   tick-chain  no timer of ours: user callchains recorded on the
+//               sched:sched_stat_runtime tracepoint, which the scheduler
+//               tick already running on a busy CPU fires (HZ=250 here);
+//               needs the tracepoint's id from tracefs (0 samples without)
 //
 // Pairing: every round runs "none" and every configuration once, in an
 // order shuffled per round (seeded), each one a fixed amount of work
@@ -45,7 +49,8 @@
 //
 // Build and run (as root or with perf_event_paranoid <= 2):
 //   cc -O2 -fno-omit-frame-pointer -o /tmp/sampling-cost scripts/probes/sampling-cost.c -ldl
-//   /tmp/sampling-cost [HZ=997] [ROUNDS=20] [alu|mem] [MS_PER_RUN=100]
+//   /tmp/sampling-cost [HZ=997] [ROUNDS=20] [alu|mem] [MS_PER_RUN=100] [TRACEPOINT_ID]
+//   /tmp/sampling-cost gaps [HZ=997] [MS=1000]   (how long each interruption keeps the loop away)
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -101,9 +106,9 @@ static volatile uint64_t sink;
 
 // MARK: the mechanisms
 
-enum cfg { NONE, COUNT, S0, S0RING, IP, CHAIN, CHAINCPU, SIG, SIGFP, SIGUNW, TIMERSIG, NCFG };
+enum cfg { NONE, COUNT, S0, S0RING, IP, CHAIN, CHAINCPU, SIG, SIGFP, SIGUNW, TIMERSIG, TPCHAIN, NCFG };
 static const char *names[NCFG] = {"none", "count", "s0", "s0-ring", "ip", "chain", "chain-cpu",
-                                  "sig", "sig-fp", "sig-unw", "timer-sig"};
+                                  "sig", "sig-fp", "sig-unw", "timer-sig", "tick-chain"};
 
 static int hz = 997;
 static int fd = -1;
@@ -139,11 +144,16 @@ static void on_prof(int sig, siginfo_t *si, void *ctx) {
     errno = e;
 }
 
+static int tracepoint_id = -1;
+static int open_event_typed(uint32_t type, uint64_t config, uint64_t period, uint64_t sample_type);
 static int open_event(uint32_t config, uint64_t period, uint64_t sample_type) {
+    return open_event_typed(PERF_TYPE_SOFTWARE, config, period, sample_type);
+}
+static int open_event_typed(uint32_t type, uint64_t config, uint64_t period, uint64_t sample_type) {
     struct perf_event_attr a;
     memset(&a, 0, sizeof a);
     a.size = sizeof a;
-    a.type = PERF_TYPE_SOFTWARE;
+    a.type = type;
     a.config = config;
     a.sample_period = period;
     a.sample_type = sample_type;
@@ -213,6 +223,11 @@ static void arm(int c) {
         fd = open_event(PERF_COUNT_SW_TASK_CLOCK, period, 0);
         signal_to_me(fd);
         break;
+    case TPCHAIN:
+        if (tracepoint_id < 0) return;
+        fd = open_event_typed(PERF_TYPE_TRACEPOINT, (uint64_t)tracepoint_id, 1, PERF_SAMPLE_CALLCHAIN);
+        map_ring();
+        break;
     case TIMERSIG: {
         struct sigevent sev;
         memset(&sev, 0, sizeof sev);
@@ -235,6 +250,7 @@ static long disarm(int c, long *lost) {
     long n = -1;
     if (c == NONE) return -1;
     if (c == TIMERSIG) { timer_delete(timer); return handled; }
+    if (c == TPCHAIN && fd < 0) return 0;
     ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
     if (ring) {
         n = ring_samples(lost);
@@ -250,6 +266,10 @@ static long disarm(int c, long *lost) {
 
 // MARK: statistics
 
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
 static int cmp(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -268,11 +288,67 @@ static void mean_ci(const double *x, int n, double *mean, double *half) {
     *half = n > 1 ? t975(n - 1) * sqrt(ss / (n - 1) / n) : 0;
 }
 
+/// `gaps` mode: spin reading the TSC for `ms` per configuration and
+/// record every gap above 1.5 us: the time the loop was away (interrupt
+/// entry, the host's VM exits, the handler, the return). Prints the gaps
+/// per second and their median and mean length, for none, s0 and chain.
+static int run_gaps(int ms) {
+    static uint64_t gaps[400000];
+    int64_t t0 = now_ns(CLOCK_MONOTONIC);
+    uint64_t c0 = __builtin_ia32_rdtsc();
+    while (now_ns(CLOCK_MONOTONIC) - t0 < 200000000) {}
+    double tsc_per_ns = (double)(__builtin_ia32_rdtsc() - c0) / (double)(now_ns(CLOCK_MONOTONIC) - t0);
+    uint64_t threshold = (uint64_t)(1500 * tsc_per_ns);
+    int cfgs[] = {NONE, S0, CHAIN, SIG};
+    printf("gaps above 1.5 us in a TSC-reading loop, %d ms per configuration, %d Hz\n", ms, hz);
+    printf("%-8s %10s %12s %12s %14s\n", "config", "gaps/s", "median us", "mean us", "away % of time");
+    for (int rep = 0; rep < 2; rep++) {
+        for (int k = 0; k < 4; k++) {
+            int c = cfgs[k];
+            arm(c);
+            long n = 0;
+            uint64_t start = __builtin_ia32_rdtsc(), end = start + (uint64_t)(ms * 1e6 * tsc_per_ns), prev = start, sum = 0;
+            while (prev < end) {
+                uint64_t t = __builtin_ia32_rdtsc();
+                if (t - prev > threshold && n < 400000) { gaps[n++] = t - prev; sum += t - prev; }
+                prev = t;
+            }
+            long lost;
+            disarm(c, &lost);
+            qsort(gaps, (size_t)n, sizeof gaps[0], cmp_u64);
+            double secs = ms / 1000.0;
+            printf("%-8s %10.0f %12.2f %12.2f %13.2f%%\n", names[c], n / secs,
+                   n ? gaps[n / 2] / tsc_per_ns / 1000 : 0, n ? sum / (double)n / tsc_per_ns / 1000 : 0,
+                   100.0 * sum / tsc_per_ns / (ms * 1e6));
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "gaps") == 0) {
+        hz = argc > 2 ? atoi(argv[2]) : 997;
+        page = (size_t)sysconf(_SC_PAGESIZE);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_prof;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigaction(SIGPROF, &sa, NULL);
+        return run_gaps(argc > 3 ? atoi(argv[3]) : 1000);
+    }
     hz = argc > 1 ? atoi(argv[1]) : 997;
     int rounds = argc > 2 ? atoi(argv[2]) : 20;
     mem_mode = argc > 3 && strcmp(argv[3], "mem") == 0;
     int ms = argc > 4 ? atoi(argv[4]) : 100;
+    // tick-chain: the sched:sched_stat_runtime tracepoint, which the
+    // scheduler's tick (and every context switch) fires for the running
+    // task: user callchains at HZ with no timer of our own. Its id comes
+    // from tracefs (argument 5, or /sys/kernel/tracing when mounted).
+    if (argc > 5) tracepoint_id = atoi(argv[5]);
+    else {
+        FILE *f = fopen("/sys/kernel/tracing/events/sched/sched_stat_runtime/id", "r");
+        if (f) { if (fscanf(f, "%d", &tracepoint_id) != 1) tracepoint_id = -1; fclose(f); }
+    }
     page = (size_t)sysconf(_SC_PAGESIZE);
 
     struct sigaction sa;

@@ -123,9 +123,11 @@ public struct OverheadRow: Sendable {
     public var sources: [String] = []
 
     /// Extra thread CPU time per sample, from the cpu-ns/op ratio and the
-    /// achieved rate: (ratio - 1) / rate.
+    /// achieved rate: (ratio - 1) / rate. Nil unless the cpu-ns/op
+    /// interval excludes 1 (a cost per sample from an overhead that is not
+    /// there would be noise divided by the rate).
     public var cpuMicrosecondsPerSample: Double? {
-        guard let c = cpu, let hz = achievedHz, hz > 0 else { return nil }
+        guard let c = cpu, c.low > 1 || c.high < 1, let hz = achievedHz, hz > 0 else { return nil }
         return (c.ratio - 1) / hz * 1e6
     }
 }
@@ -193,6 +195,9 @@ public final class OverheadRun {
     /// a stack that reaches it passed through the benchmark body.
     public static let bodyCallerMarker = "Runner.measure"
 
+    /// The benchmark column of the rows pooled over every benchmark.
+    public static let pooledName = "(all, pooled)"
+
     /// Whether a folded stack (root first) reaches the benchmark body.
     public static func reachesBody(_ stack: [String]) -> Bool {
         stack.contains { $0.contains(bodyCallerMarker) }
@@ -259,6 +264,29 @@ public final class OverheadRun {
                     row.sources = p.raw.sources.sorted()
                     let total = p.folded.total
                     let reach = p.folded.counts.filter { OverheadRun.reachesBody($0.key) }.values.reduce(0, +)
+                    row.reachesBody = total > 0 ? Double(reach) / Double(total) : nil
+                }
+                rows.append(row)
+            }
+            // Pooled over the benchmarks: every pair of every benchmark one
+            // unit (their log ratios share one distribution under the
+            // hypothesis that the sampler costs the same share of CPU
+            // everywhere; per-benchmark rows above show where it does not).
+            if benchmarks.count > 1 {
+                let all = sides.map { $0[a] }
+                var row = OverheadRow(benchmark: OverheadRun.pooledName, arm: arm,
+                                      wall: OverheadEstimate(base: all.flatMap(\.wallBase), sampled: all.flatMap(\.wallSampled)),
+                                      cpu: OverheadEstimate(base: all.flatMap(\.cpuBase), sampled: all.flatMap(\.cpuSampled)))
+                let mine = rows.filter { $0.arm == arm && $0.benchmark != OverheadRun.pooledName }
+                row.samples = mine.map(\.samples).reduce(0, +)
+                row.lost = mine.map(\.lost).reduce(0, +)
+                if let p = profiles {
+                    let cpu = p.values.map { Double($0.raw.cpuNanoseconds) }.reduce(0, +)
+                    let periods = p.values.map { Double($0.raw.stats.periods) }.reduce(0, +)
+                    row.achievedHz = cpu > 0 ? periods / (cpu / 1e9) : nil
+                    let total = p.values.map(\.folded.total).reduce(0, +)
+                    let reach = p.values.map { $0.folded.counts.filter { OverheadRun.reachesBody($0.key) }.values.reduce(0, +) }
+                        .reduce(0, +)
                     row.reachesBody = total > 0 ? Double(reach) / Double(total) : nil
                 }
                 rows.append(row)
