@@ -47,6 +47,18 @@
 // from the interrupt paths shows as well. The loop runs under three
 // frame-pointer frames so that the callchain has something to walk.
 //
+// Measured (2-vCPU KVM/Firecracker guest, AMD EPYC family 26 model 2,
+// load 1.0-1.2, alu work, 100 ms runs), cpu-us per sample at 9,973 Hz
+// (20 rounds) and the cpu overhead at 997 Hz (40 rounds), 95% intervals:
+//   s0 18.9 +-1.8 / +1.9% +-1.2;  s0-ring 19.0 +-1.8 / +1.8% +-1.0;
+//   ip 20.7 +-2.8 / +3.4% +-1.4;  chain 24.4 +-5.3 / +3.8% +-2.2;
+//   chain-cpu 21.0 +-2.9 / +3.0% +-1.3;  sig 38.7 +-3.8 / +4.5% +-1.2;
+//   sig-fp 35.8 +-2.5 / +4.7% +-1.5;  sig-unw 38.2 +-3.3 / +4.8% +-1.1;
+//   count +1.2% +-2.4 / +0.8% +-1.3;  timer-sig 249/s, +2.5% +-2.1;
+//   tick-chain fired 82-87k times/s (not only at the tick): +2.6-6.6%.
+// `gaps` at 9,973 Hz: s0 adds ~10,000 gaps/s of 19-22 us (median) to the
+// 1,100-4,800/s of 7-21 us that the idle guest shows anyway; sig 30-37 us.
+//
 // Build and run (as root or with perf_event_paranoid <= 2):
 //   cc -O2 -fno-omit-frame-pointer -o /tmp/sampling-cost scripts/probes/sampling-cost.c -ldl
 //   /tmp/sampling-cost [HZ=997] [ROUNDS=20] [alu|mem] [MS_PER_RUN=100] [TRACEPOINT_ID]
