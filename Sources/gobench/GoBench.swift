@@ -14,7 +14,7 @@ struct GoBench: ParsableCommand {
         subcommands: [ListCommand.self, RunCommand.self, AllCommand.self, CompareCommand.self,
                       ProfileCommand.self, FlamegraphCommand.self, CountersCommand.self,
                       GoCommand.self, ABCommand.self, CalibrateCommand.self, CheckOrderCommand.self, ReportCommand.self,
-                      HistoryCommand.self, ExportCommand.self, WorkerCommand.self]
+                      HistoryCommand.self, ExportCommand.self, ProfileOverheadCommand.self, WorkerCommand.self]
     )
 
     /// ArgumentParser's own entry point, except that a usage error (an

@@ -61,9 +61,12 @@ public struct SamplerConfig: Sendable, Equatable {
 
     public static let defaultHz = 997
     /// The kernel's callchains: no signal, and the lowest cost measured
-    /// (issue 22: +19-26% cpu-ns/op at 9,973 Hz against +56-75% for the
-    /// signal unwinders; the same stacks as `fp`). Where perf events or
-    /// their ring are refused, arming falls back to libunwind.
+    /// (`gobench profile-overhead`, paired in one process, issue 22:
+    /// +2.1% cpu-ns/op at 997 Hz, about 21 us per sample, which is the
+    /// guest's own cost of a timer expiry; fp and libunwind +4.2-4.6%,
+    /// a signal costing about 20 us more). The same stacks as `fp`. Where
+    /// perf events or their ring are refused, arming falls back to
+    /// libunwind.
     public static let defaultUnwinder = Unwinder.kernel
 
     public init(hz: Int = SamplerConfig.defaultHz, unwinder: Unwinder = SamplerConfig.defaultUnwinder,
