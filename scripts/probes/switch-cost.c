@@ -23,6 +23,12 @@
 // chain +79% [+19, +170]. The round trip crosses vCPUs here (each wake-up
 // goes through the host), so the spread is wide; gobench's chan/pingpong
 // showed the same shape (+126% at 99 Hz, +79% at 997 Hz, kernel chains).
+//   percpu (added later, 16 rounds, load 3.3, 51.7 us per round trip with no
+//   event; the other rows: count +17%, s99 +30%, s997 +61%, chain +67%):
+//   -43% [-48, -38]. A CPU-wide event pays nothing at a switch, but its
+//   timer keeps both vCPUs from idling, and a futex wake-up of a running
+//   vCPU is cheaper than of a halted one: it perturbs blocking code the
+//   other way, so it is no cure for sampling blocking code here either.
 //
 //   cc -O2 -o /tmp/switch-cost scripts/probes/switch-cost.c -lpthread -lm
 //   /tmp/switch-cost [ROUNDS=10] [TRIPS=20000]
@@ -42,8 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { NONE, COUNT, S99, S997, CHAIN, NCFG };
-static const char *names[NCFG] = {"none", "count", "s99", "s997", "chain"};
+enum { NONE, COUNT, S99, S997, CHAIN, PERCPU, NCFG };
+static const char *names[NCFG] = {"none", "count", "s99", "s997", "chain", "percpu"};
 
 static _Atomic uint32_t token;   // whose turn: 0 or 1
 static int trips, cfg;
@@ -57,7 +63,7 @@ static int64_t now_ns(void) {
 
 static int open_self(int c, void **ring, size_t *len) {
     *ring = NULL;
-    if (c == NONE) return -1;
+    if (c == NONE || c == PERCPU) return -1;
     struct perf_event_attr a;
     memset(&a, 0, sizeof a);
     a.size = sizeof a;
@@ -78,6 +84,46 @@ static int open_self(int c, void **ring, size_t *len) {
     }
     ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
     return fd;
+}
+
+// PERCPU: one cpu-clock event per CPU (pid -1), sampling every task on it
+// at 997 Hz with TID and user callchains into a ring, as `perf record -a`
+// does: its hrtimer belongs to the CPU, so nothing happens at a switch
+// (needs perf_event_paranoid <= 0 or CAP_PERFMON; a sampler would keep
+// only its own threads' samples by TID).
+static int cpu_fds[64];
+static void *cpu_rings[64];
+static size_t cpu_len;
+static void percpu(int on) {
+    int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu > 64) ncpu = 64;
+    for (int c = 0; c < ncpu; c++) {
+        if (!on) {
+            ioctl(cpu_fds[c], PERF_EVENT_IOC_DISABLE, 0);
+            munmap(cpu_rings[c], cpu_len);
+            close(cpu_fds[c]);
+            continue;
+        }
+        struct perf_event_attr a;
+        memset(&a, 0, sizeof a);
+        a.size = sizeof a;
+        a.type = PERF_TYPE_SOFTWARE;
+        a.config = PERF_COUNT_SW_CPU_CLOCK;
+        a.sample_period = 1000000000 / 997;
+        a.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_CALLCHAIN;
+        a.exclude_callchain_kernel = 1;
+        a.exclude_kernel = 1;
+        a.exclude_idle = 1;
+        a.sample_max_stack = 127;
+        a.disabled = 1;
+        a.wakeup_events = 1 << 30;
+        cpu_fds[c] = (int)syscall(SYS_perf_event_open, &a, -1, c, -1, PERF_FLAG_FD_CLOEXEC);
+        if (cpu_fds[c] < 0) { perror("perf_event_open (per CPU)"); exit(1); }
+        cpu_len = (size_t)sysconf(_SC_PAGESIZE) * 513;
+        cpu_rings[c] = mmap(NULL, cpu_len, PROT_READ | PROT_WRITE, MAP_SHARED, cpu_fds[c], 0);
+        if (cpu_rings[c] == MAP_FAILED) { perror("mmap"); exit(1); }
+        ioctl(cpu_fds[c], PERF_EVENT_IOC_ENABLE, 0);
+    }
 }
 
 static void *player(void *arg) {
@@ -120,11 +166,13 @@ int main(int argc, char **argv) {
             cfg = order[k];
             trips = n;
             atomic_store(&token, 0);
+            if (cfg == PERCPU) percpu(1);
             pthread_barrier_wait(&start);   // players open their events
             pthread_barrier_wait(&start);   // and start
             int64_t t0 = now_ns();
             pthread_barrier_wait(&done);
             int64_t t1 = now_ns();
+            if (cfg == PERCPU) percpu(0);
             if (r >= 0) us[cfg][r] = (double)(t1 - t0) / n / 1000;
         }
     }
