@@ -6,7 +6,8 @@
 // A run: Go.run sets GOMAXPROCS Ps up, makes the calling thread M0 holding
 // P0, creates the main goroutine and runs the scheduler loop on the calling
 // thread. Other Ms are started on demand by wakep. When the last goroutine
-// exits, every M leaves its loop; M0 joins the others' threads, folds the
+// has exited, the last M to go idle finds no goroutine left (checkdead) and
+// every M leaves its loop; M0 joins the others' threads, folds the
 // statistics, keeps the dead Gs (with their stacks) on the global free list
 // for the next run, frees the Ps and Ms, and returns.
 
