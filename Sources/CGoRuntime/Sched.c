@@ -104,18 +104,27 @@ void cgort_gctx_prepare(cgort_gctx *c, void (*fn)(void *), void *arg) {
     //   hi-8, hi-16   0, 0: sentinel return address and frame pointer
     //   A-8           cgort_ctx_trampoline   (A = hi-16: rsp after `ret`)
     //   A-16..A-56    rbp=0, rbx=0, r12=c, r13..r15=0 (popped by the switch)
+    //   A-64          MXCSR | x87 control word << 32 (loaded by the switch):
+    //                 the creator's, as a new thread inherits its creator's
     uintptr_t hi = ((uintptr_t)c->stack_base + c->map_size) & ~(uintptr_t)15;
     uintptr_t *top = (uintptr_t *)(hi - 16);
     top[0] = 0;
     top[1] = 0;
-    uintptr_t *sp = top - 7;
-    sp[0] = 0;                              // r15
-    sp[1] = 0;                              // r14
-    sp[2] = 0;                              // r13
-    sp[3] = (uintptr_t)c;                   // r12: the context, for the trampoline
-    sp[4] = 0;                              // rbx
-    sp[5] = 0;                              // rbp: ends the frame-pointer chain
-    sp[6] = (uintptr_t)cgort_ctx_trampoline; // return address of the first switch
+    uintptr_t *sp = top - 8;
+    uint32_t mxcsr = 0;
+    uint16_t fcw = 0;
+#if defined(__x86_64__)
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(fcw));
+#endif
+    sp[0] = (uintptr_t)mxcsr | (uintptr_t)fcw << 32; // MXCSR, x87 CW
+    sp[1] = 0;                              // r15
+    sp[2] = 0;                              // r14
+    sp[3] = 0;                              // r13
+    sp[4] = (uintptr_t)c;                   // r12: the context, for the trampoline
+    sp[5] = 0;                              // rbx
+    sp[6] = 0;                              // rbp: ends the frame-pointer chain
+    sp[7] = (uintptr_t)cgort_ctx_trampoline; // return address of the first switch
     c->sp = sp;
 #ifdef CGORT_TSAN
     c->tsan_fiber = __tsan_create_fiber(0);

@@ -6,7 +6,8 @@
 // A run: Go.run sets GOMAXPROCS Ps up, makes the calling thread M0 holding
 // P0, creates the main goroutine and runs the scheduler loop on the calling
 // thread. Other Ms are started on demand by wakep. When the last goroutine
-// exits, every M leaves its loop; M0 joins the others' threads, folds the
+// has exited, the last M to go idle finds no goroutine left (checkdead) and
+// every M leaves its loop; M0 joins the others' threads, folds the
 // statistics, keeps the dead Gs (with their stacks) on the global free list
 // for the next run, frees the Ps and Ms, and returns.
 
@@ -57,7 +58,7 @@ public enum Go {
     /// runtime.NumGoroutine: live goroutines of the current run, main
     /// included; 0 when no run is going on.
     public static var numGoroutine: Int {
-        atomicInt(&schedp.pointee.ngoroutines).pointee.load(ordering: .relaxed)
+        currentNumGoroutine()
     }
 
     /// The scheduler statistics of the current run, or of the last one.
@@ -85,7 +86,7 @@ public enum Go {
 /// The go statement: start `body` as a new goroutine of the current run,
 /// in the caller's runnext. Fatal outside Go.run (on any thread that is
 /// not running a goroutine).
-public func go(_ body: @escaping @Sendable () -> Void) {
+public func go(_ body: __owned @escaping @Sendable () -> Void) {
     guard let gp = getg(), let pp = gp.pointee.m?.pointee.p else {
         goFatal("go statement outside Go.run")
     }
@@ -101,6 +102,10 @@ private func currentStatistics() -> SchedulerStatistics {
         guard let allp = s.pointee.allp else { return last }
         return foldStatistics(allp, Int(s.pointee.gomaxprocs), threads: s.pointee.threadsStarted)
     }
+}
+
+private func currentNumGoroutine() -> Int {
+    lastStatistics.withLock { _ in liveGoroutines() }
 }
 
 private func foldStatistics(_ allp: UnsafeMutablePointer<PPtr>, _ n: Int, threads: Int) -> SchedulerStatistics {
@@ -177,7 +182,7 @@ func schedRun(maxprocs: Int, _ main: @escaping @Sendable () -> Void) {
         mp = m.pointee.alllink
     }
     for t in threads { cgort_thread_join(t) }
-    if atomicInt(&s.pointee.ngoroutines).pointee.load(ordering: .relaxed) != 0 {
+    if liveGoroutines() != 0 {
         goFatal("Go.run: goroutines left after the run")
     }
     let stats = foldStatistics(allp, maxprocs, threads: s.pointee.threadsStarted)
@@ -186,6 +191,7 @@ func schedRun(maxprocs: Int, _ main: @escaping @Sendable () -> Void) {
         s.pointee.allp = nil
     }
     s.lock.lock()
+    s.gFreeLock.lock()
     for i in 0..<maxprocs {
         let pp = allp[i]
         if !runqempty(pp) { goFatal("Go.run: runnable goroutines left after the run") }
@@ -199,6 +205,7 @@ func schedRun(maxprocs: Int, _ main: @escaping @Sendable () -> Void) {
         pp.deinitialize(count: 1)
         pp.deallocate()
     }
+    s.gFreeLock.unlock()
     allp.deallocate()
     mp = s.pointee.allm
     while let m = mp {

@@ -53,8 +53,15 @@ let schedp: UnsafeMutablePointer<SchedT> = {
 let schedLockKey: UnsafeMutablePointer<UInt32> =
     cgort_alloc_aligned(64).assumingMemoryBound(to: UInt32.self)
 
+/// sched.gFree.lock's key (proc.go keeps the global free list under a
+/// lock of its own, so that gfput/gfget never contend with the run queue
+/// and idle lists), on a cache line of its own.
+let gFreeLockKey: UnsafeMutablePointer<UInt32> =
+    cgort_alloc_aligned(64).assumingMemoryBound(to: UInt32.self)
+
 extension UnsafeMutablePointer where Pointee == SchedT {
     @inline(__always) var lock: RuntimeLock { RuntimeLock(schedLockKey) }
+    @inline(__always) var gFreeLock: RuntimeLock { RuntimeLock(gFreeLockKey) }
 }
 
 // MARK: - getg
@@ -170,16 +177,54 @@ func releasep(_ mp: MPtr) -> PPtr {
 }
 
 /// proc.go checkdead: with sched.lock held, after an M went idle. If no M
-/// is running and goroutines remain, none of them can ever be readied.
+/// is running and goroutines remain, none of them can ever be readied: a
+/// deadlock. If none remain, the run is over (where Go's process would
+/// have exited with main): every idle M, this one included, is woken to
+/// leave its loop.
+///
+/// Counting here, not in newproc and goexit0, is how Go does it (gcount):
+/// no shared counter is touched per goroutine. The per-P counts are exact
+/// at this point: every M has released its P and then taken sched.lock to
+/// go idle (findrunnable, stopm), so each P's last counter writes happen
+/// before this read under the same lock.
 func checkdead() {
     let s = schedp
     if atomicU32(&s.pointee.done).pointee.load(ordering: .relaxed) != 0 { return }
     let run = s.pointee.mcount - s.pointee.nmidle
     if run > 0 { return }
     if run < 0 { goFatal("checkdead: inconsistent counts: mcount=\(s.pointee.mcount) nmidle=\(s.pointee.nmidle)") }
-    if atomicInt(&s.pointee.ngoroutines).pointee.load(ordering: .relaxed) > 0 {
+    if liveGoroutines() > 0 {
         goFatal("all goroutines are asleep - deadlock!")
     }
+    // The last goroutine has exited: end the run. Idle Ms are woken under
+    // the lock (stopm checks `done` under it before sleeping), spinning
+    // ones see `done` in their loops.
+    atomicU32(&s.pointee.done).pointee.store(1, ordering: .sequentiallyConsistent)
+    while let m = mget() {
+        notewakeup(&m.pointee.park)
+    }
+}
+
+/// A P's event counter, by address (a read from another thread must not
+/// be an inout access to the P, which TSan would see as a write).
+@inline(__always)
+func pstat(_ pp: PPtr, _ k: KeyPath<PStats, UInt64>) -> UnsafeMutablePointer<UInt64> {
+    (UnsafeMutableRawPointer(pp) + MemoryLayout<P>.offset(of: \P.stats)! + MemoryLayout<PStats>.offset(of: k)!)
+        .assumingMemoryBound(to: UInt64.self)
+}
+
+/// Live goroutines of the current run (main included): goroutines created
+/// minus exited, summed over the Ps. Exact when every M is idle (checkdead,
+/// teardown); while Ms run, a snapshot as approximate as Go's gcount.
+func liveGoroutines() -> Int {
+    let s = schedp
+    guard let allp = s.pointee.allp else { return 0 }
+    var n = 0
+    for i in 0..<Int(s.pointee.gomaxprocs) {
+        n &+= Int(truncatingIfNeeded: loadRelaxed(pstat(allp[i], \.created)))
+        n &-= Int(truncatingIfNeeded: loadRelaxed(pstat(allp[i], \.exited)))
+    }
+    return max(n, 0)
 }
 
 // MARK: - Starting and stopping Ms
@@ -598,38 +643,29 @@ func goexit1() -> Never {
     goFatal("goexit: dead goroutine resumed")
 }
 
-/// proc.go goexit0, on g0: the G is dead; recycle it. The last goroutine
-/// ends the run: every M leaves its loop.
+/// proc.go goexit0, on g0: the G is dead; recycle it. When it was the
+/// last one, its M finds no work, goes idle, and the last M to go idle
+/// ends the run (checkdead).
 func goexit0(_ mp: MPtr, _ gp: GPtr) {
     casgstatus(gp, _Grunning, _Gdead)
     gp.pointee.m = nil
     cgort_gctx_retire(gp.pointee.ctx)
-    gfput(mp.pointee.p!, gp)
-    let s = schedp
-    if atomicInt(&s.pointee.ngoroutines).pointee.subtract(1, ordering: .sequentiallyConsistent).oldValue == 1 {
-        // The last goroutine: end the run. Idle Ms are woken under the
-        // lock (stopm checks `done` under it before sleeping), spinning
-        // ones see `done` in their loops.
-        s.lock.lock()
-        atomicU32(&s.pointee.done).pointee.store(1, ordering: .sequentiallyConsistent)
-        while let m = mget() {
-            notewakeup(&m.pointee.park)
-        }
-        s.lock.unlock()
-    }
+    let pp = mp.pointee.p!
+    bump(&pp.pointee.stats.exited)
+    gfput(pp, gp)
 }
 
 // MARK: - Free Gs
 
 /// proc.go gfput: put a dead G on pp's free list; spill half to the global
-/// list when it is long.
+/// list (under sched.gFree.lock) when it is long.
 func gfput(_ pp: PPtr, _ gp: GPtr) {
     gp.pointee.schedlink = pp.pointee.gFree
     pp.pointee.gFree = gp
     pp.pointee.gFreeN += 1
     if pp.pointee.gFreeN >= gFreeLocalMax {
         let s = schedp
-        s.lock.lock()
+        s.gFreeLock.lock()
         while pp.pointee.gFreeN >= gFreeLocalKeep {
             let g = pp.pointee.gFree!
             pp.pointee.gFree = g.pointee.schedlink
@@ -638,7 +674,7 @@ func gfput(_ pp: PPtr, _ gp: GPtr) {
             s.pointee.gFree = g
             atomicI32(&s.pointee.gFreeN).pointee.add(1, ordering: .relaxed)
         }
-        s.lock.unlock()
+        s.gFreeLock.unlock()
     }
 }
 
@@ -648,7 +684,7 @@ func gfput(_ pp: PPtr, _ gp: GPtr) {
 func gfget(_ pp: PPtr) -> GPtr? {
     let s = schedp
     if pp.pointee.gFree == nil && atomicI32(&s.pointee.gFreeN).pointee.load(ordering: .relaxed) > 0 {
-        s.lock.lock()
+        s.gFreeLock.lock()
         // Move a batch of free Gs to the P.
         while pp.pointee.gFreeN < gFreeLocalKeep, let g = s.pointee.gFree {
             s.pointee.gFree = g.pointee.schedlink
@@ -657,7 +693,7 @@ func gfget(_ pp: PPtr) -> GPtr? {
             pp.pointee.gFree = g
             pp.pointee.gFreeN += 1
         }
-        s.lock.unlock()
+        s.gFreeLock.unlock()
     }
     guard let gp = pp.pointee.gFree else { return nil }
     pp.pointee.gFree = gp.pointee.schedlink
@@ -687,19 +723,28 @@ func malg() -> GPtr {
 
 // MARK: - newproc
 
-/// proc.go newproc/newproc1: a G running `fn`, in pp's runnext.
-func newproc(_ pp: PPtr, _ fn: @escaping () -> Void) {
+/// proc.go newproc/newproc1: a G running `fn`, in pp's runnext. `fn` is
+/// taken over (owned), so storing it in the G costs no retain.
+func newproc(_ pp: PPtr, _ fn: __owned @escaping () -> Void) {
     let s = schedp
     let newg = gfget(pp) ?? malg()
     if readgstatus(newg) != _Gdead { goFatal("newproc1: new g is not Gdead") }
     newg.pointee.fn = fn
-    newg.pointee.goid = atomicInt(&s.pointee.goidgen).pointee.add(1, ordering: .relaxed).newValue
     cgort_gctx_prepare(newg.pointee.ctx, { raw in
         gstart(raw!.assumingMemoryBound(to: G.self))
     }, UnsafeMutableRawPointer(newg))
-    atomicInt(&s.pointee.ngoroutines).pointee.add(1, ordering: .sequentiallyConsistent)
-    bump(&pp.pointee.stats.created)
     casgstatus(newg, _Gdead, _Grunnable)
+    if pp.pointee.goidcache == pp.pointee.goidcacheend {
+        // sched.goidgen is the last allocated id: this batch is
+        // [goidgen+1, goidgen+goidCacheBatch]. The first run's main
+        // goroutine gets 1.
+        let last = atomicInt(&s.pointee.goidgen).pointee.add(goidCacheBatch, ordering: .relaxed).newValue
+        pp.pointee.goidcache = last - goidCacheBatch + 1
+        pp.pointee.goidcacheend = last + 1
+    }
+    newg.pointee.goid = pp.pointee.goidcache
+    pp.pointee.goidcache += 1
+    bump(&pp.pointee.stats.created)
     runqput(pp, newg, next: true)
     if s.pointee.mainStarted { wakep() }
 }
@@ -715,8 +760,7 @@ func gstart(_ gp: GPtr) -> Never {
 /// retained stays alive on the dead G's stack after goexit).
 @inline(never)
 func runBody(_ gp: GPtr) {
-    let fn = gp.pointee.fn!
-    gp.pointee.fn = nil
+    let fn = gp.pointee.fn.take()! // moved out: no retain, and the G keeps no reference
     fn()
 }
 

@@ -102,22 +102,25 @@ func runqput(_ pp: PPtr, _ gp0: GPtr, next: Bool) {
 func runqputslow(_ pp: PPtr, _ gp: GPtr, _ h: UInt32, _ t: UInt32) -> Bool {
     let n = (t &- h) / 2
     if n != runqSize / 2 { goFatal("runqputslow: queue is not full") }
-    var batch = [GPtr?](repeating: nil, count: Int(n) + 1)
-    for i in 0..<n {
-        batch[Int(i)] = gFromWord(pp.slot(h &+ i).pointee.load(ordering: .relaxed))
+    // proc.go's `var batch [len(pp.runq)/2 + 1]*g`: on the stack, no heap
+    // allocation on this path.
+    return withUnsafeTemporaryAllocation(of: GPtr?.self, capacity: Int(runqSize / 2) + 1) { batch in
+        for i in 0..<n {
+            batch[Int(i)] = gFromWord(pp.slot(h &+ i).pointee.load(ordering: .relaxed))
+        }
+        if !pp.head.pointee.compareExchange(expected: h, desired: h &+ n, ordering: .releasing).exchanged {
+            return false
+        }
+        batch[Int(n)] = gp
+        // Link the goroutines.
+        for i in 0..<Int(n) { batch[i]!.pointee.schedlink = batch[i + 1] }
+        // Now put the batch on the global queue.
+        let s = schedp
+        s.lock.lock()
+        globrunqputbatch(batch[0]!, batch[Int(n)]!, Int32(n + 1))
+        s.lock.unlock()
+        return true
     }
-    if !pp.head.pointee.compareExchange(expected: h, desired: h &+ n, ordering: .releasing).exchanged {
-        return false
-    }
-    batch[Int(n)] = gp
-    // Link the goroutines.
-    for i in 0..<Int(n) { batch[i]!.pointee.schedlink = batch[i + 1] }
-    // Now put the batch on the global queue.
-    let s = schedp
-    s.lock.lock()
-    globrunqputbatch(batch[0]!, batch[Int(n)]!, Int32(n + 1))
-    s.lock.unlock()
-    return true
 }
 
 /// proc.go runqget: the next G of pp's local queue, runnext first.

@@ -26,9 +26,12 @@
 //   - a P's fields belong to the M that holds it (p.m), except the run
 //     queue's head, tail, slots and runnext (lock-free, RunQueue.swift) and
 //     the statistics counters (owner writes, anyone reads, relaxed);
-//   - schedt's lists (idle Ms, idle Ps, global run queue, global free Gs)
-//     are guarded by `sched.lock`; the counters read on fast paths
-//     (npidle, nmspinning, runqsize, gFreeN, ngoroutines) are atomic.
+//   - schedt's lists (idle Ms, idle Ps, global run queue) are guarded by
+//     `sched.lock`, the global free Gs by `sched.gFree.lock`, as in Go; the
+//     counters read on fast paths (npidle, nmspinning, runqsize, gFreeN,
+//     goidgen) are atomic. There is no global count of live goroutines
+//     (Go has none either): each P counts the goroutines created and
+//     exited on it, and checkdead sums them when every M is idle.
 
 import CGoRuntime
 import Synchronization
@@ -72,6 +75,10 @@ let gFreeLocalMax: Int32 = 64
 let gFreeLocalKeep: Int32 = 32
 /// runqgrab's wait before stealing a running P's runnext (proc.go: usleep(3)).
 let stealRunnextSleepMicros: UInt32 = 3
+/// Goroutine ids a P takes from sched.goidgen at a time, so that newproc
+/// does not touch the shared counter for every go statement (runtime2.go
+/// _GoidCacheBatch).
+let goidCacheBatch = 16
 
 /// Default usable stack size of a goroutine. Go starts at 8 KiB and grows
 /// by copying; Swift frames cannot be moved, so ours are fixed
@@ -148,7 +155,11 @@ enum MAction: UInt8 {
 /// Go.statistics).
 @usableFromInline
 struct PStats {
+    /// newproc calls on this P (main included).
     var created: UInt64 = 0
+    /// goexit0 calls on this P. Live goroutines = sum(created - exited)
+    /// over all Ps (see checkdead).
+    var exited: UInt64 = 0
     var parks: UInt64 = 0
     var steals: UInt64 = 0
     var stolenGs: UInt64 = 0
@@ -180,6 +191,10 @@ struct P {
     /// Free dead Gs (gFree), with its length.
     var gFree: GPtr? = nil
     var gFreeN: Int32 = 0
+    /// Goroutine ids [goidcache, goidcacheend) reserved for this P
+    /// (runtime2.go p.goidcache, p.goidcacheend).
+    var goidcache: Int = 0
+    var goidcacheend: Int = 0
     var stats = PStats()
 
     init(id: Int32) {
@@ -244,14 +259,15 @@ struct SchedT {
     var runqhead: GPtr? = nil
     var runqtail: GPtr? = nil
     var runqsize: Int32 = 0
-    /// Global free Gs; gFreeN atomic for lock-free peeks.
+    /// Global free Gs, guarded by their own lock (sched.gFree.lock,
+    /// gFreeLockKey in Proc.swift), not sched.lock, as in Go; gFreeN
+    /// atomic for lock-free peeks.
     var gFree: GPtr? = nil
     var gFreeN: Int32 = 0
-    /// Goroutine ids.
+    /// The last goroutine id handed out to a P's goidcache (atomic).
     var goidgen: Int = 0
-    /// Live goroutines, main included (atomic).
-    var ngoroutines: Int = 0
-    /// Set once the last goroutine exits: Ms leave their loops (atomic).
+    /// Set once checkdead finds every M idle and no goroutine left: Ms
+    /// leave their loops (atomic).
     var done: UInt32 = 0
     /// newproc may wake Ms once main has been started (proc.go mainStarted).
     var mainStarted: Bool = false

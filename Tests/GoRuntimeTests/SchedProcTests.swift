@@ -1,0 +1,102 @@
+// Tests of proc.go bookkeeping in the scheduler port: goroutine ids from
+// per-P goidcache batches, the live-goroutine count summed over the Ps
+// (no shared counter), and the end of a run, which checkdead now decides
+// once every M is idle.
+
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import GoRuntime
+
+extension SyncTests.Sched {
+    @Test("goroutine ids are unique and positive when goroutines are created on several Ps (goidcache batches of 16)")
+    func goroutineIDsUnique() {
+        let m = Mutex()
+        let ids = GoBox([Int]())
+        let spawners = 8, perSpawner = 200
+        Go.run(maxprocs: 2) {
+            ids.value.append(getg()!.pointee.goid)
+            let wg = WaitGroup()
+            wg.add(spawners * (perSpawner + 1))
+            for _ in 0..<spawners {
+                go {
+                    let me = getg()!
+                    m.lock()
+                    ids.value.append(me.pointee.goid)
+                    m.unlock()
+                    for _ in 0..<perSpawner {
+                        go {
+                            let id = getg()!.pointee.goid
+                            m.lock(); ids.value.append(id); m.unlock()
+                            wg.done()
+                        }
+                        // Work between spawns, so that the other P's M
+                        // wakes and steals spawners.
+                        var x = 0
+                        for k in 0..<200 { x &+= k }
+                        blackHoleInt(x)
+                    }
+                    wg.done()
+                }
+            }
+            wg.wait()
+        }
+        let all = ids.value
+        #expect(all.count == 1 + spawners * (perSpawner + 1))
+        #expect(Set(all).count == all.count, "duplicate goroutine ids")
+        #expect(all.allSatisfy { $0 > 0 })
+        #expect(Go.statistics.goroutinesCreated == all.count)
+    }
+
+    @Test("numGoroutine at maxprocs 2 counts goroutines that exit on either P")
+    func numGoroutineTwoPs() {
+        let seen = GoBox([Int]())
+        let settled = GoBox(false)
+        Go.run(maxprocs: 2) {
+            let c = Channel<Int>()
+            let wg = WaitGroup()
+            wg.add(100)
+            for _ in 0..<100 { go { _ = c.receive(); wg.done() } }
+            // All 100 were created on this P and none has exited.
+            seen.value.append(Go.numGoroutine)
+            try! c.close()
+            wg.wait()
+            // done() comes just before each goroutine's exit: wait for the
+            // exits themselves (counted on whichever P ran them).
+            for _ in 0..<100_000 where Go.numGoroutine > 1 { Go.yield() }
+            settled.value = Go.numGoroutine == 1
+        }
+        #expect(seen.value == [101])
+        #expect(settled.value)
+        #expect(Go.numGoroutine == 0)
+        #expect(Go.statistics.goroutinesCreated == 101)
+    }
+
+    @Test("Go.run returns only after the last goroutine exits, also when main returns first", arguments: [1, 2])
+    func runEndsAfterLastGoroutine(procs: Int) {
+        for _ in 0..<20 {
+            let finished = GoBox(0)
+            let m = Mutex()
+            Go.run(maxprocs: procs) {
+                for _ in 0..<4 {
+                    go {
+                        var x = 0
+                        for k in 0..<20_000 { x &+= k }
+                        blackHoleInt(x)
+                        Go.yield()
+                        m.lock(); finished.value += 1; m.unlock()
+                    }
+                }
+                // main returns at once.
+            }
+            #expect(finished.value == 4)
+            #expect(Go.numGoroutine == 0)
+        }
+    }
+}
+
+@inline(never)
+func blackHoleInt(_ x: Int) {
+    if x == 42 { print("") }
+}
