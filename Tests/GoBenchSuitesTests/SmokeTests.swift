@@ -161,7 +161,8 @@ let singleOpChecks: [(pattern: String, unit: String, holds: (Double) -> Bool, me
                 continue
             }
             #expect(reps.map(\.repetition) == [0, 1], "\(b.name): repetitions")
-            #expect(reps.allSatisfy { $0.n == 1 && $0.threads == b.threads }, "\(b.name): n and threads")
+            // n = 1, or one whole structure for a benchmark with an iteration quantum.
+            #expect(reps.allSatisfy { $0.n == b.iterationQuantum && $0.threads == b.threads }, "\(b.name): n and threads")
             var expected: Set<String> = ["ns/op", "cpu-ns/op"]
             if b.threads > 1 { expected.insert("parallelism") }
             for (r, units) in declared where b.name.contains(r) { expected.formUnion(units) }
