@@ -77,7 +77,7 @@ private func goroutineBenchmark(
     _ name: String, procs: Int, summary: String, steals: Bool = false,
     _ body: @escaping @Sendable (Int) -> Void
 ) -> Benchmark {
-    Benchmark(name, summary: summary) { run in
+    Benchmark(name, summary: summary, startsThreads: procs > 1) { run in
         let tally = SchedTally()
         tally.csw0 = contextSwitches()
         run.teardown {

@@ -229,6 +229,21 @@ import Synchronization
         #expect(MeasurementPolicy.roundUp(7, toMultipleOf: 1) == 7)
     }
 
+    /// A body that starts threads of its own cannot give an exact count:
+    /// its exact metrics are recorded as counts; the same metric of a body
+    /// that does not stays exact.
+    @Test func exactMetricsOfABodyThatStartsThreadsAreCounts() {
+        func kinds(_ startsThreads: Bool) -> MetricKind? {
+            let b = Benchmark("test/threads", startsThreads: startsThreads) { run in
+                run.report(3, unit: "things/op", kind: .exact)
+                return { _ in }
+            }
+            return Runner().runRepetition(b, n: 10, repetition: 0).metric("things/op")?.kind
+        }
+        #expect(kinds(false) == .exact)
+        #expect(kinds(true) == .count)
+    }
+
     @Test func stopTimerExcludesPausedTime() {
         let b = Benchmark.simple("test/paused") { worker in
             worker.stopTimer()
