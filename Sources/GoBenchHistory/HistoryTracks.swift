@@ -7,7 +7,7 @@ import Foundation
 import GoBenchKit
 
 public enum HistoryTracks {
-    /// The series of metric `unit` of the benchmarks `names` on machine
+    /// The series of the metrics `units` of the benchmarks `names` on machine
     /// `machine`, and how many runs and commits the store holds there.
     /// `currentRun` marks the point that holds that run; without one, the
     /// run recorded from `currentDirectory`, if any, is marked. Without a
@@ -16,7 +16,7 @@ public enum HistoryTracks {
     /// The series cover the last `lastCommits` commits: change-point search
     /// is quadratic in a series' length, and the report's end of a run
     /// must stay quick however long the store's history grows.
-    public static func tracks(store: HistoryStore, machine: String?, names: Set<String>, unit: String = "ns/op",
+    public static func tracks(store: HistoryStore, machine: String?, names: Set<String>, units: [String] = ["ns/op", "cpu-ns/op"],
                               lastCommits: Int = 60, currentRun: Int64?, currentDirectory: String? = nil,
                               options: ChangePointOptions = ChangePointOptions())
         throws -> (tracks: [HistoryTrack], provenance: HistoryProvenance)? {
@@ -30,8 +30,10 @@ public enum HistoryTracks {
         let commits = Set(runs.map { $0.revision == "unknown" ? "run \($0.id)" : $0.revision }).count
         let provenance = HistoryProvenance(store: store.location, machine: machine, runs: runs.count, commits: commits,
                                            window: lastCommits)
-        let series = try HistoryQuery.series(store: store, machine: machine, names: names, unit: unit,
-                                             lastCommits: lastCommits, options: options)
+        let series = try units.flatMap { unit in
+            try HistoryQuery.series(store: store, machine: machine, names: names, unit: unit,
+                                    lastCommits: lastCommits, options: options)
+        }
         return (series.map { track($0, currentRun: currentRun) }, provenance)
     }
 

@@ -19,6 +19,7 @@ import Testing
             let results = (0..<3).map { rep in
                 RepetitionResult(name: "tiny/a", threads: 1, repetition: rep, n: 10,
                                  metrics: [Metric(Double(100 + i), unit: "ns/op", kind: .time),
+                                           Metric(Double(90 + i), unit: "cpu-ns/op", kind: .time),
                                            Metric(1, unit: "allocs/op", kind: .exact)])
             }
             var record = syntheticRecord(results, date: t0.addingTimeInterval(Double(i) * 60))
@@ -29,9 +30,9 @@ import Testing
         let found = try #require(try HistoryTracks.tracks(store: store, machine: machine, names: ["tiny/a", "tiny/absent"],
                                                           lastCommits: 5, currentRun: ids[6]))
         #expect(found.provenance.runs == 8 && found.provenance.commits == 8 && found.provenance.window == 5)
-        // ns/op only, of the benchmarks named; the latest five commits, oldest first.
-        #expect(found.tracks.map(\.key.unit) == ["ns/op"])
-        let track = try #require(found.tracks.first)
+        // The two time metrics, of the benchmarks named; the latest five commits, oldest first.
+        #expect(Set(found.tracks.map(\.key.unit)) == ["ns/op", "cpu-ns/op"])
+        let track = try #require(found.tracks.first { $0.key.unit == "ns/op" })
         #expect(track.points.map(\.summary.median) == [103, 104, 105, 106, 107])
         #expect(track.points.map(\.isCurrent) == [false, false, false, true, false])
 

@@ -389,8 +389,12 @@ public struct HTMLReport {
             + "\(prov.commits) commit(s)\(prov.commits > prov.window ? ", the latest \(prov.window) drawn" : ""). "
             + "One point per commit: the median of its repetitions and the median's 95% CI; "
             + "the run of this report is drawn in its own colour. A dashed line is a change point (E-Divisive means); "
-            + "confirm one with the paired <code>gobench ab</code> shown.</p>\n"
-        let drawn = report.history.filter { $0.points.count >= 2 }
+            + "confirm one with the paired <code>gobench ab</code> shown. Drawn: ns/op of each benchmark, and cpu-ns/op where it "
+            + "has a change point.</p>\n"
+        // ns/op of every benchmark; another metric (cpu-ns/op, steadier on
+        // a loaded machine) where it has a change point.
+        let drawn = report.history.filter { $0.points.count >= 2 && ($0.key.unit == "ns/op" || !$0.changes.isEmpty) }
+            .sorted { ($0.key.series, $0.key.unit == "ns/op" ? 0 : 1) < ($1.key.series, $1.key.unit == "ns/op" ? 0 : 1) }
         let changes = drawn.flatMap { t in t.changes.map { (t, $0) } }
         if !changes.isEmpty {
             h += "<table class=\"changes\"><tr><th>benchmark</th><th>metric</th><th>lands at</th><th>change [95% CI]</th>"
