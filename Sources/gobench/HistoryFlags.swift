@@ -26,7 +26,7 @@ struct HistoryLocation: ParsableArguments {
             || FileManager.default.fileExists(atPath: location.replacingOccurrences(of: "sqlite://", with: ""))
     }
 
-    /// `report` with the ns/op series over commits of its benchmarks on
+    /// `report` with the ns/op and cpu-ns/op series over commits of its benchmarks on
     /// its machine, when there is a store. A store that cannot be read is
     /// a warning: the report is written without its history.
     func addHistory(to report: inout RunReport, currentRun: Int64?) {
