@@ -135,6 +135,11 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .target(
+            name: "GoBenchTestSupport",
+            path: "Tests/GoBenchTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GoRuntimeTests",
             dependencies: ["GoRuntime"],
@@ -159,13 +164,13 @@ let package = Package(
         .testTarget(
             name: "GoBenchHistoryTests",
             // gobench itself: the tests run two real processes writing at once.
-            dependencies: ["GoBenchHistory", "GoBenchKit", "gobench",
+            dependencies: ["GoBenchHistory", "GoBenchKit", "gobench", "GoBenchTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GoBenchCLITests",
-            dependencies: ["gobench"],
+            dependencies: ["gobench", "GoBenchTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,9 +1,10 @@
 import Foundation
+import GoBenchTestSupport
 import Testing
 
 @Suite(.serialized) struct ABAndGoTests {
     @Test func abOfABuildAgainstItselfIsNoRegression() throws {
-        let bin = try gobenchPath()
+        let bin = try gobenchExecutable()
         let r = try gobench(["ab", "--base", bin, "--candidate", bin, "^harness/calibrate$",
                              "--benchtime", "3000x", "--count", "6", "--threshold", "25"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
@@ -11,7 +12,7 @@ import Testing
     }
 
     @Test func abFindsADeliberatelySlowerCandidate() throws {
-        let bin = try gobenchPath()
+        let bin = try gobenchExecutable()
         let out = try scratchDirectory("ab") + "/ab.csv"
         // The knob triples harness/calibrate's work in the candidate only.
         // Each side's runs last ~0.1 s, so that other tests running beside

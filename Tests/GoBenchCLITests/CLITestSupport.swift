@@ -1,6 +1,7 @@
 // Runs the built gobench executable the way a user does.
 
 import Foundation
+import GoBenchTestSupport
 import Testing
 
 struct CLIResult {
@@ -9,27 +10,10 @@ struct CLIResult {
     var stderr: String
 }
 
-/// The gobench binary built beside this test bundle.
-func gobenchPath() throws -> String {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    // Swift Testing may run from inside the .xctest bundle folder.
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("gobench").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    for config in ["debug", "release"] {
-        let p = FileManager.default.currentDirectoryPath + "/.build/\(config)/gobench"
-        if FileManager.default.isExecutableFile(atPath: p) { return p }
-    }
-    Issue.record("gobench executable not found near \(CommandLine.arguments[0])")
-    throw CocoaError(.fileNoSuchFile)
-}
-
 @discardableResult
 func gobench(_ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> CLIResult {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try gobenchPath())
+    p.executableURL = URL(fileURLWithPath: try gobenchExecutable())
     p.arguments = args
     // A fresh folder unless told otherwise: nothing a test runs may leave
     // results in the repository.

@@ -2,6 +2,7 @@
 // as a user (or CI) runs it.
 
 import Foundation
+import GoBenchTestSupport
 import Testing
 
 @Suite(.serialized) struct WorkerCLITests {
@@ -54,7 +55,7 @@ import Testing
     @Test func theWorkerSubcommandRejectsABadSpecWithOneLine() throws {
         let dir = try scratchDirectory("worker")
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try gobenchPath())
+        p.executableURL = URL(fileURLWithPath: try gobenchExecutable())
         p.arguments = ["worker"]
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         let input = Pipe(), err = Pipe()

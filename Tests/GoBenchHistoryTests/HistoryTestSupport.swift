@@ -3,6 +3,7 @@
 // repositories.
 
 import Foundation
+import GoBenchTestSupport
 import GoBenchHistory
 import GoBenchKit
 import Testing
@@ -109,24 +110,8 @@ func pids(withArgument marker: String) -> [Int32] {
     }
 }
 
-/// The gobench binary built beside this test bundle.
-func gobenchBinary() throws -> String {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("gobench").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    for config in ["debug", "release"] {
-        let p = FileManager.default.currentDirectoryPath + "/.build/\(config)/gobench"
-        if FileManager.default.isExecutableFile(atPath: p) { return p }
-    }
-    Issue.record("gobench executable not found near \(CommandLine.arguments[0])")
-    throw CocoaError(.fileNoSuchFile)
-}
-
 func gobench(_ args: [String], cwd: String, environment: [String: String] = [:]) throws -> Ran {
-    try runProgram(try gobenchBinary(), args, cwd: cwd, environment: environment)
+    try runProgram(try gobenchExecutable(), args, cwd: cwd, environment: environment)
 }
 
 /// A git repository with `count` empty commits, one second apart; returns

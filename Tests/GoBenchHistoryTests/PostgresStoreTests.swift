@@ -6,6 +6,7 @@
 // cluster can be started the test is skipped, and the reason printed.
 
 import Foundation
+import GoBenchTestSupport
 import GoBenchHistory
 import GoBenchKit
 import Testing
@@ -119,7 +120,7 @@ final class PostgresCluster {
         let a = try writeRunFolder("\(dir)/a", results: syntheticResults(reps: 30, rng: &rng), context: syntheticContext())
         try cluster.createDatabase("procs")
         let procsURL = cluster.url(database: "procs")
-        let gobench = try gobenchBinary()
+        let gobench = try gobenchExecutable()
         for o in runConcurrently(["A", "B"].map { name in
             (gobench, ["history", "--history", procsURL, "--suite", name, "--import", a, "--import", a, "--import", a])
         }) {

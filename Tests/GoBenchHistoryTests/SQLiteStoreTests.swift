@@ -1,4 +1,5 @@
 import Foundation
+import GoBenchTestSupport
 import GoBenchHistory
 import GoBenchKit
 import GRDB
@@ -59,7 +60,7 @@ import Testing
         let b = try writeRunFolder("\(dir)/b", results: syntheticResults(reps: 40, rng: &rng), context: syntheticContext())
         let store = "\(dir)/results/history.sqlite"
         let imports = 6
-        let gobench = try gobenchBinary()
+        let gobench = try gobenchExecutable()
         let outcomes = runConcurrently([("A", a), ("B", b)].map { name, folder in
             (gobench, ["history", "--history", store, "--suite", name]
                 + Array(repeating: ["--import", folder], count: imports).flatMap { $0 })
@@ -92,10 +93,10 @@ import Testing
         // One complete run first, so the store exists and has a WAL.
         let small = try writeRunFolder("\(dir)/small", results: syntheticResults(reps: 2, rng: &rng),
                                        context: syntheticContext())
-        #expect(try runProgram(try gobenchBinary(), ["history", "--history", store, "--import", small]).status == 0)
+        #expect(try runProgram(try gobenchExecutable(), ["history", "--history", store, "--import", small]).status == 0)
         let wal = store + "-wal"
         let before = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
-        let gobench = try gobenchBinary()
+        let gobench = try gobenchExecutable()
         final class Outcome: @unchecked Sendable { var ran: Result<Ran, Error>? }
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
