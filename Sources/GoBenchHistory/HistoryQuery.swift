@@ -56,10 +56,10 @@ public struct HistorySeries: Sendable {
 public enum HistoryQuery {
     /// The series on machine `machine` of the benchmarks matching
     /// `pattern` (unanchored; nil for all) and named in `names` (nil for
-    /// all), and of metric `unit` (nil for every metric but run conditions),
+    /// all), and of the metrics `units` (nil for every metric but run conditions),
     /// over the last `lastCommits` commits (nil for all of them).
     public static func series(store: HistoryStore, machine: String, pattern: String? = nil, names: Set<String>? = nil,
-                              unit: String? = nil, lastCommits: Int? = nil,
+                              units: Set<String>? = nil, lastCommits: Int? = nil,
                               options: ChangePointOptions = ChangePointOptions()) throws -> [HistorySeries] {
         let regex: Regex<AnyRegexOutput>?
         do { regex = try pattern.map { try Regex($0) } } catch {
@@ -94,7 +94,7 @@ public enum HistoryQuery {
                     if let names, !names.contains(rep.name) { continue }
                     if let regex, (try? regex.firstMatch(in: rep.name)) == nil { continue }
                     for m in rep.metrics {
-                        if let unit { guard m.unit == unit else { continue } } else if m.kind == .condition { continue }
+                        if let units { guard units.contains(m.unit) else { continue } } else if m.kind == .condition { continue }
                         let key = MetricKey(series: rep.series, unit: m.unit)
                         acc[key, default: Acc(better: m.better, kind: m.kind, values: [:])].values[gi, default: []]
                             .append(m.value)

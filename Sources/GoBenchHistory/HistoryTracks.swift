@@ -16,24 +16,23 @@ public enum HistoryTracks {
     /// The series cover the last `lastCommits` commits: change-point search
     /// is quadratic in a series' length, and the report's end of a run
     /// must stay quick however long the store's history grows.
-    public static func tracks(store: HistoryStore, machine: String?, names: Set<String>, units: [String] = ["ns/op", "cpu-ns/op"],
+    public static func tracks(store: HistoryStore, machine: String?, names: Set<String>, units: Set<String> = ["ns/op", "cpu-ns/op"],
                               lastCommits: Int = 60, currentRun: Int64?, currentDirectory: String? = nil,
                               options: ChangePointOptions = ChangePointOptions())
         throws -> (tracks: [HistoryTrack], provenance: HistoryProvenance)? {
         let standard = { (p: String) in URL(fileURLWithPath: p).standardizedFileURL.path }
-        let recorded = try currentDirectory.flatMap { d in
-            try store.runs(machine: machine).last { $0.runDirectory.map(standard) == standard(d) }
-        }
+        // One read of the runs: this machine's, or every run when the
+        // machine is to be found from the folder.
+        let known = try store.runs(machine: machine)
+        let recorded = currentDirectory.flatMap { d in known.last { $0.runDirectory.map(standard) == standard(d) } }
         guard let machine = machine ?? recorded?.machine else { return nil }
-        let runs = try store.runs(machine: machine)
+        let runs = known.filter { $0.machine == machine }
         let currentRun = currentRun ?? recorded?.id
         let commits = Set(runs.map { $0.revision == "unknown" ? "run \($0.id)" : $0.revision }).count
         let provenance = HistoryProvenance(store: store.location, machine: machine, runs: runs.count, commits: commits,
                                            window: lastCommits)
-        let series = try units.flatMap { unit in
-            try HistoryQuery.series(store: store, machine: machine, names: names, unit: unit,
-                                    lastCommits: lastCommits, options: options)
-        }
+        let series = try HistoryQuery.series(store: store, machine: machine, names: names, units: units,
+                                             lastCommits: lastCommits, options: options)
         return (series.map { track($0, currentRun: currentRun) }, provenance)
     }
 

@@ -70,7 +70,7 @@ struct HistoryCommand: ParsableCommand {
                 sinceCommit = c
             }
             do {
-                return (try HistoryQuery.series(store: s, machine: machineHash, pattern: pattern, unit: metric,
+                return (try HistoryQuery.series(store: s, machine: machineHash, pattern: pattern, units: metric.map { [$0] },
                                                 options: options), sinceCommit)
             } catch let e as HistoryError {
                 throw FormatError("history: \(e)")
