@@ -246,41 +246,38 @@ public enum RunFolder {
     /// Flame graphs in `dir/profiles/`, matched to benchmark names by the
     /// profiler's file naming.
     public static func flameGraphs(in dir: String, benchmarks: [String]) -> [(benchmark: String, path: String)] {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/profiles") else { return [] }
-        let svgs = Set(files.filter { $0.hasSuffix(".svg") })
+        flameGraphs(svgFiles(in: dir), benchmarks: benchmarks)
+    }
+
+    /// Fills in the report's flame graphs, Go's beside ours and the
+    /// suite-wide one, from what `dir`/profiles holds now.
+    public static func findFlameGraphs(of report: inout RunReport, in dir: String) {
+        let svgs = svgFiles(in: dir)
+        report.flameGraphs = flameGraphs(svgs, benchmarks: report.series.map(\.name))
+        // Another implementation's beside ours: the reference writes
+        // NAME.<implementation>.svg (Go's -cpuprofile, with --with-go).
+        report.referenceFlameGraphs = report.series.filter { $0.key.implementation != .swift }.compactMap { s in
+            let f = "\(Profiler.fileName(s.name)).\(s.key.implementation.rawValue).svg"
+            return svgs.contains(f) ? (s.name, s.key.implementation, "profiles/\(f)") : nil
+        }
+        // The suite-wide graph, each benchmark a root frame.
+        let all = "\(Profiler.suiteFileName).svg"
+        report.suiteFlameGraph = svgs.contains(all) ? "profiles/\(all)" : nil
+    }
+
+    /// The SVG files in `dir/profiles/` (none when there is no such folder).
+    private static func svgFiles(in dir: String) -> Set<String> {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/profiles")) ?? []
+        return Set(files.filter { $0.hasSuffix(".svg") })
+    }
+
+    private static func flameGraphs(_ svgs: Set<String>, benchmarks: [String]) -> [(benchmark: String, path: String)] {
         var out: [(String, String)] = []
         for b in benchmarks {
             let f = Profiler.fileName(b) + ".svg"
             if svgs.contains(f) && !out.contains(where: { $0.0 == b }) { out.append((b, "profiles/\(f)")) }
         }
         return out
-    }
-
-    /// Another implementation's flame graphs beside ours: the reference
-    /// writes `profiles/NAME.<implementation>.svg` (Go's `-cpuprofile`,
-    /// with --with-go) for its series of the same name.
-    public static func referenceFlameGraphs(in dir: String, series: [SeriesSummary])
-        -> [(benchmark: String, implementation: Implementation, path: String)] {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/profiles") else { return [] }
-        let svgs = Set(files.filter { $0.hasSuffix(".svg") })
-        return series.filter { $0.key.implementation != .swift }.compactMap { s in
-            let f = "\(Profiler.fileName(s.name)).\(s.key.implementation.rawValue).svg"
-            return svgs.contains(f) ? (s.name, s.key.implementation, "profiles/\(f)") : nil
-        }
-    }
-
-    /// Fills in the report's flame graphs, Go's beside ours and the
-    /// suite-wide one, from what `dir`/profiles holds now.
-    public static func findFlameGraphs(of report: inout RunReport, in dir: String) {
-        report.flameGraphs = flameGraphs(in: dir, benchmarks: report.series.map(\.name))
-        report.referenceFlameGraphs = referenceFlameGraphs(in: dir, series: report.series)
-        report.suiteFlameGraph = suiteFlameGraph(in: dir)
-    }
-
-    /// The suite-wide flame graph (each benchmark a root frame), if written.
-    public static func suiteFlameGraph(in dir: String) -> String? {
-        let f = "profiles/\(Profiler.suiteFileName).svg"
-        return FileManager.default.fileExists(atPath: "\(dir)/\(f)") ? f : nil
     }
 
     /// Differential flame graphs, new against base, for every benchmark
