@@ -215,6 +215,42 @@ func goroutineBenchmarks() -> [Benchmark] {
             precondition(word.pointee == UInt64(n), "lost an increment")
             word.deallocate()
         },
+        goroutineBenchmark("rwmutex/goroutine/read-mostly/procs=2", procs: 2,
+                           summary: "sync.RWMutex port: 2 goroutines, 99 read sections per write section; per section (Go's read-mostly twin runs goroutines too)") { n in
+            // rwmutex/read-mostly/threads=2 with the two workers as
+            // goroutines, which is what Go's twin of that row runs: a
+            // blocked reader or writer parks its G, and the releaser's
+            // goready puts it in the releaser's runnext.
+            let l = GoRuntime.RWMutex()
+            let word = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+            word.initialize(to: 1)
+            nonisolated(unsafe) let w = word
+            let sums = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
+            sums.initialize(repeating: 0, count: 2)
+            nonisolated(unsafe) let out = sums
+            let wg = WaitGroup()
+            for k in 0..<2 {
+                let share = n / 2 + (k < n % 2 ? 1 : 0)
+                wg.add(1)
+                go {
+                    var sum: UInt64 = 0
+                    for i in 0..<share {
+                        if i % 100 == 0 {
+                            l.lock(); w.pointee &+= 1; l.unlock()
+                        } else {
+                            l.rLock(); sum &+= w.pointee; l.rUnlock()
+                        }
+                    }
+                    out[k] = sum
+                    wg.done()
+                }
+            }
+            wg.wait()
+            blackHole(sums[0] &+ sums[1])
+            l.checkQuiescentInvariants()
+            sums.deallocate()
+            word.deallocate()
+        },
         goroutineBenchmark("waitgroup/goroutine", procs: ncpu,
                            summary: "WaitGroup round trip: Add(1), go Done, Wait (the waiter parks), per op (GOMAXPROCS = CPUs)") { n in
             let wg = WaitGroup()

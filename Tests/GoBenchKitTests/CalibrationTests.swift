@@ -244,6 +244,38 @@ import Synchronization
         #expect(kinds(true) == .count)
     }
 
+    /// The CPU a body's own thread burns while the harness thread waits for
+    /// it is in cpu-ns/op (and parallelism) when the body says it starts
+    /// threads, and is not in the harness thread's CPU time otherwise.
+    @Test func cpuTimeOfABodyThatStartsThreadsIsTheProcesss() {
+        func cpuNs(_ startsThreads: Bool) -> (cpu: Double, parallelism: Double?) {
+            let b = Benchmark("test/threads-cpu", startsThreads: startsThreads) { _ in
+                { _ in
+                    // A thread of the body's own burns about 30 ms of CPU;
+                    // the harness thread sleeps in join.
+                    var tid = pthread_t()
+                    let rc = pthread_create(&tid, nil, { _ in
+                        let end = threadCPUNanos() + 30_000_000
+                        var x: UInt64 = 1
+                        while threadCPUNanos() < end { for _ in 0..<1000 { x = x &* 6364136223846793005 &+ 1 } }
+                        blackHole(x)
+                        return nil
+                    }, nil)
+                    precondition(rc == 0)
+                    pthread_join(tid, nil)
+                }
+            }
+            let r = Runner().runRepetition(b, n: 1, repetition: 0)
+            return (r.metric("cpu-ns/op")!.value, r.metric("parallelism")?.value)
+        }
+        let own = cpuNs(true)
+        #expect(own.cpu >= 25_000_000, "\(own)")
+        #expect(own.parallelism != nil && own.parallelism! > 0.5, "\(own)")
+        let harnessOnly = cpuNs(false)
+        #expect(harnessOnly.cpu < 10_000_000, "\(harnessOnly)")
+        #expect(harnessOnly.parallelism == nil)
+    }
+
     @Test func stopTimerExcludesPausedTime() {
         let b = Benchmark.simple("test/paused") { worker in
             worker.stopTimer()

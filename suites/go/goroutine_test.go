@@ -21,6 +21,17 @@ func withProcs(procs int, f func()) {
 	f()
 }
 
+// runGoroutines is runWithAllocs plus cpu-ns/op: the process's CPU time
+// per op over the sub-benchmark's body, every M included, as gobench
+// charges its goroutine rows the whole process's CPU time.
+func runGoroutines(b *testing.B, name string, f func(b *testing.B)) bool {
+	return runWithAllocs(b, name, func(b *testing.B) {
+		cpu0 := processCPUNanos()
+		f(b)
+		b.ReportMetric(float64(processCPUNanos()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
+}
+
 var goroutineSink uint64
 
 const spawnBatch = 1024
@@ -29,7 +40,7 @@ func BenchmarkGoroutine(b *testing.B) {
 	// At most spawnBatch goroutines alive at once, as in gobench's twin
 	// (whose goroutines have fixed 64 KiB mmap'd stacks: b.N live ones
 	// would exhaust the process's mappings).
-	runWithAllocs(b, "spawn", func(b *testing.B) {
+	runGoroutines(b, "spawn", func(b *testing.B) {
 		var wg sync.WaitGroup
 		for i := 0; i < b.N; i += spawnBatch {
 			k := b.N - i
@@ -43,7 +54,7 @@ func BenchmarkGoroutine(b *testing.B) {
 			wg.Wait()
 		}
 	})
-	runWithAllocs(b, "yield/procs=1", func(b *testing.B) {
+	runGoroutines(b, "yield/procs=1", func(b *testing.B) {
 		withProcs(1, func() {
 			var wg sync.WaitGroup
 			wg.Add(1)
@@ -64,7 +75,7 @@ func BenchmarkGoroutine(b *testing.B) {
 func benchmarkChanGoroutine(b *testing.B) {
 	for _, procs := range []int{1, 2} {
 		procs := procs
-		runWithAllocs(b, "goroutine/pingpong/procs="+itoa(procs), func(b *testing.B) {
+		runGoroutines(b, "goroutine/pingpong/procs="+itoa(procs), func(b *testing.B) {
 			withProcs(procs, func() {
 				c1, c2 := make(chan int), make(chan int)
 				done := make(chan struct{})
@@ -87,7 +98,7 @@ func benchmarkChanGoroutine(b *testing.B) {
 	}
 	for _, cap := range []int{1, 64} {
 		cap := cap
-		runWithAllocs(b, "goroutine/buffered/cap="+itoa(cap)+"/procs=2", func(b *testing.B) {
+		runGoroutines(b, "goroutine/buffered/cap="+itoa(cap)+"/procs=2", func(b *testing.B) {
 			withProcs(2, func() {
 				c := make(chan int, cap)
 				var wg sync.WaitGroup
@@ -107,7 +118,7 @@ func benchmarkChanGoroutine(b *testing.B) {
 			})
 		})
 	}
-	runWithAllocs(b, "goroutine/fan-in/producers=8/procs=2", func(b *testing.B) {
+	runGoroutines(b, "goroutine/fan-in/producers=8/procs=2", func(b *testing.B) {
 		withProcs(2, func() {
 			c := make(chan int)
 			const producers = 8
@@ -132,7 +143,7 @@ func benchmarkChanGoroutine(b *testing.B) {
 }
 
 func benchmarkMutexGoroutine(b *testing.B) {
-	runWithAllocs(b, "goroutine/contended/goroutines=100/procs=2", func(b *testing.B) {
+	runGoroutines(b, "goroutine/contended/goroutines=100/procs=2", func(b *testing.B) {
 		withProcs(2, func() {
 			var mu sync.Mutex
 			var word uint64
@@ -161,8 +172,48 @@ func benchmarkMutexGoroutine(b *testing.B) {
 	})
 }
 
+// benchmarkRWMutexGoroutine is read-mostly/threads=2 (whose two workers
+// are goroutines here too) at GOMAXPROCS 2, as gobench's goroutine-mode
+// twin runs it.
+func benchmarkRWMutexGoroutine(b *testing.B) {
+	runGoroutines(b, "goroutine/read-mostly/procs=2", func(b *testing.B) {
+		withProcs(2, func() {
+			var rw sync.RWMutex
+			word := uint64(1)
+			var sums [2]uint64
+			var wg sync.WaitGroup
+			for k := 0; k < 2; k++ {
+				k := k
+				share := b.N / 2
+				if k < b.N%2 {
+					share++
+				}
+				wg.Add(1)
+				go func() {
+					var sum uint64
+					for i := 0; i < share; i++ {
+						if i%100 == 0 {
+							rw.Lock()
+							word++
+							rw.Unlock()
+						} else {
+							rw.RLock()
+							sum += word
+							rw.RUnlock()
+						}
+					}
+					sums[k] = sum
+					wg.Done()
+				}()
+			}
+			wg.Wait()
+			goroutineSink += sums[0] + sums[1]
+		})
+	})
+}
+
 func BenchmarkWaitgroup(b *testing.B) {
-	runWithAllocs(b, "goroutine", func(b *testing.B) {
+	runGoroutines(b, "goroutine", func(b *testing.B) {
 		var wg sync.WaitGroup
 		for i := 0; i < b.N; i++ {
 			wg.Add(1)
@@ -184,7 +235,7 @@ func stealWork(seed uint64) uint64 {
 }
 
 func BenchmarkSched(b *testing.B) {
-	runWithAllocs(b, "steal", func(b *testing.B) {
+	runGoroutines(b, "steal", func(b *testing.B) {
 		withProcs(2, func() {
 			var wg sync.WaitGroup
 			var out [1000]uint64

@@ -210,5 +210,6 @@ func BenchmarkRwmutex(b *testing.B) {
 		})
 		_ = sink
 	})
+	benchmarkRWMutexGoroutine(b) // goroutine_test.go
 }
 

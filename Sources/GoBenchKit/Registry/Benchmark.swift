@@ -48,7 +48,10 @@ public struct Benchmark: Sendable {
     /// then depends on the thread schedule: one goroutine/spawn under
     /// valgrind counted 753 instructions per op in one run and 1,905 in
     /// the next. Its exact metrics are recorded as counts, which compare
-    /// judges by a test over repetitions, not by any difference.
+    /// judges by a test over repetitions, not by any difference. Its
+    /// cpu-ns/op is the whole process's CPU time over the timed region (the
+    /// harness thread's alone would leave out every other M), and it
+    /// reports `parallelism` like a multi-threaded benchmark.
     public let startsThreads: Bool
     /// Setup for one run; returns the timed body.
     public let prepare: @Sendable (RunContext) -> @Sendable (Worker) -> Void
@@ -187,5 +190,14 @@ public func monotonicNanos() -> Int64 {
 public func threadCPUNanos() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+/// The whole process's CPU time in nanoseconds (every thread, live or
+/// exited): what a benchmark that starts threads of its own costs.
+@inline(__always)
+public func processCPUNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }

@@ -157,7 +157,11 @@ public final class Runner {
         let starts = UnsafeMutableBufferPointer<Int64>.allocate(capacity: threads)
         let ends = UnsafeMutableBufferPointer<Int64>.allocate(capacity: threads)
         let cpus = UnsafeMutableBufferPointer<Int64>.allocate(capacity: threads)
-        defer { starts.deallocate(); ends.deallocate(); cpus.deallocate() }
+        // A body that starts threads of its own is charged the process's CPU
+        // time from the first worker's start to the last one's end.
+        let processCPUs = UnsafeMutableBufferPointer<(Int64, Int64)>.allocate(capacity: threads)
+        let wholeProcess = benchmark.startsThreads
+        defer { starts.deallocate(); ends.deallocate(); cpus.deallocate(); processCPUs.deallocate() }
         var probes = [[InstrumentProbe]](repeating: [], count: threads)
         let probesLock = HarnessLock()
 
@@ -171,15 +175,18 @@ public final class Runner {
             // malloc; the allocation probe would count either.
             var k = 0
             while k < mine.count { mine[k].start(); k += 1 }
+            let p0 = wholeProcess ? processCPUNanos() : 0
             let c0 = threadCPUNanos()
             let t0 = monotonicNanos()
             body(workers[i])
             let t1 = monotonicNanos()
             let c1 = threadCPUNanos()
+            let p1 = wholeProcess ? processCPUNanos() : 0
             while k > 0 { k -= 1; mine[k].stop() }
             starts[i] = t0
             ends[i] = t1
             cpus[i] = c1 - c0
+            processCPUs[i] = (p0, p1)
             probesLock.withLock { probes[i] = mine }
         }
 
@@ -189,15 +196,17 @@ public final class Runner {
         for t in context.teardowns.reversed() { t() }
         guard counted else { return Measurement(wallNs: wall, metrics: []) }
 
-        let cpu = cpus.reduce(0, +)
+        let cpu = wholeProcess
+            ? max(0, (processCPUs.map(\.1).max() ?? 0) - (processCPUs.map(\.0).min() ?? 0))
+            : cpus.reduce(0, +)
         let perOp = Double(max(n, 1))
         var metrics = [
             Metric(Double(wall) / perOp, unit: "ns/op", kind: .time),
             Metric(Double(cpu) / perOp, unit: "cpu-ns/op", kind: .time),
         ]
-        if threads > 1 {
-            // Achieved parallelism: thread CPU time over wall time. On this
-            // VM two busy threads get anywhere from 1x to 2x.
+        if threads > 1 || wholeProcess {
+            // Achieved parallelism: CPU time over wall time. On this VM two
+            // busy threads get anywhere from 1x to 2x.
             metrics.append(.condition(Double(cpu) / Double(wall), unit: "parallelism"))
         }
         for (k, instrument) in instruments.enumerated() {
