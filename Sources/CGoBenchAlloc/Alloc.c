@@ -44,11 +44,39 @@ typedef struct {
     uint64_t bytes;
     uint64_t frees;
     unsigned char state;
+    /// This thread adopted the threads its region starts (cgba_adopt_children).
+    unsigned char adopter;
 } cgba_thread;
 
 static __thread cgba_thread cgba_self __attribute__((tls_model("initial-exec")));
 
+/// Adoption (CGoBenchAlloc.h): 1 while an adopter counts; the counts that
+/// adopted threads handed over when they ended. Atomics: written by the
+/// adopted threads, read by the adopter.
+static int cgba_adopting;
+static uint64_t cgba_adopted[3];
+
 int cgba_available(void) { return !CGBA_SANITIZED; }
+
+void cgba_adopt_children(void) {
+    if (cgba_self.state != CGBA_COUNTING) return;
+    for (int i = 0; i < 3; i++) __atomic_store_n(&cgba_adopted[i], 0, __ATOMIC_RELAXED);
+    cgba_self.adopter = 1;
+    __atomic_store_n(&cgba_adopting, 1, __ATOMIC_RELEASE);
+}
+
+void cgba_child_begin(void) {
+    if (__atomic_load_n(&cgba_adopting, __ATOMIC_ACQUIRE)) cgba_start();
+}
+
+void cgba_child_end(void) {
+    if (cgba_self.state == CGBA_OFF) return;
+    cgba_self.state = CGBA_OFF;
+    __asm__ volatile("" ::: "memory");
+    __atomic_fetch_add(&cgba_adopted[0], cgba_self.allocs, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&cgba_adopted[1], cgba_self.bytes, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&cgba_adopted[2], cgba_self.frees, __ATOMIC_RELEASE);
+}
 
 void cgba_start(void) {
     cgba_self.allocs = 0;
@@ -65,6 +93,13 @@ cgba_counts cgba_stop(void) {
     cgba_self.state = CGBA_OFF;
     __asm__ volatile("" ::: "memory");
     cgba_counts c = { cgba_self.allocs, cgba_self.bytes, cgba_self.frees };
+    if (cgba_self.adopter) {
+        cgba_self.adopter = 0;
+        __atomic_store_n(&cgba_adopting, 0, __ATOMIC_RELEASE);
+        c.allocs += __atomic_load_n(&cgba_adopted[0], __ATOMIC_ACQUIRE);
+        c.bytes += __atomic_load_n(&cgba_adopted[1], __ATOMIC_ACQUIRE);
+        c.frees += __atomic_load_n(&cgba_adopted[2], __ATOMIC_ACQUIRE);
+    }
     return c;
 }
 
@@ -222,5 +257,8 @@ cgba_counts cgba_stop(void) { cgba_counts c = { 0, 0, 0 }; return c; }
 void cgba_pause(void) {}
 void cgba_resume(void) {}
 cgba_counts cgba_peek(void) { cgba_counts c = { 0, 0, 0 }; return c; }
+void cgba_adopt_children(void) {}
+void cgba_child_begin(void) {}
+void cgba_child_end(void) {}
 
 #endif

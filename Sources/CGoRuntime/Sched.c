@@ -44,6 +44,9 @@ void cgort_sched_set_exclusivity_handover(bool on) { excl_handover = on; }
 #define EXCL_EXIT(c) do { if (excl_handover && swift_task_exitThreadLocalContext) swift_task_exitThreadLocalContext((char *)(c)->excl); } while (0)
 void cgort_ctx_trampoline(void);
 
+uint32_t cgort_sched_lock_words[32] __attribute__((aligned(64)));
+void *cgort_sched_block;
+
 /// The goroutine running on this thread (NULL: plain thread or g0).
 __thread cgort_gctx *cgort_tls_curg;
 static __thread void *tls_m;
@@ -187,10 +190,25 @@ void cgort_sched_setm(void *m) { tls_m = m; }
 
 typedef struct { void (*fn)(void *); void *arg; } thread_start;
 
+/// cgort_sched_set_thread_hooks: set before a run, read by each new M.
+static void (*thread_begin_hook)(void);
+static void (*thread_end_hook)(void);
+
+void cgort_sched_set_thread_hooks(void (*begin)(void), void (*end)(void)) {
+    __atomic_store_n(&thread_begin_hook, begin, __ATOMIC_RELEASE);
+    __atomic_store_n(&thread_end_hook, end, __ATOMIC_RELEASE);
+}
+
 static void *thread_main(void *p) {
+    void (*begin)(void) = __atomic_load_n(&thread_begin_hook, __ATOMIC_ACQUIRE);
+    void (*end)(void) = __atomic_load_n(&thread_end_hook, __ATOMIC_ACQUIRE);
+    // The hook runs first, so the free of the start record (malloc'd by
+    // the creating thread) is the M's own first heap call.
+    if (begin) begin();
     thread_start s = *(thread_start *)p;
     free(p);
     s.fn(s.arg);
+    if (end) end();
     return NULL;
 }
 

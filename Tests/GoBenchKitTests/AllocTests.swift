@@ -271,6 +271,50 @@ private func measureAllocs(_ b: Benchmark, n: Int) -> RepetitionResult {
     }
 }
 
+/// A body that starts a thread of its own, which allocates `blocks` blocks
+/// of 48 bytes and frees them, announcing itself with the child hooks.
+private func threadStartingBenchmark(_ name: String, startsThreads: Bool, blocks: Int) -> Benchmark {
+    Benchmark(name, startsThreads: startsThreads) { _ in
+        { _ in
+            var tid = pthread_t()
+            let box = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+            box.initialize(to: blocks)
+            let rc = pthread_create(&tid, nil, { raw in
+                let k = raw!.assumingMemoryBound(to: Int.self).pointee
+                AllocCounter.childThreadBegin()
+                for _ in 0..<k { free(malloc(48)) }
+                AllocCounter.childThreadEnd()
+                return nil
+            }, box)
+            precondition(rc == 0)
+            pthread_join(tid, nil)
+            box.deallocate()
+        }
+    }
+}
+
+extension AllocInstrumentTests {
+    /// What the threads a startsThreads body starts allocate is in its
+    /// allocs/op (they are adopted); a body that does not say so has only
+    /// its own thread counted. Other tests' threads may be adopted at the
+    /// same time (a goroutine test's Ms call the hooks too), so the adopted
+    /// count is a lower bound; the harness thread's own count is exact.
+    @Test(.enabled(if: counting, "allocation counting unavailable in this build"))
+    func threadsOfAStartsThreadsBodyAreCounted() throws {
+        let n = 4, blocks = 500
+        let adopted = measureAllocs(threadStartingBenchmark("test/alloc/adopted", startsThreads: true, blocks: blocks), n: n)
+        let a = try #require(adopted.metric("allocs/op")).value
+        let f = try #require(adopted.metric("frees/op")).value
+        #expect(a >= Double(blocks) / Double(n), "\(a)")
+        #expect(f >= Double(blocks) / Double(n), "\(f)")
+        let own = measureAllocs(threadStartingBenchmark("test/alloc/own", startsThreads: false, blocks: blocks), n: n)
+        let o = try #require(own.metric("allocs/op")).value
+        // pthread_create's own bookkeeping on the harness thread is at most
+        // a few blocks; the child's 500 are not there.
+        #expect(o < Double(blocks) / Double(n) / 10, "\(o)")
+    }
+}
+
 @Suite struct PeakMemoryTests {
     static let resettable = PeakMemoryInstrument().resetError == nil
 

@@ -4,6 +4,7 @@
 // once every M is idle.
 
 import Testing
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -94,7 +95,43 @@ extension SyncTests.Sched {
             #expect(Go.numGoroutine == 0)
         }
     }
+
+    @Test("every M but M0 calls the thread hooks first and last; M0 calls neither")
+    func threadHooksRunOnEveryStartedM() {
+        hookBegins.store(0, ordering: .relaxed)
+        hookEnds.store(0, ordering: .relaxed)
+        hookOnM0.store(0, ordering: .relaxed)
+        let m0 = pthread_self()
+        hookM0.value = m0
+        Go.setThreadHooks(begin: {
+            hookBegins.add(1, ordering: .relaxed)
+            if pthread_equal(pthread_self(), hookM0.value) != 0 { hookOnM0.add(1, ordering: .relaxed) }
+        }, end: { hookEnds.add(1, ordering: .relaxed) })
+        defer { Go.setThreadHooks(begin: nil, end: nil) }
+        var threads = 0
+        for _ in 0..<5 {
+            Go.run(maxprocs: 2) {
+                let wg = WaitGroup()
+                wg.add(200)
+                for _ in 0..<200 {
+                    go { var x = 0; for k in 0..<2_000 { x &+= k }; blackHoleInt(x); wg.done() }
+                }
+                wg.wait()
+            }
+            threads += Go.statistics.threads
+        }
+        // Go.run joins its Ms before it returns, so every end has run.
+        #expect(threads >= 1, "no second M started in 5 runs of 200 goroutines")
+        #expect(hookBegins.load(ordering: .relaxed) == threads)
+        #expect(hookEnds.load(ordering: .relaxed) == threads)
+        #expect(hookOnM0.load(ordering: .relaxed) == 0)
+    }
 }
+
+private let hookBegins = Atomic<Int>(0)
+private let hookEnds = Atomic<Int>(0)
+private let hookOnM0 = Atomic<Int>(0)
+private let hookM0 = GoBox<pthread_t>(pthread_self())
 
 @inline(never)
 func blackHoleInt(_ x: Int) {

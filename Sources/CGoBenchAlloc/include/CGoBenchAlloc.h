@@ -76,4 +76,18 @@ void cgba_resume(void);
 /// The calling thread's counts so far, without stopping.
 cgba_counts cgba_peek(void);
 
+/// Adoption, for a region whose code starts threads of its own (the
+/// goroutine scheduler's Ms). The counting thread calls
+/// cgba_adopt_children() after cgba_start(); until its cgba_stop(), a
+/// thread that calls cgba_child_begin() first thing counts its own calls,
+/// and hands its counts over with cgba_child_end() when it ends; the
+/// adopter's cgba_stop() adds every count handed over so far. A thread
+/// that ends after the adopter stops is not counted (Go.run joins its Ms
+/// before it returns). One adopter at a time; the adopter's pause does not
+/// pause its children. cgba_adopt_children is a no-op on a thread that is
+/// not counting, and cgba_child_end on a thread that is not counting.
+void cgba_adopt_children(void);
+void cgba_child_begin(void);
+void cgba_child_end(void);
+
 #endif

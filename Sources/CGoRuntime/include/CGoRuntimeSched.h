@@ -114,6 +114,32 @@ void *cgort_sched_getg(void);
 void *cgort_sched_getm(void);
 void cgort_sched_setm(void *m);
 
+/// The scheduler's global words, reached from Swift without a lazy-global
+/// check. A Swift global whose initializer is not a constant is reached
+/// through an accessor that calls swift_once on every use; the profile of
+/// goroutine/yield/procs=1 spent 5% in swift_once for `schedp` and the two
+/// lock keys. These live in C static storage instead (the lock keys each on
+/// a cache line of their own, as before) and the SchedT pointer in a C
+/// global published once with release order.
+extern uint32_t cgort_sched_lock_words[32] __attribute__((aligned(64)));
+extern void *cgort_sched_block;
+
+/// sched.lock's futex word.
+static inline __attribute__((always_inline)) uint32_t *cgort_sched_lock_key(void) {
+    return &cgort_sched_lock_words[0];
+}
+/// sched.gFree.lock's futex word (its own line).
+static inline __attribute__((always_inline)) uint32_t *cgort_gfree_lock_key(void) {
+    return &cgort_sched_lock_words[16];
+}
+/// The published SchedT, or NULL before the first use.
+static inline __attribute__((always_inline)) void *cgort_sched_ptr(void) {
+    return __atomic_load_n(&cgort_sched_block, __ATOMIC_ACQUIRE);
+}
+static inline __attribute__((always_inline)) void cgort_sched_ptr_publish(void *p) {
+    __atomic_store_n(&cgort_sched_block, p, __ATOMIC_RELEASE);
+}
+
 /// Runs on a goroutine's stack first (called by the trampoline).
 void cgort_gstart(cgort_gctx *c) __attribute__((noreturn));
 
@@ -124,6 +150,10 @@ uint64_t cgort_page_size(void);
 /// Returns an opaque handle or 0 on failure.
 uint64_t cgort_thread_start(void (*fn)(void *), void *arg);
 void cgort_thread_join(uint64_t handle);
+
+/// Functions every M's thread calls first and last (either may be NULL):
+/// how a harness that counts per thread adopts the scheduler's threads.
+void cgort_sched_set_thread_hooks(void (*begin)(void), void (*end)(void));
 
 /// Turns the exclusivity hand-over at switches off or on (tests only:
 /// they show the false conflict it prevents). On by default.

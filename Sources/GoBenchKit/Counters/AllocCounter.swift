@@ -59,6 +59,19 @@ public enum AllocCounter {
     @inline(__always)
     public static func stop() -> AllocCounts { AllocCounts(cgba_stop()) }
 
+    /// The calling thread, which is counting, adopts the threads its
+    /// region starts: those that call `childThreadBegin()` first and
+    /// `childThreadEnd()` last count their own calls, and this thread's
+    /// `stop()` includes what they counted (see cgba_adopt_children).
+    @inline(__always)
+    public static func adoptChildThreads() { cgba_adopt_children() }
+
+    /// First thing on a thread that a counting region may have started.
+    public static func childThreadBegin() { cgba_child_begin() }
+
+    /// Last thing on such a thread: hands its counts to the adopter.
+    public static func childThreadEnd() { cgba_child_end() }
+
     /// Go's b.StopTimer also stops the allocation statistics: nothing the
     /// thread allocates until `resume()` is counted.
     @inline(__always)

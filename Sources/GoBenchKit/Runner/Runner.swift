@@ -175,6 +175,10 @@ public final class Runner {
             // malloc; the allocation probe would count either.
             var k = 0
             while k < mine.count { mine[k].start(); k += 1 }
+            // The allocation probe (innermost, started last) counts on this
+            // thread; a body that starts threads has them adopted, so that
+            // what they allocate is in allocs/op (one adopter per run).
+            if wholeProcess && i == 0 { AllocCounter.adoptChildThreads() }
             let p0 = wholeProcess ? processCPUNanos() : 0
             let c0 = threadCPUNanos()
             let t0 = monotonicNanos()

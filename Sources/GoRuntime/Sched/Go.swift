@@ -55,6 +55,15 @@ public enum Go {
         gosched()
     }
 
+    /// Functions each M's OS thread calls first and last, from the next
+    /// run on (nil: none). Not part of Go: a harness that counts events per
+    /// thread (gobench's allocation counter) adopts the scheduler's threads
+    /// with them. M0, the caller of Go.run, calls neither.
+    public static func setThreadHooks(begin: (@convention(c) () -> Void)?,
+                                      end: (@convention(c) () -> Void)?) {
+        cgort_sched_set_thread_hooks(begin, end)
+    }
+
     /// runtime.NumGoroutine: live goroutines of the current run, main
     /// included; 0 when no run is going on.
     public static var numGoroutine: Int {

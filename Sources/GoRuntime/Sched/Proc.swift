@@ -41,27 +41,36 @@ import Synchronization
 import Glibc
 #endif
 
-/// The one schedt (proc.go `sched`).
+/// The one schedt (proc.go `sched`). Reached through a C global rather
+/// than a Swift lazy global, whose every access calls swift_once (see
+/// cgort_sched_ptr in CGoRuntimeSched.h).
 @usableFromInline
-let schedp: UnsafeMutablePointer<SchedT> = {
+var schedp: UnsafeMutablePointer<SchedT> {
+    @inline(__always) get {
+        if let p = cgort_sched_ptr() { return p.assumingMemoryBound(to: SchedT.self) }
+        return schedInit()
+    }
+}
+
+/// The storage behind schedp, made once (the lazy global's swift_once
+/// makes concurrent first uses safe) and published to the C global.
+private let schedStorage: UnsafeMutablePointer<SchedT> = {
     let p = UnsafeMutablePointer<SchedT>.allocate(capacity: 1)
     p.initialize(to: SchedT())
+    cgort_sched_ptr_publish(p)
     return p
 }()
 
-/// sched.lock's key, on a cache line of its own.
-let schedLockKey: UnsafeMutablePointer<UInt32> =
-    cgort_alloc_aligned(64).assumingMemoryBound(to: UInt32.self)
-
-/// sched.gFree.lock's key (proc.go keeps the global free list under a
-/// lock of its own, so that gfput/gfget never contend with the run queue
-/// and idle lists), on a cache line of its own.
-let gFreeLockKey: UnsafeMutablePointer<UInt32> =
-    cgort_alloc_aligned(64).assumingMemoryBound(to: UInt32.self)
+@inline(never)
+func schedInit() -> UnsafeMutablePointer<SchedT> { schedStorage }
 
 extension UnsafeMutablePointer where Pointee == SchedT {
-    @inline(__always) var lock: RuntimeLock { RuntimeLock(schedLockKey) }
-    @inline(__always) var gFreeLock: RuntimeLock { RuntimeLock(gFreeLockKey) }
+    /// sched.lock, whose futex word is on a cache line of its own.
+    @inline(__always) var lock: RuntimeLock { RuntimeLock(cgort_sched_lock_key()) }
+    /// sched.gFree.lock: proc.go keeps the global free list under a lock of
+    /// its own, so that gfput/gfget never contend with the run queue and
+    /// idle lists.
+    @inline(__always) var gFreeLock: RuntimeLock { RuntimeLock(cgort_gfree_lock_key()) }
 }
 
 // MARK: - getg

@@ -241,7 +241,7 @@ struct RandomEnum {
 @usableFromInline
 struct SchedT {
     // sched.lock (a RuntimeLock, lock_futex.go) guards the lists below. Its
-    // key lives apart from this struct (schedLockKey, Proc.swift): TSan
+    // key lives apart from this struct (cgort_sched_lock_key, C storage): TSan
     // instruments a Swift store to any field through `pointee` as an access
     // at the struct's base address, which would collide with atomic
     // operations on a key kept at offset 0.
@@ -260,7 +260,7 @@ struct SchedT {
     var runqtail: GPtr? = nil
     var runqsize: Int32 = 0
     /// Global free Gs, guarded by their own lock (sched.gFree.lock,
-    /// gFreeLockKey in Proc.swift), not sched.lock, as in Go; gFreeN
+    /// cgort_gfree_lock_key), not sched.lock, as in Go; gFreeN
     /// atomic for lock-free peeks.
     var gFree: GPtr? = nil
     var gFreeN: Int32 = 0
