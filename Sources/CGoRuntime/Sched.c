@@ -152,30 +152,48 @@ void cgort_mctx_init(cgort_mctx *m) {
 }
 
 void cgort_gstart(cgort_gctx *c) {
-    EXCL_ENTER(c);
+    // cgort_gogo has entered the goroutine's (empty) exclusivity context.
     c->fn(c->arg);
     // The entry function ends in goexit, which never returns here.
     abort();
 }
 
+// gogo and mcall do all their work before the switch and end in it, so
+// that the compiler makes the switch a tail call: the side that resumes
+// returns from cgort_ctx_switch straight into the Swift code that called
+// gogo or mcall. A return across a stack switch is always mispredicted (the
+// return-address predictor holds the other stack's calls), and so is each
+// return after it until the predictor has caught up; every frame the
+// resumed side unwinds through costs one more. A probe of two contexts
+// switching back and forth (each from a call 0 frames deep) measured 17.4
+// ns per round trip with a `ret` switch and 8.7 with a `jmp` one on AMD
+// EPYC family 25, and each frame returned through after the switch added
+// about as much again: so these functions leave none.
+//
+// The resuming side's exclusivity context is entered here, on the thread
+// the goroutine is about to run on, before the switch (cgort_gogo), rather
+// than by the goroutine after it: it is the same thread and nothing runs in
+// between, and g0 has no access in progress at a gogo.
+
 void cgort_gogo(cgort_mctx *m, cgort_gctx *g) {
     cgort_tls_curg = g;
+    EXCL_ENTER(g);
 #ifdef CGORT_TSAN
     __tsan_switch_to_fiber(g->tsan_fiber, 0);
 #endif
     cgort_ctx_switch(&m->sp, g->sp);
-    cgort_tls_curg = NULL;
 }
 
 void cgort_mcall(cgort_gctx *g, cgort_mctx *m) {
     EXCL_EXIT(g);
+    // From here the thread runs no goroutine: getg() on g0 is nil.
+    cgort_tls_curg = NULL;
 #ifdef CGORT_TSAN
     __tsan_switch_to_fiber(m->tsan_fiber, 0);
 #endif
     cgort_ctx_switch(&g->sp, m->sp);
-    // Resumed, possibly on another thread: cgort_gogo there set the
-    // thread-local current G before switching to us.
-    EXCL_ENTER(g);
+    // Resumed, possibly on another thread, whose cgort_gogo set the
+    // thread-local current G and entered our exclusivity context.
 }
 
 __attribute__((noinline)) cgort_gctx *cgort_sched_curg(void) { return cgort_tls_curg; }

@@ -164,7 +164,7 @@ let singleOpChecks: [(pattern: String, unit: String, holds: (Double) -> Bool, me
             // n = 1, or one whole structure for a benchmark with an iteration quantum.
             #expect(reps.allSatisfy { $0.n == b.iterationQuantum && $0.threads == b.threads }, "\(b.name): n and threads")
             var expected: Set<String> = ["ns/op", "cpu-ns/op"]
-            if b.threads > 1 { expected.insert("parallelism") }
+            if b.threads > 1 || b.startsThreads { expected.insert("parallelism") }
             for (r, units) in declared where b.name.contains(r) { expected.formUnion(units) }
             for rep in reps {
                 let units = rep.metrics.map(\.unit)

@@ -30,9 +30,10 @@
 // conflict) and end them on another thread whose list does not hold them.
 // The switch therefore does what Swift's own task switch does: before
 // leaving a goroutine it moves that goroutine's accesses out of the
-// thread's list into the goroutine (swift_task_exitThreadLocalContext), and
-// after resuming it moves them back onto the list of whatever thread it now
-// runs on (swift_task_enterThreadLocalContext). See GoRuntime/Sched/Sched.swift.
+// thread's list into the goroutine (swift_task_exitThreadLocalContext, in
+// cgort_mcall), and the M that resumes it moves them back onto its own
+// thread's list right before the switch (swift_task_enterThreadLocalContext,
+// in cgort_gogo). See GoRuntime/Sched/Sched.swift.
 #ifndef CGORUNTIME_SCHED_H
 #define CGORUNTIME_SCHED_H
 
