@@ -69,6 +69,16 @@ int cgb_perf_open_process(uint32_t type, uint64_t config, uint64_t config1, uint
     return fd < 0 ? -errno : (int)fd;
 }
 
+int cgb_perf_open_inherited(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
+                            int user_only) {
+    struct perf_event_attr attr = counting_attr(type, config, config1, config2, user_only);
+    attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+    attr.disabled = 1;
+    attr.inherit = 1;
+    long fd = syscall(SYS_perf_event_open, &attr, 0 /* this thread */, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    return fd < 0 ? -errno : (int)fd;
+}
+
 int cgb_perf_read_one(int fd, uint64_t out[3]) {
     ssize_t r = read(fd, out, 3 * sizeof(uint64_t));
     if (r < 0) return -errno;
@@ -86,5 +96,7 @@ int cgb_perf_read_group(int fd, uint64_t *buf, int capacity) { return -ENOSYS; }
 int cgb_perf_close(int fd) { return -ENOSYS; }
 int cgb_perf_open_process(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
                           int pid, int user_only) { return -ENOSYS; }
+int cgb_perf_open_inherited(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
+                            int user_only) { return -ENOSYS; }
 int cgb_perf_read_one(int fd, uint64_t out[3]) { return -ENOSYS; }
 #endif

@@ -164,6 +164,35 @@ private func openPerfEventCount() -> Int {
         #expect(try #require(r.metric("page-faults/op")).value < 0.5)
     }
 
+    /// A body that starts a thread of its own (as the goroutine rows'
+    /// schedulers do) has that thread's task-clock counted when it says so
+    /// (worker 0's events are inherited), and not otherwise.
+    @Test func taskClockFollowsTheThreadsABodyStarts() throws {
+        func taskClock(_ startsThreads: Bool) throws -> Double {
+            let instrument = CounterInstrument(names: ["task-clock"])
+            try #require(instrument.isCounting)
+            let b = Benchmark("test/counted-child", startsThreads: startsThreads) { _ in
+                { _ in
+                    var tid = pthread_t()
+                    let rc = pthread_create(&tid, nil, { _ in
+                        let end = threadCPUNanos() + 20_000_000
+                        var x: UInt64 = 1
+                        while threadCPUNanos() < end { for _ in 0..<1000 { x = x &* 6364136223846793005 &+ 1 } }
+                        blackHole(x)
+                        return nil
+                    }, nil)
+                    precondition(rc == 0)
+                    pthread_join(tid, nil)
+                }
+            }
+            return try #require(runCounted(b, n: 1, instrument).metric("task-clock-ns/op")).value
+        }
+        let inherited = try taskClock(true)
+        #expect(inherited >= 15_000_000, "the child's 20 ms: \(inherited) ns")
+        let own = try taskClock(false)
+        #expect(own < 5_000_000, "the harness thread only waits in join: \(own) ns")
+    }
+
     @Test func contextSwitchesRiseWhenSleeping() throws {
         let instrument = CounterInstrument(names: ["context-switches"])
         try #require(instrument.isCounting)

@@ -49,6 +49,14 @@ int cgb_perf_close(int fd);
 int cgb_perf_open_process(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
                           int pid, int user_only);
 
+/// Opens a disabled counting event on the calling thread that every thread
+/// it starts afterwards inherits (inherit=1, no group: the kernel does not
+/// read inherited groups). A thread's counts join the event's when that
+/// thread exits. Enable, disable and reset it with the *_group calls; read
+/// it with cgb_perf_read_one. Returns the fd or -errno.
+int cgb_perf_open_inherited(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2,
+                            int user_only);
+
 /// Reads one event opened by cgb_perf_open_process: out[0] = value,
 /// out[1] = time_enabled, out[2] = time_running. 0 or -errno.
 int cgb_perf_read_one(int fd, uint64_t out[3]);

@@ -1,7 +1,9 @@
 // Perf counters as a runner instrument. Every worker thread opens its own
 // groups (`inherit` would report a child thread's counts only after it
 // exits), enables them right around its timed loop, and reads each group
-// once when the loop ends. `collect` scales every reading by
+// once when the loop ends (a body that starts threads of its own, which it
+// joins before it returns, gets inherited events instead: makeProbe's
+// startsThreads). `collect` scales every reading by
 // time_enabled/time_running (reported as `counter-scale` when the PMU was
 // multiplexed), sums over threads, divides by n, and adds the derived
 // ratios (IPC, miss rates) where both parts were counted.
@@ -61,9 +63,17 @@ public final class CounterInstrument: Instrument, @unchecked Sendable {
     }
 
     public func makeProbe(benchmark: String, worker: Int, threads: Int) -> InstrumentProbe {
+        makeProbe(benchmark: benchmark, worker: worker, threads: threads, startsThreads: false)
+    }
+
+    /// For a body that starts threads of its own, worker 0's events are
+    /// inherited by those threads (PerfGroup.open(_:userOnly:inheritedBy:)):
+    /// the counts then cover the goroutine scheduler's Ms, which the body
+    /// joins before it returns, as Go's are counted over its whole process.
+    public func makeProbe(benchmark: String, worker: Int, threads: Int, startsThreads: Bool) -> InstrumentProbe {
         let probe = CounterProbe()
         for events in groups {
-            switch PerfGroup.open(events, userOnly: availability.userOnly) {
+            switch PerfGroup.open(events, userOnly: availability.userOnly, inheritedBy: startsThreads && worker == 0) {
             case .success(let g): probe.groups.append(g)
             case .failure(let e): probe.openErrors.append(e)
             }

@@ -88,10 +88,13 @@ public struct GroupReading: Sendable, Equatable {
 public final class PerfGroup {
     public let events: [CounterEvent]
     private var fds: [Int32]
+    /// Opened with `inheritedBy: true`: each event its own leader.
+    public let inherited: Bool
 
-    private init(events: [CounterEvent], fds: [Int32]) {
+    private init(events: [CounterEvent], fds: [Int32], inherited: Bool = false) {
         self.events = events
         self.fds = fds
+        self.inherited = inherited
     }
 
     deinit { close() }
@@ -119,16 +122,57 @@ public final class PerfGroup {
     /// Zeroes the counts and starts counting. Returns 0 or -errno.
     @discardableResult
     public func start() -> Int32 {
-        let r = cgb_perf_reset_group(leader)
-        return r != 0 ? r : cgb_perf_enable_group(leader)
+        guard inherited else {
+            let r = cgb_perf_reset_group(leader)
+            return r != 0 ? r : cgb_perf_enable_group(leader)
+        }
+        for f in fds {
+            let r = cgb_perf_reset_group(f)
+            if r != 0 { return r }
+        }
+        for f in fds {
+            let r = cgb_perf_enable_group(f)
+            if r != 0 { return r }
+        }
+        return 0
     }
 
     /// Stops counting. Returns 0 or -errno.
     @discardableResult
-    public func stop() -> Int32 { cgb_perf_disable_group(leader) }
+    public func stop() -> Int32 {
+        guard inherited else { return cgb_perf_disable_group(leader) }
+        var first: Int32 = 0
+        for f in fds.reversed() {
+            let r = cgb_perf_disable_group(f)
+            if first == 0 { first = r }
+        }
+        return first
+    }
+
+    /// The same events as `open`, but each its own leader and inherited by
+    /// every thread the calling thread starts afterwards (for a body that
+    /// starts threads of its own: the goroutine scheduler's Ms). A thread's
+    /// counts join when it exits, so a read after the body has joined its
+    /// threads holds theirs too. The kernel does not read inherited groups,
+    /// so each event is read and scaled on its own.
+    public static func open(_ events: [CounterEvent], userOnly: Bool, inheritedBy: Bool) -> Result<PerfGroup, PerfError> {
+        guard inheritedBy else { return open(events, userOnly: userOnly) }
+        precondition(!events.isEmpty, "a group needs at least one event")
+        var fds: [Int32] = []
+        for e in events {
+            let fd = cgb_perf_open_inherited(e.type, e.config, e.config1, e.config2, userOnly ? 1 : 0)
+            if fd < 0 {
+                for f in fds.reversed() { _ = cgb_perf_close(f) }
+                return .failure(PerfError(errno: -fd, event: e.name))
+            }
+            fds.append(fd)
+        }
+        return .success(PerfGroup(events: events, fds: fds, inherited: true))
+    }
 
     /// One read of the whole group.
     public func read() -> Result<GroupReading, PerfError> {
+        if inherited { return readInherited() }
         let capacity = 3 + fds.count
         var buf = [UInt64](repeating: 0, count: capacity)
         let words = buf.withUnsafeMutableBufferPointer { cgb_perf_read_group(leader, $0.baseAddress, Int32(capacity)) }
@@ -138,6 +182,31 @@ public final class PerfGroup {
             return .failure(PerfError(errno: EIO, event: events[0].name))
         }
         return .success(GroupReading(timeEnabled: buf[1], timeRunning: buf[2], values: Array(buf[3..<(3 + nr)])))
+    }
+
+    /// Inherited events, read one by one and scaled each by its own
+    /// enabled/running time, folded into one reading: the values carry
+    /// each event's scale relative to the largest, and the reading's times
+    /// carry the largest, so that `scaledValues` is right for every event.
+    private func readInherited() -> Result<GroupReading, PerfError> {
+        var raw: [(value: UInt64, enabled: UInt64, running: UInt64)] = []
+        for (i, f) in fds.enumerated() {
+            var out: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            let r = withUnsafeMutableBytes(of: &out) { cgb_perf_read_one(f, $0.baseAddress!.assumingMemoryBound(to: UInt64.self)) }
+            if r != 0 { return .failure(PerfError(errno: -r, event: events[i].name)) }
+            raw.append(out)
+        }
+        func scale(_ e: (value: UInt64, enabled: UInt64, running: UInt64)) -> Double? {
+            guard e.running > 0 else { return nil }
+            return e.running >= e.enabled ? 1 : Double(e.enabled) / Double(e.running)
+        }
+        let scales = raw.map(scale)
+        guard scales.allSatisfy({ $0 != nil }), let top = raw.indices.max(by: { scales[$0]! < scales[$1]! }) else {
+            return .success(GroupReading(timeEnabled: raw.first?.enabled ?? 0, timeRunning: 0, values: raw.map(\.value)))
+        }
+        let s = scales[top]!
+        let values = raw.indices.map { UInt64((Double(raw[$0].value) * scales[$0]! / s).rounded()) }
+        return .success(GroupReading(timeEnabled: raw[top].enabled, timeRunning: raw[top].running, values: values))
     }
 
     /// Closes every fd (members first). Idempotent.

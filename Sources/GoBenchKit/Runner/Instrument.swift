@@ -22,6 +22,11 @@ public protocol Instrument: AnyObject, Sendable {
     /// Called on worker thread `worker` before the start barrier.
     func makeProbe(benchmark: String, worker: Int, threads: Int) -> InstrumentProbe
 
+    /// The same, told whether the body starts threads of its own
+    /// (Benchmark.startsThreads); an instrument that can follow them does
+    /// (the counters inherit into them). By default, `makeProbe` above.
+    func makeProbe(benchmark: String, worker: Int, threads: Int, startsThreads: Bool) -> InstrumentProbe
+
     /// Called on the coordinating thread after every worker stopped. `n` is
     /// the repetition's total iteration count.
     func collect(benchmark: String, repetition: Int, probes: [InstrumentProbe], n: Int,
@@ -36,6 +41,9 @@ public protocol Instrument: AnyObject, Sendable {
 }
 
 extension Instrument {
+    public func makeProbe(benchmark: String, worker: Int, threads: Int, startsThreads: Bool) -> InstrumentProbe {
+        makeProbe(benchmark: benchmark, worker: worker, threads: threads)
+    }
     public var contextLines: [(key: String, value: String)] { [] }
     public var closingContextLines: [(key: String, value: String)] { [] }
     public func finish(runDirectory: String?) throws {}

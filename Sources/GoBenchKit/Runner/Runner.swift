@@ -166,7 +166,9 @@ public final class Runner {
         let probesLock = HarnessLock()
 
         runOnThreads(threads) { i in
-            let mine = instruments.map { $0.makeProbe(benchmark: benchmark.name, worker: i, threads: threads) }
+            let mine = instruments.map {
+                $0.makeProbe(benchmark: benchmark.name, worker: i, threads: threads, startsThreads: benchmark.startsThreads)
+            }
             barrier.arriveAndWait()
             // Plain index loops around the timed region: in a debug build
             // an unspecialized iterator calls Array's subscript through a
