@@ -12,47 +12,33 @@
 // and os-ctxsw/op (voluntary + involuntary context switches of the whole
 // process, from getrusage: near zero when goroutines, not threads, park).
 
-// Measured 2026-12-03 (second session) on AMD EPYC family 26 model 2, 2 vCPU
-// KVM guest, load average 1.1-1.7, commit 6e656b1 (the MXCSR/x87 switch,
-// goidcache, sched.gFree.lock, no shared goroutine counter), in one run:
-//   gobench all --suites DIR --with-go --no-profile --counters none
-// with DIR holding one manifest (benchtime 100ms, count 10) of the
-// patterns ^goroutine/, ^chan/goroutine/ and
-// ^(mutex/goroutine/|waitgroup/goroutine$|sched/steal$). Median ns/op,
+// Measured 2026-12-04 on AMD EPYC family 25 model 17 (2 vCPU KVM guest),
+// the whole default suite in one `gobench all --with-go` (commit 5da9ecb,
+// count 6, one worker process per repetition; load 1.3-1.6). Median ns/op,
 // ours/Go with the 95% interval of the ratio:
-//   goroutine/spawn                          201 / 266    0.76 [0.50, 1.07]
-//   goroutine/yield/procs=1                  172 / 138    1.24 [0.91, 1.28]
-//   chan/goroutine/pingpong/procs=1          243 / 337    0.72 [0.63, 0.88]
-//   chan/goroutine/pingpong/procs=2          252 / 325    0.78 [0.70, 0.91]
-//   chan/goroutine/buffered/cap=1/procs=2     99 / 130    0.76 [0.69, 0.86]
-//   chan/goroutine/buffered/cap=64/procs=2  35.5 / 49.4   0.72 [0.65, 0.77]
-//   chan/goroutine/fan-in/producers=8/procs=2 129 / 166   0.78 [0.65, 1.03]
-//   mutex/goroutine/contended/...=100/procs=2 45.2 / 42.7 1.06 [0.93, 1.27]
-//   waitgroup/goroutine                      292 / 406    0.72 [0.65, 0.84]
-//   sched/steal                          334 us / 391 us  0.85 [0.69, 1.51]
-// A second run of spawn and sched/steal alone (count 14, load 1.0-1.3):
-// spawn 0.71 [0.55, 1.08], sched/steal 0.86 [0.76, 1.20]. Per op, spawn:
-// 0.003 steals, 0.026 global-queue takes, 0.001 parks, 0.0004 spinning-M
-// wake-ups, 0.0007 OS context switches; sched/steal: 3.2 steals, 26
-// global takes, 1 park, 2.0 runnext hits, 0.87 spinning-M wake-ups, 0.93
-// OS context switches. yield/procs=1 pays the switch's MXCSR/x87 save
-// (paired: +5.8% [1.2%, 10.9%]); Go's own yield ranged 138-192 ns over the
-// session's runs. The spawn closure here captures one reference, which
-// Swift passes as the closure's context: no allocation per go statement,
-// where Go allocates a 16-byte funcval (allocs/op 1). allocs/op of ours
-// counts only the benchmark's own thread (M0), not the scheduler's other
-// Ms (since fixed: the Ms are adopted, and cpu-ns/op is the process's).
-// A figure from another session or machine is not a baseline.
-//
-// The same day, the whole default suite in one `gobench all --with-go`
-// (commit 54c88af, load about 1.3, count 6, one worker per repetition;
-// 542 s): spawn 0.49 [0.35, 0.74], yield 0.94 [0.81, 1.06], pingpong
-// procs=1 0.63 [0.55, 0.70], procs=2 0.76 [0.68, 0.88], buffered cap=1 0.78
-// [0.72, 0.92], cap=64 0.60 [0.54, 0.68], fan-in 0.83 [0.56, 1.37],
-// mutex/goroutine 1.03 [0.82, 1.27], waitgroup 0.71 [0.66, 0.81],
-// sched/steal 1.39 [0.95, 2.08]. Between the two runs, spawn and yield
-// moved by a third and steal by two thirds: with 6 to 10 repetitions on
-// this machine, a ratio's interval is what to read, not its median.
+//   goroutine/spawn                          126 / 222    0.57 [0.42, 0.69]
+//   goroutine/yield/procs=1                 85.4 / 120    0.71 [0.53, 1.13]
+//   chan/goroutine/pingpong/procs=1          145 / 269    0.54 [0.40, 0.67]
+//   chan/goroutine/pingpong/procs=2          166 / 274    0.61 [0.47, 0.70]
+//   chan/goroutine/buffered/cap=1/procs=2   58.4 / 116    0.50 [0.44, 0.70]
+//   chan/goroutine/buffered/cap=64/procs=2  13.6 / 41.7   0.33 [0.27, 0.40]
+//   chan/goroutine/fan-in/producers=8/procs=2 72.9 / 154  0.48 [0.37, 1.43]
+//   mutex/goroutine/contended/...=100/procs=2 17.6 / 19.6 0.90 [0.72, 1.77]
+//   rwmutex/goroutine/read-mostly/procs=2   5.22 / 5.15   1.01 [0.82, 1.13]
+//   waitgroup/goroutine                      153 / 377    0.41 [0.36, 0.51]
+//   sched/steal                          309 us / 372 us  0.83 [0.58, 0.93]
+// With count 20 on its own: yield 0.70 [0.61, 0.82], rwmutex/goroutine
+// 0.96 [0.92, 0.99]. What changed since the session before (yield was
+// 1.14 [0.97, 1.76] at its start): no swift_once per access to the
+// scheduler's globals, and a switch with no return across stacks
+// (SchedSwitch.S), paired 147.8 -> 66.3 ns/op for yield. Per op, spawn:
+// 0.002 steals, 0.026 global-queue takes, 0.001 parks, 0.0003 OS context
+// switches; sched/steal: 2.9 steals, 26 global takes, 1 park, 2 runnext
+// hits, 0.82 spinning-M wake-ups, 0.82 OS context switches. cpu-ns/op of
+// the rows with 2 Ps is the process's CPU time and allocs/op counts every
+// M (sched/steal: 1,005.5 allocations per op, one closure context per go
+// statement, beside Go's 1,000). A figure from another session or machine
+// is not a baseline.
 
 import GoBenchKit
 import GoRuntime
