@@ -249,21 +249,10 @@ import Synchronization
     /// threads, and is not in the harness thread's CPU time otherwise.
     @Test func cpuTimeOfABodyThatStartsThreadsIsTheProcesss() throws {
         func cpuNs(_ startsThreads: Bool) -> (cpu: Double, parallelism: Double?, wall: Double) {
+            // A thread of the body's own burns about 30 ms of CPU; the
+            // harness thread sleeps in join.
             let b = Benchmark("test/threads-cpu", startsThreads: startsThreads) { _ in
-                { _ in
-                    // A thread of the body's own burns about 30 ms of CPU;
-                    // the harness thread sleeps in join.
-                    var tid = pthread_t()
-                    let rc = pthread_create(&tid, nil, { _ in
-                        let end = threadCPUNanos() + 30_000_000
-                        var x: UInt64 = 1
-                        while threadCPUNanos() < end { for _ in 0..<1000 { x = x &* 6364136223846793005 &+ 1 } }
-                        blackHole(x)
-                        return nil
-                    }, nil)
-                    precondition(rc == 0)
-                    pthread_join(tid, nil)
-                }
+                { _ in runBusyChildThread(cpuNanoseconds: 30_000_000) }
             }
             let r = Runner().runRepetition(b, n: 1, repetition: 0)
             return (r.metric("cpu-ns/op")!.value, r.metric("parallelism")?.value, r.metric("ns/op")!.value)
@@ -294,3 +283,22 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Starts a thread that burns `cpuNanoseconds` of its own CPU time, and
+/// joins it: a body that starts threads of its own, for the tests of what
+/// the runner and its instruments charge such a body.
+func runBusyChildThread(cpuNanoseconds: Int64) {
+    var tid = pthread_t()
+    let budget = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+    budget.initialize(to: cpuNanoseconds)
+    defer { budget.deallocate() }
+    let rc = pthread_create(&tid, nil, { raw in
+        let end = threadCPUNanos() + raw!.assumingMemoryBound(to: Int64.self).pointee
+        var x: UInt64 = 1
+        while threadCPUNanos() < end { for _ in 0..<1000 { x = x &* 6364136223846793005 &+ 1 } }
+        blackHole(x)
+        return nil
+    }, budget)
+    precondition(rc == 0, "pthread_create: \(rc)")
+    pthread_join(tid, nil)
+}

@@ -172,18 +172,7 @@ private func openPerfEventCount() -> Int {
             let instrument = CounterInstrument(names: ["task-clock"])
             try #require(instrument.isCounting)
             let b = Benchmark("test/counted-child", startsThreads: startsThreads) { _ in
-                { _ in
-                    var tid = pthread_t()
-                    let rc = pthread_create(&tid, nil, { _ in
-                        let end = threadCPUNanos() + 20_000_000
-                        var x: UInt64 = 1
-                        while threadCPUNanos() < end { for _ in 0..<1000 { x = x &* 6364136223846793005 &+ 1 } }
-                        blackHole(x)
-                        return nil
-                    }, nil)
-                    precondition(rc == 0)
-                    pthread_join(tid, nil)
-                }
+                { _ in runBusyChildThread(cpuNanoseconds: 20_000_000) }   // CalibrationTests.swift
             }
             return try #require(runCounted(b, n: 1, instrument).metric("task-clock-ns/op")).value
         }

@@ -190,19 +190,7 @@ func benchmarkRWMutexGoroutine(b *testing.B) {
 				}
 				wg.Add(1)
 				go func() {
-					var sum uint64
-					for i := 0; i < share; i++ {
-						if i%100 == 0 {
-							rw.Lock()
-							word++
-							rw.Unlock()
-						} else {
-							rw.RLock()
-							sum += word
-							rw.RUnlock()
-						}
-					}
-					sums[k] = sum
+					sums[k] = readMostly(&rw, &word, share) // sync_test.go
 					wg.Done()
 				}()
 			}

@@ -190,6 +190,24 @@ func BenchmarkMutex(b *testing.B) {
 // runnext): its parallelism (cpu-ns/op over ns/op) is about 1.1 where
 // gobench's two OS threads reach 1.5. goroutine/read-mostly/procs=2 is the
 // twin of gobench's goroutine-mode row.
+// readMostly is one worker of the read-mostly rows: n sections, every
+// 100th a write (increment the word), the others reads; the sum read.
+func readMostly(rw *sync.RWMutex, word *uint64, n int) uint64 {
+	var sum uint64
+	for i := 0; i < n; i++ {
+		if i%100 == 0 {
+			rw.Lock()
+			*word++
+			rw.Unlock()
+		} else {
+			rw.RLock()
+			sum += *word
+			rw.RUnlock()
+		}
+	}
+	return sum
+}
+
 func BenchmarkRwmutex(b *testing.B) {
 	b.ReportAllocs()
 	runWithAllocs(b, "read-mostly/threads=2", func(b *testing.B) {
@@ -198,18 +216,7 @@ func BenchmarkRwmutex(b *testing.B) {
 		var sink uint64
 		var sinkMu sync.Mutex
 		runWorkers(b, 2, func(_, n int) {
-			var sum uint64
-			for i := 0; i < n; i++ {
-				if i%100 == 0 {
-					rw.Lock()
-					word++
-					rw.Unlock()
-				} else {
-					rw.RLock()
-					sum += word
-					rw.RUnlock()
-				}
-			}
+			sum := readMostly(&rw, &word, n)
 			sinkMu.Lock()
 			sink += sum
 			sinkMu.Unlock()
