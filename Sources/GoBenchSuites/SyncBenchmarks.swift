@@ -18,16 +18,24 @@
 //                       (AMD EPYC family 25 model 17, `gobench all
 //                       --with-go`, count 10): ours 20.0 ns/op at
 //                       parallelism 1.49 (cpu-ns/op 31.1) against Go's 5.18
-//                       at 1.15 (5.97): ours runs the two threads at once
-//                       and pays for the contended readerCount line. The
-//                       code is not the difference: the read section is
-//                       one locked add each way in both (objdump), and
-//                       callgrind counts 20.1 instructions per op for ours
-//                       (1,000 iterations) and 15-30 for Go's (100,000 and
-//                       300,000, GOGC=off GODEBUG=asyncpreemptoff=1).
-//                       The like-for-like row is rwmutex/goroutine/
-//                       read-mostly/procs=2 (GoroutineBenchmarks.swift):
-//                       ours 4.81 vs Go's 5.15 ns/op, 0.93 [0.89, 1.00].
+//                       at 1.15 (5.97). The fast path is not the
+//                       difference: the read section is one locked add
+//                       each way in both (objdump), and callgrind counts
+//                       20.1 instructions per op for ours (1,000
+//                       iterations) and 15-30 for Go's (100,000 and
+//                       300,000, GOGC=off GODEBUG=asyncpreemptoff=1). The
+//                       profile is: of ours' CPU samples (one profiled
+//                       repetition, 516 samples), 39% are futex syscalls
+//                       and 23% the spin before a futex sleep in the
+//                       semaphore's park (a writer waiting for a reader to
+//                       leave, readers waiting for the writer), and 29%
+//                       the two fast paths. Two OS threads running at once
+//                       block on each other; Go's two goroutines mostly
+//                       take turns on one P and block nothing. The
+//                       like-for-like row is rwmutex/goroutine/read-mostly/
+//                       procs=2 (GoroutineBenchmarks.swift), where our
+//                       waits park goroutines too: 0.96 [0.92, 0.99] of
+//                       Go's ns/op (count 20).
 //   starvation          a hog re-locks at once after holding 20 us (for at
 //                       most 250 ms); a victim sleeps 20 us between
 //                       attempts; op = one victim acquisition, whose waits

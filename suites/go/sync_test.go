@@ -187,9 +187,10 @@ func BenchmarkMutex(b *testing.B) {
 // BenchmarkRwmutex's read-mostly/threads=2 runs its two workers as
 // goroutines (runWorkers), which Go's scheduler mostly runs one at a time
 // (a reader blocked on a pending writer is readied into the writer's
-// runnext): its parallelism (cpu-ns/op over ns/op) is about 1.1 where
-// gobench's two OS threads reach 1.5. goroutine/read-mostly/procs=2 is the
-// twin of gobench's goroutine-mode row.
+// runnext): its parallelism (cpu-ns/op over ns/op) is about 1.1, where
+// gobench's two OS threads reach 1.5 and block on each other's semaphore
+// waits. goroutine/read-mostly/procs=2 is the twin of gobench's
+// goroutine-mode row.
 // readMostly is one worker of the read-mostly rows: n sections, every
 // 100th a write (increment the word), the others reads; the sum read.
 func readMostly(rw *sync.RWMutex, word *uint64, n int) uint64 {
