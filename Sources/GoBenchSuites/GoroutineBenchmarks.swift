@@ -185,7 +185,7 @@ func goroutineBenchmarks() -> [Benchmark] {
             let c = Channel<Int>()
             let producers = 8
             for p in 0..<producers {
-                let share = n / producers + (p < n % producers ? 1 : 0)
+                let share = MeasurementPolicy.share(of: n, worker: p, threads: producers)
                 go { for i in 0..<share { try! c.send(i) } }
             }
             var s = 0
@@ -201,7 +201,7 @@ func goroutineBenchmarks() -> [Benchmark] {
             let wg = WaitGroup()
             let gs = 100
             for k in 0..<gs {
-                let share = n / gs + (k < n % gs ? 1 : 0)
+                let share = MeasurementPolicy.share(of: n, worker: k, threads: gs)
                 wg.add(1)
                 go {
                     for _ in 0..<share { m.lock(); w.pointee &+= 1; m.unlock() }
@@ -227,7 +227,7 @@ func goroutineBenchmarks() -> [Benchmark] {
             nonisolated(unsafe) let out = sums
             let wg = WaitGroup()
             for k in 0..<2 {
-                let share = n / 2 + (k < n % 2 ? 1 : 0)
+                let share = MeasurementPolicy.share(of: n, worker: k, threads: 2)
                 wg.add(1)
                 go {
                     var sum: UInt64 = 0
