@@ -177,27 +177,23 @@ public func blackHole<T>(_ value: T) {
 @inline(never)
 public func opaque<T>(_ value: T) -> T { value }
 
-/// The monotonic clock in nanoseconds.
+/// `clock` read in nanoseconds.
 @inline(__always)
-public func monotonicNanos() -> Int64 {
+func clockNanos(_ clock: clockid_t) -> Int64 {
     var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
+    clock_gettime(clock, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
 
+/// The monotonic clock in nanoseconds.
+@inline(__always)
+public func monotonicNanos() -> Int64 { clockNanos(CLOCK_MONOTONIC) }
+
 /// The calling thread's CPU time in nanoseconds.
 @inline(__always)
-public func threadCPUNanos() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
+public func threadCPUNanos() -> Int64 { clockNanos(CLOCK_THREAD_CPUTIME_ID) }
 
 /// The whole process's CPU time in nanoseconds (every thread, live or
 /// exited): what a benchmark that starts threads of its own costs.
 @inline(__always)
-public func processCPUNanos() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
+public func processCPUNanos() -> Int64 { clockNanos(CLOCK_PROCESS_CPUTIME_ID) }
