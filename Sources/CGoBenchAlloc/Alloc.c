@@ -71,11 +71,10 @@ void cgba_child_begin(void) {
 
 void cgba_child_end(void) {
     if (cgba_self.state == CGBA_OFF) return;
-    cgba_self.state = CGBA_OFF;
-    __asm__ volatile("" ::: "memory");
-    __atomic_fetch_add(&cgba_adopted[0], cgba_self.allocs, __ATOMIC_RELEASE);
-    __atomic_fetch_add(&cgba_adopted[1], cgba_self.bytes, __ATOMIC_RELEASE);
-    __atomic_fetch_add(&cgba_adopted[2], cgba_self.frees, __ATOMIC_RELEASE);
+    cgba_counts c = cgba_stop();
+    __atomic_fetch_add(&cgba_adopted[0], c.allocs, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&cgba_adopted[1], c.bytes, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&cgba_adopted[2], c.frees, __ATOMIC_RELEASE);
 }
 
 void cgba_start(void) {
